@@ -1,0 +1,53 @@
+// lockgraph — the command-line driver. A thin layer over the analyzer library: parse options,
+// call the library, print, return the documented exit code.
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "commands.hpp"
+
+namespace lockgraph::cli {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "lockgraph: error: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+void warn(const std::string& message) { std::fprintf(stderr, "lockgraph: warning: %s\n", message.c_str()); }
+
+}  // namespace lockgraph::cli
+
+int main(int argc, char** argv) {
+  using namespace lockgraph::cli;
+  CLI::App app{
+      "lockgraph — finds deadlocks and data races in multithreaded C++ programs.\n"
+      "Programs linked with the lockgraph wrappers write a trace (one file per process) to\n"
+      "$LOCKGRAPH_TRACE_DIR (default ./lockgraph-trace); these commands read it.\n\n"
+      "Exit codes: 0 success, 1 findings that fail the gate, 2 usage or input error.",
+      "lockgraph"};
+  app.set_version_flag("--version", "lockgraph 0.1.0 (trace format v1)");
+  app.require_subcommand(1);
+  std::map<CLI::App*, Runner> runners;
+  auto add = [&](Runner (*f)(CLI::App&)) {
+    std::size_t before = app.get_subcommands({}).size();
+    Runner r = f(app);
+    runners[app.get_subcommands({})[before]] = std::move(r);
+  };
+  add(add_dump);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    return fail(what + " (see lockgraph --help)");
+  }
+  for (auto& [sub, run] : runners) {
+    if (sub->parsed()) return run();
+  }
+  return fail("no command given (see lockgraph --help)");
+}

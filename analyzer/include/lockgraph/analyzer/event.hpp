@@ -1,0 +1,50 @@
+// lockgraph::analysis::Event — one decoded trace record, the unit every analysis consumes.
+//
+// Field meanings follow the record kind (tracer/include/lockgraph/trace_format.hpp). `process` is
+// the index of the process file within a TraceSet; `thread` is the trace thread id inside it.
+// Cost: a 72-byte value type; `extra` points into the mapped trace file and lives as long as it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "lockgraph/trace_format.hpp"
+
+namespace lockgraph::analysis {
+
+using format::Kind;
+
+struct Event {
+  Kind kind = Kind::kNone;
+  std::uint8_t flags = 0;
+  std::uint32_t site = 0;
+  std::uint32_t thread = 0;
+  std::uint32_t process = 0;
+  std::uint64_t object = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t time = 0;
+  std::uint64_t value = 0;
+  std::uint64_t value2 = 0;
+  std::uint64_t value3 = 0;
+  const std::uint64_t* extra = nullptr;  // words beyond the six fixed ones
+  std::uint32_t extra_words = 0;
+  std::uint64_t offset = 0;  // byte offset of the record in its file (for messages)
+
+  // Access size of kRead/kWrite/ranges/atomics.
+  std::uint64_t access_size() const noexcept {
+    return (kind == Kind::kRead || kind == Kind::kWrite) ? flags : value;
+  }
+};
+
+// Stable lower_snake names of record kinds, used by the text form and by `dump --stats`.
+std::string_view kind_name(Kind kind) noexcept;
+bool kind_from_name(std::string_view name, Kind* out) noexcept;
+bool is_known_kind(std::uint8_t raw) noexcept;
+std::string_view lock_type_name(std::uint8_t type) noexcept;
+bool lock_type_from_name(std::string_view name, std::uint8_t* out) noexcept;
+// "contended,try" style list of AcqFlags bits.
+std::string acq_flags_text(std::uint8_t flags);
+bool acq_flags_from_text(std::string_view text, std::uint8_t* out) noexcept;
+
+}  // namespace lockgraph::analysis

@@ -1,0 +1,113 @@
+// Streaming, validating reader of binary lockgraph traces (format v1, docs/trace-format.md).
+//
+//   Problem err;
+//   auto file = TraceFile::open("lockgraph-trace/lockgraph-123.trace", &err);
+//   if (!file) die(err.message());           // missing, empty, not a trace, newer version...
+//   for (const Problem& p : file->problems()) warn(p.message());  // damage: reading went on
+//   for (std::uint32_t t : file->threads()) {
+//     auto c = file->cursor(t);
+//     for (Event e; c.next(&e);) ...          // this thread's records in program order
+//   }
+//
+// Contract: open() maps the file read-only and validates every chunk and record once; damage is
+// reported as a Problem naming the file, the byte offset and the reason, and everything valid
+// before it (in that chunk and in every other chunk) is still returned. Definition records
+// (strings, sites) are consumed by the reader and resolved through string() and site().
+// Cost: one sequential pass over the file at open; memory is O(chunks + sites + strings),
+// independent of the number of events; cursors decode lazily from the mapping.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "lockgraph/analyzer/event.hpp"
+#include "lockgraph/trace_format.hpp"
+
+namespace lockgraph::analysis {
+
+struct Problem {
+  std::string file;
+  std::uint64_t offset = 0;
+  std::string reason;
+  std::string message() const;  // "FILE: byte OFFSET: REASON"
+};
+
+struct Site {
+  std::string file;
+  unsigned line = 0;
+  std::string function;
+  std::uint64_t pc = 0;           // for pc sites (no file:line known yet)
+  std::string module;
+  std::uint64_t module_offset = 0;
+  std::string location() const;   // "file:line", "module+0xOFFSET" or "?"
+};
+
+class TraceFile {
+ public:
+  static std::unique_ptr<TraceFile> open(const std::string& path, Problem* error);
+  ~TraceFile();
+  TraceFile(const TraceFile&) = delete;
+  TraceFile& operator=(const TraceFile&) = delete;
+
+  const std::string& path() const noexcept { return path_; }
+  const format::FileHeader& header() const noexcept { return header_; }
+  const std::vector<Problem>& problems() const noexcept { return problems_; }
+  // Threads that recorded anything, ascending; 0 holds process-level records.
+  const std::vector<std::uint32_t>& threads() const noexcept { return thread_ids_; }
+  bool has_trailer() const noexcept { return trailer_.has_value(); }
+  const std::optional<Event>& trailer() const noexcept { return trailer_; }
+  std::uint64_t records_lost() const noexcept { return header_.events_lost; }
+  std::uint64_t record_count() const noexcept { return record_count_; }
+
+  std::string_view string(std::uint32_t id) const noexcept;
+  const Site* site(std::uint32_t id) const noexcept;
+  const std::unordered_map<std::uint32_t, Site>& sites() const noexcept { return sites_; }
+  const std::unordered_map<std::uint32_t, std::string>& strings() const noexcept { return strings_; }
+
+  struct Span {
+    std::uint64_t begin;  // first record's offset
+    std::uint64_t end;    // one past the last valid record
+  };
+
+  class Cursor {
+   public:
+    bool next(Event* e) noexcept;  // false once the thread's records are exhausted
+
+   private:
+    friend class TraceFile;
+    const TraceFile* file_ = nullptr;
+    std::uint32_t thread_ = 0;
+    const std::vector<Span>* spans_ = nullptr;
+    std::size_t span_ = 0;
+    std::uint64_t pos_ = 0;
+  };
+  Cursor cursor(std::uint32_t thread) const;
+
+ private:
+  TraceFile() = default;
+  void scan();
+  bool decode_at(std::uint64_t offset, std::uint32_t thread, Event* e) const noexcept;
+
+  std::string path_;
+  const unsigned char* data_ = nullptr;
+  std::uint64_t size_ = 0;
+  format::FileHeader header_{};
+  std::vector<Problem> problems_;
+  std::unordered_map<std::uint32_t, std::vector<Span>> spans_;  // per thread, in chunk order
+  std::vector<std::uint32_t> thread_ids_;
+  std::unordered_map<std::uint32_t, std::string> strings_;
+  std::unordered_map<std::uint32_t, Site> sites_;
+  std::optional<Event> trailer_;
+  std::uint64_t record_count_ = 0;
+};
+
+// Expands trace arguments: a directory gives its *.trace files (sorted); a file is taken as is.
+// Returns false with *error set when a path is missing or a directory holds no trace.
+bool expand_trace_paths(const std::vector<std::string>& args, std::vector<std::string>* files, Problem* error);
+
+}  // namespace lockgraph::analysis

@@ -1,0 +1,316 @@
+// TraceFile: maps a trace, validates it chunk by chunk, and decodes records on demand.
+#include "lockgraph/analyzer/trace_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+namespace lockgraph::analysis {
+
+namespace {
+std::string hex(std::uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::uint64_t load64(const unsigned char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+// Records whose payload is not the canonical object/seq/time/value... layout.
+bool is_definition(Kind k) { return k == Kind::kStringDef || k == Kind::kSiteDef || k == Kind::kSiteDefPc; }
+
+constexpr std::uint32_t kMaxPlausibleThread = 1u << 24;
+}  // namespace
+
+std::string Problem::message() const { return file + ": byte " + std::to_string(offset) + ": " + reason; }
+
+std::string Site::location() const {
+  if (!file.empty()) return file + ":" + std::to_string(line);
+  if (!module.empty()) return std::filesystem::path(module).filename().string() + "+" + hex(module_offset);
+  if (pc != 0) return hex(pc);
+  return "?";
+}
+
+std::unique_ptr<TraceFile> TraceFile::open(const std::string& path, Problem* error) {
+  *error = Problem{path, 0, ""};
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error->reason = std::string("cannot open: ") + std::strerror(errno);
+    return nullptr;
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    error->reason = "not a regular file";
+    return nullptr;
+  }
+  std::uint64_t size = std::uint64_t(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    error->reason = "empty file (the traced process wrote nothing)";
+    return nullptr;
+  }
+  void* m = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (m == MAP_FAILED) {
+    error->reason = std::string("cannot map: ") + std::strerror(errno);
+    return nullptr;
+  }
+  std::unique_ptr<TraceFile> f(new TraceFile());
+  f->path_ = path;
+  f->data_ = static_cast<const unsigned char*>(m);
+  f->size_ = size;
+  if (size < 8 || std::memcmp(f->data_, format::kMagic, 8) != 0) {
+    error->reason = "not a lockgraph trace (bad magic)";
+    return nullptr;
+  }
+  if (size < sizeof(format::FileHeader)) {
+    error->offset = size;
+    error->reason = "truncated header (" + std::to_string(size) + " of " + std::to_string(sizeof(format::FileHeader)) + " bytes)";
+    return nullptr;
+  }
+  std::memcpy(&f->header_, f->data_, sizeof(format::FileHeader));
+  f->header_.program[sizeof f->header_.program - 1] = '\0';
+  if (f->header_.version > format::kVersion) {
+    error->offset = 8;
+    error->reason = "trace format version " + std::to_string(f->header_.version) +
+                    " is newer than this lockgraph reads (" + std::to_string(format::kVersion) + "); upgrade lockgraph";
+    return nullptr;
+  }
+  if (f->header_.version == 0) {
+    error->offset = 8;
+    error->reason = "invalid trace format version 0";
+    return nullptr;
+  }
+  if (f->header_.header_size != format::kHeaderSize || f->header_.chunk_size != format::kChunkSize) {
+    error->offset = 12;
+    error->reason = "unsupported layout (header " + std::to_string(f->header_.header_size) + " bytes, chunk " +
+                    std::to_string(f->header_.chunk_size) + " bytes)";
+    return nullptr;
+  }
+  f->scan();
+  return f;
+}
+
+TraceFile::~TraceFile() {
+  if (data_ != nullptr) munmap(const_cast<unsigned char*>(data_), size_);
+}
+
+void TraceFile::scan() {
+  const std::uint64_t hs = format::kHeaderSize;
+  const std::uint64_t cs = format::kChunkSize;
+  if (size_ < hs) {
+    problems_.push_back({path_, size_, "truncated: the file ends inside the header page; no records"});
+    return;
+  }
+  // thread -> (chunk index -> span)
+  std::map<std::uint32_t, std::map<std::uint32_t, Span>> by_thread;
+  for (std::uint64_t off = hs; off < size_; off += cs) {
+    std::uint64_t avail = std::min(cs, size_ - off);
+    if (avail < sizeof(format::ChunkHeader)) {
+      problems_.push_back({path_, off, "truncated: the file ends inside a chunk header"});
+      break;
+    }
+    format::ChunkHeader ch;
+    std::memcpy(&ch, data_ + off, sizeof ch);
+    if (ch.magic == 0) continue;  // allocated, never claimed
+    if (ch.magic != format::kChunkMagic) {
+      problems_.push_back({path_, off, "corrupt chunk header (magic " + hex(ch.magic) + "); chunk skipped"});
+      continue;
+    }
+    if (ch.thread >= kMaxPlausibleThread && ch.thread != format::kTrailerThread) {
+      problems_.push_back({path_, off + 4, "corrupt chunk header (thread id " + std::to_string(ch.thread) + "); chunk skipped"});
+      continue;
+    }
+    if (avail < cs) {
+      problems_.push_back({path_, off + avail, "truncated: the file ends inside a chunk of thread " +
+                                                   std::to_string(ch.thread) + "; records before it are kept"});
+    }
+    std::uint64_t p = off + sizeof(format::ChunkHeader);
+    const std::uint64_t end = off + avail;
+    while (p + 8 <= end) {
+      std::uint64_t w0 = load64(data_ + p);
+      if (w0 == 0) break;
+      std::uint8_t raw_kind = std::uint8_t(w0 & 0xff);
+      std::uint16_t len = format::word0_length(w0);
+      if (!is_known_kind(raw_kind)) {
+        problems_.push_back({path_, p, "unknown record kind " + std::to_string(raw_kind) +
+                                           "; rest of chunk of thread " + std::to_string(ch.thread) + " skipped"});
+        break;
+      }
+      if (len < 8 || len % 8 != 0 || p + len > end) {
+        problems_.push_back({path_, p, "corrupt record length " + std::to_string(len) +
+                                           "; rest of chunk of thread " + std::to_string(ch.thread) + " skipped"});
+        break;
+      }
+      Kind k = static_cast<Kind>(raw_kind);
+      std::uint32_t id = format::word0_site(w0);
+      const unsigned char* payload = data_ + p + 8;
+      std::size_t words = (len - 8) / 8;
+      if (k == Kind::kStringDef) {
+        std::size_t n = strnlen(reinterpret_cast<const char*>(payload), words * 8);
+        strings_[id] = std::string(reinterpret_cast<const char*>(payload), n);
+      } else if (k == Kind::kSiteDef) {
+        Site s;
+        std::uint64_t w[4] = {};
+        for (std::size_t i = 0; i < std::min<std::size_t>(words, 4); ++i) w[i] = load64(payload + 8 * i);
+        s.file = std::to_string(w[0]);  // resolved below, once all strings are known
+        s.line = unsigned(w[1]);
+        s.function = std::to_string(w[2]);
+        s.pc = w[3];
+        sites_[id] = std::move(s);
+      } else if (k == Kind::kSiteDefPc) {
+        Site s;
+        std::uint64_t w[3] = {};
+        for (std::size_t i = 0; i < std::min<std::size_t>(words, 3); ++i) w[i] = load64(payload + 8 * i);
+        s.pc = w[0];
+        s.module = "#" + std::to_string(w[1]);
+        s.module_offset = w[2];
+        sites_[id] = std::move(s);
+      } else if (k == Kind::kTrailer) {
+        Event e;
+        decode_at(p, ch.thread, &e);
+        trailer_ = e;
+      } else {
+        ++record_count_;
+      }
+      p += len;
+    }
+    Span span{off + sizeof(format::ChunkHeader), p};
+    auto& chunks = by_thread[ch.thread];
+    if (!chunks.emplace(ch.index, span).second) {
+      problems_.push_back({path_, off + 8, "duplicate chunk " + std::to_string(ch.index) + " of thread " +
+                                               std::to_string(ch.thread) + "; chunk skipped"});
+    }
+  }
+  // Resolve site strings now that every definition is known.
+  auto str = [this](const std::string& id_text) -> std::string {
+    std::uint32_t id = std::uint32_t(std::stoul(id_text));
+    auto it = strings_.find(id);
+    return it == strings_.end() ? (id == 0 ? std::string() : "<string " + id_text + ">") : it->second;
+  };
+  for (auto& [id, s] : sites_) {
+    if (!s.module.empty()) {
+      s.module = str(s.module.substr(1));
+    } else {
+      s.file = str(s.file);
+      s.function = str(s.function);
+    }
+  }
+  for (auto& [tid, chunks] : by_thread) {
+    if (tid == format::kTrailerThread) continue;
+    std::uint32_t expect = 0;
+    auto& spans = spans_[tid];
+    for (auto& [index, span] : chunks) {
+      if (index != expect) {
+        problems_.push_back({path_, span.begin, "thread " + std::to_string(tid) + ": chunks " + std::to_string(expect) +
+                                                    ".." + std::to_string(index - 1) + " missing; records lost there"});
+      }
+      expect = index + 1;
+      spans.push_back(span);
+    }
+    thread_ids_.push_back(tid);
+  }
+}
+
+bool TraceFile::decode_at(std::uint64_t offset, std::uint32_t thread, Event* e) const noexcept {
+  std::uint64_t w0 = load64(data_ + offset);
+  std::uint16_t len = format::word0_length(w0);
+  *e = Event{};
+  e->kind = format::word0_kind(w0);
+  e->flags = format::word0_flags(w0);
+  e->site = format::word0_site(w0);
+  e->thread = thread;
+  e->offset = offset;
+  std::size_t words = (len - 8) / 8;
+  const unsigned char* p = data_ + offset + 8;
+  std::uint64_t* fields[6] = {&e->object, &e->seq, &e->time, &e->value, &e->value2, &e->value3};
+  for (std::size_t i = 0; i < std::min<std::size_t>(words, 6); ++i) *fields[i] = load64(p + 8 * i);
+  if (words > 6) {
+    e->extra = reinterpret_cast<const std::uint64_t*>(p + 48);
+    e->extra_words = std::uint32_t(words - 6);
+  }
+  return true;
+}
+
+bool TraceFile::Cursor::next(Event* e) noexcept {
+  while (spans_ != nullptr && span_ < spans_->size()) {
+    const Span& s = (*spans_)[span_];
+    if (pos_ == 0) pos_ = s.begin;
+    if (pos_ >= s.end) {
+      ++span_;
+      pos_ = 0;
+      continue;
+    }
+    std::uint64_t w0 = load64(file_->data_ + pos_);
+    std::uint64_t at = pos_;
+    pos_ += format::word0_length(w0);
+    Kind k = format::word0_kind(w0);
+    if (is_definition(k) || k == Kind::kTrailer) continue;
+    return file_->decode_at(at, thread_, e);
+  }
+  return false;
+}
+
+TraceFile::Cursor TraceFile::cursor(std::uint32_t thread) const {
+  Cursor c;
+  c.file_ = this;
+  c.thread_ = thread;
+  auto it = spans_.find(thread);
+  c.spans_ = it == spans_.end() ? nullptr : &it->second;
+  return c;
+}
+
+std::string_view TraceFile::string(std::uint32_t id) const noexcept {
+  auto it = strings_.find(id);
+  return it == strings_.end() ? std::string_view{} : std::string_view(it->second);
+}
+
+const Site* TraceFile::site(std::uint32_t id) const noexcept {
+  auto it = sites_.find(id);
+  return it == sites_.end() ? nullptr : &it->second;
+}
+
+bool expand_trace_paths(const std::vector<std::string>& args, std::vector<std::string>* files, Problem* error) {
+  namespace fs = std::filesystem;
+  for (const std::string& a : args) {
+    std::error_code ec;
+    auto st = fs::status(a, ec);
+    if (ec || !fs::exists(st)) {
+      *error = Problem{a, 0, "no such file or directory"};
+      return false;
+    }
+    if (fs::is_directory(st)) {
+      std::vector<std::string> found;
+      for (const auto& entry : fs::directory_iterator(a, ec)) {
+        if (entry.path().extension() == ".trace" || entry.path().extension() == ".lgt") found.push_back(entry.path().string());
+      }
+      if (ec) {
+        *error = Problem{a, 0, "cannot list directory: " + ec.message()};
+        return false;
+      }
+      if (found.empty()) {
+        *error = Problem{a, 0, "no trace files (*.trace) in this directory"};
+        return false;
+      }
+      std::sort(found.begin(), found.end());
+      files->insert(files->end(), found.begin(), found.end());
+    } else {
+      files->push_back(a);
+    }
+  }
+  return true;
+}
+
+}  // namespace lockgraph::analysis

@@ -1,0 +1,10 @@
+# Warning flags for every lockgraph target: -Wall -Wextra clean under g++ 12 and clang++ 14.
+function(lockgraph_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    target_compile_options(${target} PRIVATE -Wno-shadow-field-in-constructor -Wno-gnu-zero-variadic-macro-arguments)
+  endif()
+  if(LOCKGRAPH_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()

@@ -1,0 +1,176 @@
+// lockgraph::rt — the recorder runtime the wrappers call. Not meant for application code.
+//
+// Each thread owns a ThreadState with a write window inside a chunk of the process's trace file
+// (a MAP_SHARED file mapping, so a killed process leaves everything it recorded). Recording a
+// record is: bounds check, a few plain stores, one release store of the record's first word.
+// No allocation, no global lock, no system call and no global atomic on that path; a new chunk
+// (every 16 KiB) takes one atomic increment, and growing the file takes a lock.
+//
+// Contract: all functions are thread-safe. Recording is a no-op when tracing is disabled
+// (LOCKGRAPH_DISABLE=1) or after the trace could not be written (the loss is counted and stated in
+// the trace). Object ids are unique within a process and carry its pid, so ids from several
+// processes of one run never collide.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#include "lockgraph/source_site.hpp"
+#include "lockgraph/trace_format.hpp"
+
+namespace lockgraph::rt {
+
+using format::Kind;
+
+struct SiteCacheEntry {
+  const char* file;
+  unsigned line;
+  std::uint32_t id;
+};
+
+struct AccessFilterEntry {
+  std::uint64_t key;    // address | is_write, or 0
+  std::uint64_t epoch;  // the thread's sync epoch when recorded
+};
+
+// What a thread is blocked on right now, for the live watchdog. Written only by the thread itself,
+// read by the watchdog thread.
+enum class WaitKind : std::uint8_t { kNone = 0, kLock, kSemaphore, kEvent, kCondition, kJoin, kFuture };
+
+struct ThreadState {
+  std::uint64_t* cur = nullptr;  // next free word in the current chunk
+  std::uint64_t* end = nullptr;  // end of the current chunk
+  std::uint32_t tid = 0;         // trace thread id, 1..
+  std::uint32_t chunk_index = 0;
+  std::uint64_t sync_epoch = 1;  // bumped at every synchronization: invalidates the access filter
+  std::uint32_t timing_counter = 0;
+  bool in_runtime = false;       // re-entrancy guard for the slow paths
+  bool exited = false;
+  SiteCacheEntry site_cache[256] = {};
+  AccessFilterEntry access_filter[512] = {};
+
+  std::atomic<std::uint8_t> wait_kind{0};
+  std::atomic<std::uint64_t> wait_object{0};
+  std::atomic<std::uint32_t> wait_owner{0};   // thread that holds what we wait for, 0 unknown
+  std::atomic<std::uint32_t> wait_site{0};
+  std::atomic<std::uint64_t> wait_since_ns{0};
+  std::atomic<std::uint64_t> wait_generation{0};
+  ThreadState* next_registered = nullptr;     // intrusive list of all threads, for the watchdog
+};
+
+// --- process-level state --------------------------------------------------------------------
+bool enabled() noexcept;
+// Registers the calling thread (slow path, once per thread). `reserved_tid` is the id its creator
+// reserved with reserve_tid() so that the create record can name the child; 0 picks a new one.
+ThreadState* register_current_thread(std::uint32_t parent_tid, std::uint32_t reserved_tid = 0) noexcept;
+std::uint32_t reserve_tid() noexcept;
+void refill(ThreadState* t, std::size_t words) noexcept;                  // slow path
+std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcept;
+std::uint32_t intern_string(ThreadState* t, const char* s) noexcept;      // slow path
+std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept;    // slow path
+std::uint64_t new_object_id() noexcept;   // unique per process, pid in the high bits
+std::uint64_t now_ns() noexcept;          // CLOCK_MONOTONIC
+extern std::uint32_t g_timing_mask;       // 0 = time every acquisition (LOCKGRAPH_TIMING=all)
+void flush() noexcept;                    // msync the trace (watchdog, fatal signals)
+void thread_exiting(ThreadState* t) noexcept;
+
+extern thread_local ThreadState* tls_state;
+
+inline ThreadState* self() noexcept {
+  ThreadState* t = tls_state;
+  if (__builtin_expect(t != nullptr, 1)) return t;
+  return register_current_thread(0);
+}
+
+// Returns nullptr while recording must not happen (disabled, or inside the runtime itself).
+inline ThreadState* recording_self() noexcept {
+  ThreadState* t = self();
+  if (t == nullptr || t->in_runtime) return nullptr;
+  return t;
+}
+
+inline std::uint32_t site_id(ThreadState* t, const source_site& where) noexcept {
+  if (where.file == nullptr) return where.pc != nullptr ? intern_pc_site(t, where.pc) : 0;
+  auto h = ((reinterpret_cast<std::uintptr_t>(where.file) >> 3) ^ (where.line * 0x9E3779B1u)) & 255;
+  SiteCacheEntry& e = t->site_cache[h];
+  if (e.file == where.file && e.line == where.line) return e.id;
+  return intern_site_slow(t, where);
+}
+
+// Appends one record of `n` words (word0 included). The payload words are written first and word0
+// last with release order, so a reader never sees a half-written record as valid.
+inline void emit(ThreadState* t, std::uint64_t word0, const std::uint64_t* payload,
+                 std::size_t n_payload) noexcept {
+  std::size_t n = n_payload + 1;
+  if (__builtin_expect(t->end - t->cur < static_cast<std::ptrdiff_t>(n + 1), 0)) {
+    refill(t, n + 1);
+    if (t->cur == nullptr) return;  // trace lost; counted by refill
+  }
+  std::uint64_t* p = t->cur;
+  for (std::size_t i = 0; i < n_payload; ++i) p[i + 1] = payload[i];
+  t->cur = p + n;
+  __atomic_store_n(p, word0, __ATOMIC_RELEASE);
+}
+
+// Sync record: object, seq, time, value, value2 — trailing words omitted when `words` is smaller.
+inline void emit_sync(ThreadState* t, Kind kind, std::uint8_t flags, std::uint32_t site,
+                      std::uint64_t object, std::uint64_t seq, std::uint64_t time = 0,
+                      std::uint64_t value = 0, std::uint64_t value2 = 0, int words = -1) noexcept {
+  std::uint64_t payload[5] = {object, seq, time, value, value2};
+  if (words < 0) words = value2 ? 5 : value ? 4 : time ? 3 : 2;
+  emit(t, format::make_word0(kind, flags, std::uint16_t((words + 1) * 8), site), payload,
+       std::size_t(words));
+  ++t->sync_epoch;
+}
+
+// Decides whether this acquisition's hold is timed (see LOCKGRAPH_TIMING in docs/user-guide.md):
+// reading the clock costs more than an uncontended lock, so uncontended holds are sampled.
+inline bool should_time(ThreadState* t) noexcept {
+  return (t->timing_counter++ & g_timing_mask) == 0;
+}
+
+// The redundancy filter: the same address and access kind already recorded since the thread's
+// last synchronization adds nothing for race detection. Returns true when the access is new.
+inline bool access_is_new(ThreadState* t, std::uint64_t a, bool is_write) noexcept {
+  std::uint64_t key = (a << 1) | (is_write ? 1 : 0);
+  AccessFilterEntry& f = t->access_filter[(a >> 2 ^ a >> 11) & 511];
+  if (f.key == key && f.epoch == t->sync_epoch) return false;
+  f.key = key;
+  f.epoch = t->sync_epoch;
+  return true;
+}
+
+inline void emit_access(ThreadState* t, std::uint64_t a, std::uint32_t size, bool is_write,
+                        std::uint32_t site) noexcept {
+  if (size <= 255) {
+    emit(t, format::make_word0(is_write ? Kind::kWrite : Kind::kRead, std::uint8_t(size), 16, site), &a, 1);
+  } else {
+    std::uint64_t payload[4] = {a, 0, 0, size};
+    emit(t, format::make_word0(is_write ? Kind::kWriteRange : Kind::kReadRange, 0, 40, site), payload, 4);
+  }
+}
+
+inline void record_access(const void* addr, std::uint32_t size, bool is_write,
+                          const source_site& where) noexcept {
+  ThreadState* t = recording_self();
+  if (t == nullptr) return;
+  auto a = reinterpret_cast<std::uint64_t>(addr);
+  if (!access_is_new(t, a, is_write)) return;
+  emit_access(t, a, size, is_write, site_id(t, where));
+}
+
+// Watchdog bookkeeping for the blocking slow paths.
+void begin_wait(ThreadState* t, WaitKind kind, std::uint64_t object, std::uint32_t owner,
+                std::uint32_t site) noexcept;
+inline void update_wait_owner(ThreadState* t, std::uint32_t owner) noexcept {
+  t->wait_owner.store(owner, std::memory_order_relaxed);
+}
+void end_wait(ThreadState* t) noexcept;
+
+// Happens-before annotation keys share a fixed table of sequence counters (hashing an address to a
+// slot); the record names the key and the slot's sequence, so each key's order stays exact.
+// Returns the slot's object id; *seq receives the slot's next sequence number.
+std::uint64_t annotation_slot(const void* key, std::uint64_t* seq) noexcept;
+
+}  // namespace lockgraph::rt

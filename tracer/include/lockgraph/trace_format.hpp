@@ -1,0 +1,167 @@
+// lockgraph trace format v1: the on-disk layout shared by the recorder (writer) and the reader.
+//
+// Contract: this header is the single source of truth for the binary layout; docs/trace-format.md
+// describes the same thing in prose. Everything is little-endian, 8-byte aligned.
+//
+//   file   = FileHeader (kHeaderSize bytes) , Chunk*
+//   chunk  = ChunkHeader (32 bytes) , Record* , zero word | end of chunk     (kChunkSize bytes)
+//   record = word0 (kind:8 | flags:8 | length:16 | site:32) , payload (length - 8 bytes)
+//
+// A chunk belongs to exactly one recorded thread (or to the process: thread 0). A record is valid
+// once its word0 is non-zero: the writer stores the payload first and word0 last (release order),
+// so a process killed mid-record leaves a zero word0 and the reader stops that chunk there.
+// Cost: none; constants and plain structs only.
+#pragma once
+
+#include <cstdint>
+
+namespace lockgraph::format {
+
+inline constexpr char kMagic[8] = {'L', 'G', 'T', 'R', 'A', 'C', 'E', '\0'};
+inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kHeaderSize = 4096;
+inline constexpr std::uint32_t kChunkSize = 16384;
+inline constexpr std::uint32_t kChunkMagic = 0x4b43474cu;  // "LGCK"
+inline constexpr std::uint32_t kProcessThread = 0;           // chunks with process-level records
+inline constexpr std::uint32_t kTrailerThread = 0xffffffffu; // the trailer chunk
+inline constexpr std::uint64_t kAnnotationTag = 1ull << 63;     // object ids of annotation slots
+
+// Record kinds. Values are part of the format: never renumber, only append.
+enum class Kind : std::uint8_t {
+  kNone = 0,  // end of the chunk's records
+  // metadata
+  kStringDef = 1,  // site=string id; payload: bytes, NUL padded to 8
+  kSiteDef = 2,    // site=site id; payload: file string, line, function string, pc
+  kSiteDefPc = 3,  // site=site id; payload: pc, module string, offset in module (no file:line yet)
+  kTrailer = 4,    // time = end ns; value = chunks used; value2 = records lost; value3 = threads; extra[0] = reason (0 exit, 1 watchdog)
+  kProcessStart = 6,  // value = pid, value2 = parent pid, value3 = fork id (the parent's fork record seq), 0 if none
+  kProcessFork = 8,   // in the forking thread's stream: seq = fork id; value = child pid (0 = unknown)
+  kVarName = 9,       // object = address; value = size; value2 = name string id
+  // threads (object = the other thread's trace id where one is involved)
+  kThreadCreate = 10,
+  kThreadStart = 11,  // object = parent trace thread (0 unknown); value = OS tid; value2 = name string
+  kThreadEnd = 12,
+  kThreadJoin = 13,
+  kThreadDetach = 14,
+  // locks (object = lock id)
+  kLockCreate = 20,   // flags = LockType; value = name string id
+  kLockDestroy = 21,
+  kLockRequest = 22,  // flags = AcqFlags; time
+  kLockAcquired = 23, // flags = AcqFlags; seq; time (0 = not timed)
+  kLockFailed = 24,   // try/timed acquisition that failed; flags = AcqFlags; time
+  kLockRelease = 25,  // flags = AcqFlags(kShared); seq; time
+  // counting semaphores (object = semaphore id)
+  kSemCreate = 30,    // value = initial count, value2 = maximum; value3 = name string
+  kSemDestroy = 31,
+  kSemRequest = 32,   // time
+  kSemAcquired = 33,  // flags = AcqFlags; seq; time
+  kSemFailed = 34,
+  kSemRelease = 35,   // seq; value = update count; value2 = count after (if known)
+  // events, Python threading.Event semantics (object = event id)
+  kEventCreate = 40,  // value = name string
+  kEventSet = 41,     // seq
+  kEventClear = 42,   // seq
+  kEventWaitBegin = 43,  // value = timeout ns (UINT64_MAX none); time
+  kEventWaitEnd = 44,    // flags bit0 = result true; seq; time
+  // condition variables (object = cv id)
+  kCondCreate = 50,
+  kCondWaitBegin = 51,  // value = mutex id; time
+  kCondWaitEnd = 52,    // flags bit0 = timed out; value = mutex id; time
+  kCondNotify = 53,     // flags bit0 = notify_all; seq
+  // barriers (object = barrier id)
+  kBarrierCreate = 60,  // value = expected count
+  kBarrierArrive = 61,  // seq; value = phase
+  kBarrierDepart = 62,  // seq; value = phase
+  // thread pools (object = pool id; value = task id)
+  kPoolCreate = 70,     // value = max workers
+  kPoolSubmit = 71,
+  kPoolTaskStart = 72,
+  kPoolTaskEnd = 73,
+  kPoolResult = 74,     // the future's result was taken
+  kPoolCallback = 75,   // a done-callback ran
+  kPoolShutdown = 76,   // flags bit0 = wait
+  kPoolShutdownDone = 77,
+  // memory (object = address)
+  kRead = 80,        // flags = size (1..255); short record: word0 + address
+  kWrite = 81,
+  kReadRange = 82,   // value = size
+  kWriteRange = 83,
+  kAtomic = 84,      // flags = AtomicFlags; seq = per-address version; value = size
+  kFence = 85,       // flags = memory order
+  // happens-before annotations (object = annotation key; seq per key)
+  kHbRelease = 90,  // object = slot id (kAnnotationTag | slot); seq; value = the key address
+  kHbAcquire = 91,
+  // watchdog
+  kDeadlock = 110,   // flags = cause (1 cycle, 2 stall); time; value = n; extra: n x (thread, object, owner | wait kind << 32, site)
+};
+
+enum class LockType : std::uint8_t {
+  kMutex = 1,
+  kTimedMutex = 2,
+  kRecursiveMutex = 3,
+  kRecursiveTimedMutex = 4,
+  kSharedMutex = 5,
+  kSpinLock = 6,
+  kSharedTimedMutex = 7,
+};
+inline constexpr std::uint8_t kLockProcessShared = 0x80;  // or-ed into LockType flags
+
+// Flags of acquisition records (locks and semaphores).
+enum AcqFlags : std::uint8_t {
+  kAcqShared = 1,     // reader acquisition of a shared mutex
+  kAcqTry = 2,        // try_lock: never blocks
+  kAcqTimed = 4,      // try_lock_for / until: may block for a bounded time
+  kAcqContended = 8,  // the lock was not free at the first attempt
+  kAcqRecursive = 16, // re-entry of a recursive mutex already held by this thread
+};
+
+enum AtomicFlags : std::uint8_t {
+  kAtomicLoad = 1,
+  kAtomicStore = 2,
+  kAtomicRmw = 3,          // low 2 bits: operation
+  kAtomicOrderShift = 2,   // bits 2..4: std::memory_order as 0 relaxed .. 5 seq_cst
+};
+
+struct FileHeader {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t header_size;
+  std::uint32_t chunk_size;
+  std::uint32_t flags;
+  std::uint64_t pid;
+  std::uint64_t ppid;
+  std::uint64_t start_mono_ns;
+  std::uint64_t start_real_ns;
+  std::uint64_t events_lost;   // records that could not be written (updated live, atomically)
+  std::uint64_t fork_id;       // non-zero when this process was fork()ed by a traced parent
+  char program[256];           // argv[0] / executable path, NUL terminated
+};
+static_assert(sizeof(FileHeader) <= kHeaderSize);
+
+struct ChunkHeader {
+  std::uint32_t magic;         // kChunkMagic once the chunk is claimed; written last
+  std::uint32_t thread;        // trace thread id (1..), kProcessThread or kTrailerThread
+  std::uint32_t index;         // 0, 1, 2... within its thread: the chunk order of that thread
+  std::uint32_t reserved;
+  std::uint64_t pid;
+  std::uint64_t reserved2;
+};
+static_assert(sizeof(ChunkHeader) == 32);
+
+inline constexpr std::uint64_t make_word0(Kind kind, std::uint8_t flags, std::uint16_t length,
+                                          std::uint32_t site) {
+  return std::uint64_t(static_cast<std::uint8_t>(kind)) | (std::uint64_t(flags) << 8) |
+         (std::uint64_t(length) << 16) | (std::uint64_t(site) << 32);
+}
+inline constexpr Kind word0_kind(std::uint64_t w) { return static_cast<Kind>(w & 0xff); }
+inline constexpr std::uint8_t word0_flags(std::uint64_t w) { return (w >> 8) & 0xff; }
+inline constexpr std::uint16_t word0_length(std::uint64_t w) { return (w >> 16) & 0xffff; }
+inline constexpr std::uint32_t word0_site(std::uint64_t w) { return std::uint32_t(w >> 32); }
+
+// Payload layout of every record but the definitions (kStringDef, kSiteDef, kSiteDefPc):
+// object, seq, time, value, value2, value3, extra... — words may be omitted from the end (read as
+// 0); the record's length tells how many are present. kRead/kWrite are short: object (the address)
+// only, with the access size in flags.
+inline constexpr int kFixedWords = 6;
+
+}  // namespace lockgraph::format

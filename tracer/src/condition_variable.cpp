@@ -1,0 +1,67 @@
+// lockgraph::condition_variable: waits go through the traced mutex's core so the release before
+// sleeping and the re-acquisition after waking are ordinary lock records.
+#include "lockgraph/condition_variable.hpp"
+
+#include <system_error>
+
+namespace lockgraph {
+
+condition_variable::condition_variable(const char* name, source_site where) noexcept {
+  pthread_condattr_t a;
+  pthread_condattr_init(&a);
+  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+  pthread_cond_init(&cv_, &a);
+  pthread_condattr_destroy(&a);
+  id_ = rt::new_object_id();
+  if (rt::ThreadState* t = rt::recording_self()) {
+    std::uint32_t name_id = name ? rt::intern_string(t, name) : 0;
+    rt::emit_sync(t, format::Kind::kCondCreate, 0, rt::site_id(t, where), id_, 0, 0, name_id, 0, 4);
+  }
+}
+
+condition_variable::~condition_variable() { pthread_cond_destroy(&cv_); }
+
+void condition_variable::notify_one(source_site where) noexcept {
+  std::uint64_t seq = seq_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  pthread_cond_signal(&cv_);
+  if (rt::ThreadState* t = rt::recording_self()) {
+    rt::emit_sync(t, format::Kind::kCondNotify, 0, rt::site_id(t, where), id_, seq, 0, 0, 0, 2);
+  }
+}
+
+void condition_variable::notify_all(source_site where) noexcept {
+  std::uint64_t seq = seq_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  pthread_cond_broadcast(&cv_);
+  if (rt::ThreadState* t = rt::recording_self()) {
+    rt::emit_sync(t, format::Kind::kCondNotify, 1, rt::site_id(t, where), id_, seq, 0, 0, 0, 2);
+  }
+}
+
+std::cv_status condition_variable::wait_ns(std::unique_lock<mutex>& lk, std::uint64_t deadline,
+                                           const source_site& where) {
+  if (!lk.owns_lock()) std::__throw_system_error(int(std::errc::operation_not_permitted));
+  mutex& m = *lk.mutex();
+  rt::ThreadState* t = rt::recording_self();
+  std::uint32_t site = t ? rt::site_id(t, where) : 0;
+  if (t != nullptr) {
+    rt::emit_sync(t, format::Kind::kCondWaitBegin, 0, site, id_, 0, rt::now_ns(), m.trace_id(), 0, 4);
+    m.core().releasing(t, site);
+    if (deadline == detail::kNoDeadline) rt::begin_wait(t, rt::WaitKind::kCondition, id_, 0, site);
+  }
+  int rc;
+  if (deadline == detail::kNoDeadline) {
+    rc = pthread_cond_wait(&cv_, m.native_handle());
+  } else {
+    timespec ts = detail::to_timespec(deadline);
+    rc = pthread_cond_timedwait(&cv_, m.native_handle(), &ts);
+  }
+  if (t != nullptr) {
+    if (deadline == detail::kNoDeadline) rt::end_wait(t);
+    std::uint64_t now = rt::now_ns();
+    m.core().acquired(t, site, 0, now);
+    rt::emit_sync(t, format::Kind::kCondWaitEnd, rc == ETIMEDOUT ? 1 : 0, site, id_, 0, now, m.trace_id(), 0, 4);
+  }
+  return rc == ETIMEDOUT ? std::cv_status::timeout : std::cv_status::no_timeout;
+}
+
+}  // namespace lockgraph

@@ -1,0 +1,553 @@
+// The recorder runtime: trace file creation, chunk allocation, thread registry, intern tables,
+// fork handling and the clean-shutdown trailer. See runtime.hpp for the contract.
+#include "lockgraph/runtime.hpp"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "process_trace.hpp"
+
+namespace lockgraph::rt {
+
+thread_local ThreadState* tls_state = nullptr;
+std::uint32_t g_timing_mask = 15;
+
+namespace internal {
+
+Process& process() noexcept {
+  // Never destroyed: threads may still record while static destructors run.
+  static Process* p = new Process();
+  return *p;
+}
+
+void count_lost(std::uint64_t n) noexcept {
+  Process& p = process();
+  if (p.header != nullptr) __atomic_fetch_add(&p.header->events_lost, n, __ATOMIC_RELAXED);
+}
+
+namespace {
+
+std::uint64_t mono_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::uint64_t(ts.tv_sec) * 1000000000u + std::uint64_t(ts.tv_nsec);
+}
+
+std::uint64_t real_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return std::uint64_t(ts.tv_sec) * 1000000000u + std::uint64_t(ts.tv_nsec);
+}
+
+void program_name(char* out, std::size_t size) {
+  out[0] = '\0';
+  ssize_t n = readlink("/proc/self/exe", out, size - 1);
+  if (n > 0) out[n] = '\0';
+}
+
+void warn(const char* what) {
+  std::fprintf(stderr, "lockgraph: %s\n", what);
+}
+
+// Opens a fresh trace file in the trace directory: never overwrites, never follows a symlink.
+bool open_trace_file(Process& p, std::uint64_t fork_id, std::uint64_t ppid) {
+  const char* dir = std::getenv("LOCKGRAPH_TRACE_DIR");
+  std::string d = (dir != nullptr && *dir != '\0') ? dir : "lockgraph-trace";
+  if (mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) {
+    std::string msg = "cannot create trace directory '" + d + "': " + std::strerror(errno) + "; tracing disabled";
+    warn(msg.c_str());
+    return false;
+  }
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    std::string path = d + "/lockgraph-" + std::to_string(p.pid);
+    if (attempt > 0) path += "-" + std::to_string(attempt);
+    path += ".trace";
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) continue;
+    if (fd < 0) {
+      std::string msg = "cannot create trace file '" + path + "': " + std::strerror(errno) + "; tracing disabled";
+      warn(msg.c_str());
+      return false;
+    }
+    if (posix_fallocate(fd, 0, format::kHeaderSize) != 0) {
+      warn("cannot allocate the trace header (disk full?); tracing disabled");
+      close(fd);
+      unlink(path.c_str());
+      return false;
+    }
+    void* h = mmap(nullptr, format::kHeaderSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (h == MAP_FAILED) {
+      close(fd);
+      return false;
+    }
+    p.fd = fd;
+    p.path = path;
+    p.header = static_cast<format::FileHeader*>(h);
+    format::FileHeader& hd = *p.header;
+    std::memcpy(hd.magic, format::kMagic, sizeof hd.magic);
+    hd.version = format::kVersion;
+    hd.header_size = format::kHeaderSize;
+    hd.chunk_size = format::kChunkSize;
+    hd.pid = p.pid;
+    hd.ppid = ppid;
+    hd.start_mono_ns = mono_ns();
+    hd.start_real_ns = real_ns();
+    hd.fork_id = fork_id;
+    program_name(hd.program, sizeof hd.program);
+    return true;
+  }
+  warn("cannot find a free trace file name; tracing disabled");
+  return false;
+}
+
+// Maps segments until chunk `index` is backed by allocated file space. Called with grow_mu held.
+bool ensure_mapped_locked(Process& p, std::uint64_t index) {
+  while (p.mapped_chunks.load(std::memory_order_relaxed) <= index) {
+    std::uint64_t seg = p.mapped_chunks.load(std::memory_order_relaxed) / kSegmentChunks;
+    if (seg >= kMaxSegments) return false;
+    off_t offset = off_t(format::kHeaderSize) + off_t(seg * kSegmentChunks * format::kChunkSize);
+    off_t len = off_t(kSegmentChunks * format::kChunkSize);
+    // posix_fallocate, not ftruncate: a sparse file on a full disk would SIGBUS the program.
+    if (posix_fallocate(p.fd, offset, len) != 0) return false;
+    void* m = mmap(nullptr, std::size_t(len), PROT_READ | PROT_WRITE, MAP_SHARED, p.fd, offset);
+    if (m == MAP_FAILED) return false;
+    p.segments[seg].store(static_cast<char*>(m), std::memory_order_release);
+    p.mapped_chunks.fetch_add(kSegmentChunks, std::memory_order_release);
+  }
+  return true;
+}
+
+char* chunk_address(Process& p, std::uint64_t index) {
+  char* base = p.segments[index / kSegmentChunks].load(std::memory_order_acquire);
+  return base + (index % kSegmentChunks) * format::kChunkSize;
+}
+
+// Claims a new chunk for `tid` and points t's window at it; on failure the window is null.
+bool claim_chunk(Process& p, ThreadState* t, std::uint32_t tid) {
+  t->cur = t->end = nullptr;
+  std::uint64_t index = p.next_chunk.fetch_add(1, std::memory_order_relaxed);
+  if (index >= p.mapped_chunks.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> g(p.grow_mu);
+    if (p.closed || !ensure_mapped_locked(p, index)) return false;
+  }
+  char* c = chunk_address(p, index);
+  auto* h = reinterpret_cast<format::ChunkHeader*>(c);
+  h->thread = tid;
+  h->index = t->chunk_index++;
+  h->pid = p.pid;
+  __atomic_store_n(&h->magic, format::kChunkMagic, __ATOMIC_RELEASE);
+  t->cur = reinterpret_cast<std::uint64_t*>(c + sizeof(format::ChunkHeader));
+  t->end = reinterpret_cast<std::uint64_t*>(c + format::kChunkSize);
+  return true;
+}
+
+void emit_string_def(ThreadState* t, std::uint32_t id, const std::string& s) {
+  // Strings longer than a record can hold are cut; the format's length field is 16 bits.
+  std::size_t len = std::min<std::size_t>(s.size(), 4000);
+  std::size_t words = (len + 8) / 8;  // at least one NUL
+  std::uint64_t buf[512] = {};
+  std::memcpy(buf, s.data(), len);
+  emit(t, format::make_word0(Kind::kStringDef, 0, std::uint16_t((words + 1) * 8), id), buf, words);
+}
+
+std::uint32_t intern_string_locked(Process& p, ThreadState* t, const std::string& s) {
+  auto it = p.strings.find(s);
+  if (it != p.strings.end()) return it->second;
+  std::uint32_t id = p.next_string++;
+  emit_string_def(t, id, s);
+  p.strings.emplace(s, id);
+  return id;
+}
+
+void on_thread_exit(ThreadState* t);
+
+struct ThreadExitGuard {
+  ThreadState* state = nullptr;
+  ~ThreadExitGuard() {
+    if (state != nullptr) on_thread_exit(state);
+  }
+};
+thread_local ThreadExitGuard tls_exit_guard;
+
+void read_environment() {
+  const char* timing = std::getenv("LOCKGRAPH_TIMING");
+  if (timing != nullptr && std::strcmp(timing, "all") == 0) g_timing_mask = 0;
+  if (timing != nullptr && std::strcmp(timing, "none") == 0) g_timing_mask = 0xffffffffu;
+}
+
+void atfork_prepare();
+void atfork_parent();
+void atfork_child();
+
+bool init_process(Process& p) {
+  const char* disable = std::getenv("LOCKGRAPH_DISABLE");
+  if (disable != nullptr && *disable != '\0' && std::strcmp(disable, "0") != 0) return false;
+  read_environment();
+  p.pid = std::uint64_t(getpid());
+  if (!open_trace_file(p, 0, std::uint64_t(getppid()))) return false;
+  pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+  std::atexit([] { write_trailer(0); });
+  return true;
+}
+
+bool initialized(Process& p) {
+  static bool ok = init_process(p);  // thread-safe static init, slow path only
+  p.enabled = ok;
+  return ok;
+}
+
+void reset_thread_state(ThreadState* t, std::uint32_t tid) {
+  t->cur = t->end = nullptr;
+  t->tid = tid;
+  t->chunk_index = 0;
+  t->sync_epoch = 1;
+  t->timing_counter = 0;
+  t->in_runtime = false;
+  t->exited = false;
+  std::memset(static_cast<void*>(t->site_cache), 0, sizeof t->site_cache);
+  std::memset(static_cast<void*>(t->access_filter), 0, sizeof t->access_filter);
+  t->wait_kind.store(0, std::memory_order_relaxed);
+  t->wait_object.store(0, std::memory_order_relaxed);
+  t->wait_owner.store(0, std::memory_order_relaxed);
+}
+
+void on_thread_exit(ThreadState* t) {
+  if (!t->exited) {
+    emit_sync(t, Kind::kThreadEnd, 0, 0, 0, 0, 0, 0, 0, 0);
+    t->exited = true;
+  }
+  Process& p = process();
+  tls_state = nullptr;
+  std::lock_guard<std::mutex> g(p.registry_mu);
+  // Unlink and recycle: the watchdog only reads states while holding registry_mu.
+  for (ThreadState** pp = &p.threads; *pp != nullptr; pp = &(*pp)->next_registered) {
+    if (*pp == t) {
+      *pp = t->next_registered;
+      break;
+    }
+  }
+  t->next_registered = nullptr;
+  // Its chunk keeps what it wrote; the rest of the chunk stays zero and ends its records.
+  t->cur = t->end = nullptr;
+  p.free_states.push_back(t);
+}
+
+void atfork_prepare() {
+  Process& p = process();
+  ThreadState* t = recording_self();
+  std::uint64_t id = p.forks.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (t != nullptr) {
+    // The fork record sits in the forking thread's own stream: what it did before fork()
+    // happens-before everything the child does. The child finds it by (parent pid, fork id).
+    std::uint64_t payload[4] = {0, id, 0, 0};
+    emit(t, format::make_word0(Kind::kProcessFork, 0, 40, 0), payload, 4);
+  }
+  p.grow_mu.lock();
+  p.intern_mu.lock();
+  p.registry_mu.lock();
+  p.process_chunk_mu.lock();
+}
+
+void atfork_parent() {
+  Process& p = process();
+  p.process_chunk_mu.unlock();
+  p.registry_mu.unlock();
+  p.intern_mu.unlock();
+  p.grow_mu.unlock();
+}
+
+void atfork_child() {
+  Process& p = process();
+  // The mutexes were locked by this very thread in prepare; unlocking them here is well-defined.
+  p.process_chunk_mu.unlock();
+  p.registry_mu.unlock();
+  p.intern_mu.unlock();
+  p.grow_mu.unlock();
+  std::uint64_t fork_id = p.forks.load(std::memory_order_relaxed);
+  std::uint64_t ppid = p.pid;
+  // Drop the parent's file: the child writes its own.
+  for (std::size_t s = 0; s < kMaxSegments; ++s) {
+    char* m = p.segments[s].exchange(nullptr);
+    if (m == nullptr) break;
+    munmap(m, kSegmentChunks * format::kChunkSize);
+  }
+  if (p.header != nullptr) munmap(p.header, format::kHeaderSize);
+  p.header = nullptr;
+  close(p.fd);
+  p.fd = -1;
+  p.next_chunk.store(0);
+  p.mapped_chunks.store(0);
+  p.threads = nullptr;
+  p.free_states.clear();
+  p.strings.clear();
+  p.sites.clear();
+  p.pc_sites.clear();
+  p.site_names.clear();
+  p.next_string = 1;
+  p.next_site = 1;
+  p.next_tid.store(1);
+  p.forks.store(0);
+  p.process_state.chunk_index = 0;
+  p.process_state.cur = p.process_state.end = nullptr;
+  p.pid = std::uint64_t(getpid());
+  ThreadState* t = tls_state;
+  tls_state = nullptr;
+  tls_exit_guard.state = nullptr;
+  if (!open_trace_file(p, fork_id, ppid)) {
+    p.enabled = false;
+    return;
+  }
+  std::uint64_t start[6] = {0, 0, 0, p.pid, ppid, fork_id};
+  emit_process(Kind::kProcessStart, 0, start, 6);
+  if (t != nullptr) {
+    // The surviving thread becomes thread 1 of the child.
+    reset_thread_state(t, p.next_tid.fetch_add(1));
+    t->next_registered = nullptr;
+    p.threads = t;
+    tls_state = t;
+    tls_exit_guard.state = t;
+    emit_sync(t, Kind::kThreadStart, 0, 0, 0, 0, 0, std::uint64_t(syscall(SYS_gettid)), 0, 4);
+  }
+}
+
+}  // namespace
+
+void emit_process(format::Kind kind, std::uint8_t flags, const std::uint64_t* payload, std::size_t n) noexcept {
+  Process& p = process();
+  if (!p.enabled) return;
+  std::lock_guard<std::mutex> g(p.process_chunk_mu);
+  ThreadState* t = &p.process_state;
+  if (t->end - t->cur < static_cast<std::ptrdiff_t>(n + 2)) {
+    if (!claim_chunk(p, t, format::kProcessThread)) {
+      count_lost(1);
+      return;
+    }
+  }
+  emit(t, format::make_word0(kind, flags, std::uint16_t((n + 1) * 8), 0), payload, n);
+}
+
+std::string site_name(std::uint32_t site) {
+  Process& p = process();
+  std::lock_guard<std::mutex> g(p.intern_mu);
+  if (site < p.site_names.size()) return p.site_names[site];
+  return "?";
+}
+
+void write_trailer(std::uint64_t reason) noexcept {
+  Process& p = process();
+  if (!p.enabled || p.header == nullptr) return;
+  std::uint64_t threads = p.next_tid.load() - 1;
+  std::unique_lock<std::mutex> g(p.grow_mu);
+  if (p.closed) return;
+  g.unlock();
+  ThreadState trailer;
+  if (!claim_chunk(p, &trailer, format::kTrailerThread)) return;
+  std::uint64_t payload[7] = {0, 0, mono_ns(), p.next_chunk.load(),
+                              __atomic_load_n(&p.header->events_lost, __ATOMIC_RELAXED), threads, reason};
+  emit(&trailer, format::make_word0(Kind::kTrailer, 0, 64, 0), payload, 7);
+  g.lock();
+  p.closed = true;
+  // Any later chunk claim fails (and is counted as lost) instead of writing past the file's end.
+  std::uint64_t used = p.next_chunk.exchange(UINT64_MAX / 2);
+  std::uint64_t mapped = p.mapped_chunks.load();
+  if (used < mapped) {
+    // Give back the unused, allocated tail. Chunks past `used` are never handed out again.
+    if (ftruncate(p.fd, off_t(format::kHeaderSize + used * format::kChunkSize)) != 0) {
+      // Keeping the zero-filled tail is harmless: the reader skips unclaimed chunks.
+    }
+  }
+  msync(p.header, format::kHeaderSize, MS_ASYNC);
+}
+
+}  // namespace internal
+
+using namespace internal;
+
+bool enabled() noexcept { return initialized(process()); }
+
+std::uint32_t reserve_tid() noexcept {
+  return process().next_tid.fetch_add(1, std::memory_order_relaxed);
+}
+
+ThreadState* register_current_thread(std::uint32_t parent_tid, std::uint32_t reserved_tid) noexcept {
+  if (tls_state != nullptr) return tls_state;
+  Process& p = process();
+  if (!initialized(p)) return nullptr;
+  ThreadState* t = nullptr;
+  std::uint32_t tid = reserved_tid != 0 ? reserved_tid : reserve_tid();
+  {
+    std::lock_guard<std::mutex> g(p.registry_mu);
+    if (!p.free_states.empty()) {
+      t = p.free_states.back();
+      p.free_states.pop_back();
+    }
+  }
+  if (t == nullptr) t = new (std::nothrow) ThreadState();
+  if (t == nullptr) return nullptr;
+  reset_thread_state(t, tid);
+  tls_state = t;
+  tls_exit_guard.state = t;
+  bool first_extra_thread;
+  {
+    std::lock_guard<std::mutex> g(p.registry_mu);
+    t->next_registered = p.threads;
+    p.threads = t;
+    first_extra_thread = t->next_registered != nullptr;
+  }
+  if (tid == 1 && p.process_state.chunk_index == 0) {
+    std::uint64_t start[6] = {0, 0, 0, p.pid, p.header->ppid, 0};
+    emit_process(Kind::kProcessStart, 0, start, 6);
+  }
+  emit_sync(t, Kind::kThreadStart, 0, 0, parent_tid, 0, 0, std::uint64_t(syscall(SYS_gettid)), 0, 4);
+  if (first_extra_thread) start_watchdog_once();
+  return t;
+}
+
+void refill(ThreadState* t, std::size_t words) noexcept {
+  Process& p = process();
+  if (words * 8 + sizeof(format::ChunkHeader) > format::kChunkSize || !p.enabled ||
+      !claim_chunk(p, t, t->tid)) {
+    count_lost(1);
+    t->cur = t->end = nullptr;
+  }
+}
+
+std::uint32_t intern_string(ThreadState* t, const char* s) noexcept {
+  if (s == nullptr) return 0;
+  Process& p = process();
+  bool was = t->in_runtime;
+  t->in_runtime = true;
+  std::lock_guard<std::mutex> g(p.intern_mu);
+  std::uint32_t id = intern_string_locked(p, t, s);
+  t->in_runtime = was;
+  return id;
+}
+
+std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcept {
+  Process& p = process();
+  bool was = t->in_runtime;
+  t->in_runtime = true;
+  std::uint32_t id;
+  {
+    std::lock_guard<std::mutex> g(p.intern_mu);
+    auto key = std::make_pair(std::string(where.file), where.line);
+    auto it = p.sites.find(key);
+    if (it != p.sites.end()) {
+      id = it->second;
+    } else {
+      std::uint32_t file = intern_string_locked(p, t, key.first);
+      std::uint32_t fn = where.function ? intern_string_locked(p, t, where.function) : 0;
+      id = p.next_site++;
+      std::uint64_t payload[4] = {file, where.line, fn, 0};
+      emit(t, format::make_word0(Kind::kSiteDef, 0, 40, id), payload, 4);
+      p.sites.emplace(key, id);
+      if (p.site_names.size() <= id) p.site_names.resize(id + 1);
+      p.site_names[id] = key.first + ":" + std::to_string(where.line);
+    }
+  }
+  auto h = ((reinterpret_cast<std::uintptr_t>(where.file) >> 3) ^ (where.line * 0x9E3779B1u)) & 255;
+  t->site_cache[h] = SiteCacheEntry{where.file, where.line, id};
+  t->in_runtime = was;
+  return id;
+}
+
+std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept {
+  // The thread's site cache serves pc sites too, keyed by (pc, ~0u): operators of shared<T> hit it.
+  source_site key{static_cast<const char*>(pc), nullptr, ~0u};
+  auto h = ((reinterpret_cast<std::uintptr_t>(key.file) >> 3) ^ (key.line * 0x9E3779B1u)) & 255;
+  if (t->site_cache[h].file == key.file && t->site_cache[h].line == key.line) return t->site_cache[h].id;
+  Process& p = process();
+  bool was = t->in_runtime;
+  t->in_runtime = true;
+  std::uint32_t id;
+  {
+    std::lock_guard<std::mutex> g(p.intern_mu);
+    auto it = p.pc_sites.find(reinterpret_cast<std::uintptr_t>(pc));
+    if (it != p.pc_sites.end()) {
+      id = it->second;
+    } else {
+      Dl_info info{};
+      std::uint64_t offset = 0;
+      std::uint32_t module = 0;
+      if (dladdr(pc, &info) != 0 && info.dli_fname != nullptr) {
+        module = intern_string_locked(p, t, info.dli_fname);
+        offset = reinterpret_cast<std::uintptr_t>(pc) - reinterpret_cast<std::uintptr_t>(info.dli_fbase);
+      }
+      id = p.next_site++;
+      std::uint64_t payload[3] = {reinterpret_cast<std::uintptr_t>(pc), module, offset};
+      emit(t, format::make_word0(Kind::kSiteDefPc, 0, 32, id), payload, 3);
+      p.pc_sites.emplace(reinterpret_cast<std::uintptr_t>(pc), id);
+      if (p.site_names.size() <= id) p.site_names.resize(id + 1);
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "pc 0x%llx", static_cast<unsigned long long>(offset));
+      p.site_names[id] = buf;
+    }
+  }
+  t->site_cache[h] = SiteCacheEntry{key.file, key.line, id};
+  t->in_runtime = was;
+  return id;
+}
+
+std::uint64_t new_object_id() noexcept {
+  Process& p = process();
+  return (p.pid << 40) | p.next_object.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t now_ns() noexcept { return mono_ns(); }
+
+void flush() noexcept {
+  Process& p = process();
+  if (!p.enabled || p.header == nullptr) return;
+  msync(p.header, format::kHeaderSize, MS_SYNC);
+  for (std::size_t s = 0; s < kMaxSegments; ++s) {
+    char* m = p.segments[s].load(std::memory_order_acquire);
+    if (m == nullptr) break;
+    msync(m, kSegmentChunks * format::kChunkSize, MS_SYNC);
+  }
+}
+
+void thread_exiting(ThreadState* t) noexcept {
+  if (t == nullptr || t->exited) return;
+  emit_sync(t, Kind::kThreadEnd, 0, 0, 0, 0, 0, 0, 0, 0);
+  t->exited = true;
+}
+
+void begin_wait(ThreadState* t, WaitKind kind, std::uint64_t object, std::uint32_t owner,
+                std::uint32_t site) noexcept {
+  t->wait_object.store(object, std::memory_order_relaxed);
+  t->wait_owner.store(owner, std::memory_order_relaxed);
+  t->wait_site.store(site, std::memory_order_relaxed);
+  t->wait_since_ns.store(mono_ns(), std::memory_order_relaxed);
+  t->wait_generation.fetch_add(1, std::memory_order_relaxed);
+  t->wait_kind.store(static_cast<std::uint8_t>(kind), std::memory_order_release);
+}
+
+void end_wait(ThreadState* t) noexcept {
+  t->wait_kind.store(0, std::memory_order_release);
+  t->wait_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t annotation_slot(const void* key, std::uint64_t* seq) noexcept {
+  static std::atomic<std::uint64_t> slots[4096];
+  auto a = reinterpret_cast<std::uintptr_t>(key);
+  std::size_t slot = ((a >> 3) ^ (a >> 15)) & 4095;
+  *seq = slots[slot].fetch_add(1, std::memory_order_acq_rel) + 1;
+  return format::kAnnotationTag | slot;
+}
+
+// Registers the main thread at load time so it is thread 1 and its start comes first.
+__attribute__((constructor)) static void lockgraph_register_main() { (void)self(); }
+
+}  // namespace lockgraph::rt

@@ -1,0 +1,45 @@
+// lockgraph::thread's records. Join blocks inside begin_wait/end_wait so the watchdog sees a thread
+// stuck joining another that never ends.
+#include "lockgraph/thread.hpp"
+
+#include <system_error>
+
+namespace lockgraph::detail {
+
+std::uint32_t record_thread_create(const source_site& where) noexcept {
+  rt::ThreadState* t = rt::recording_self();
+  if (t == nullptr) return 0;
+  std::uint32_t child = rt::reserve_tid();
+  rt::emit_sync(t, format::Kind::kThreadCreate, 0, rt::site_id(t, where), child, 0, 0, 0, 0, 2);
+  return child;
+}
+
+void record_thread_start(std::uint32_t parent, std::uint32_t child) noexcept {
+  if (child == 0) return;  // tracing disabled when the thread was created
+  (void)rt::register_current_thread(parent, child);
+}
+
+void record_thread_end() noexcept {
+  if (rt::ThreadState* t = rt::recording_self()) rt::thread_exiting(t);
+}
+
+void record_thread_join(std::uint32_t child, const source_site& where, std::thread& th) {
+  rt::ThreadState* t = rt::recording_self();
+  if (t == nullptr || !th.joinable()) {
+    th.join();  // throws as std::thread::join does
+    return;
+  }
+  std::uint32_t site = rt::site_id(t, where);
+  rt::begin_wait(t, rt::WaitKind::kJoin, child, child, site);
+  th.join();
+  rt::end_wait(t);
+  rt::emit_sync(t, format::Kind::kThreadJoin, 0, site, child, 0, 0, 0, 0, 2);
+}
+
+void record_thread_detach(std::uint32_t child, const source_site& where) noexcept {
+  if (rt::ThreadState* t = rt::recording_self()) {
+    rt::emit_sync(t, format::Kind::kThreadDetach, 0, rt::site_id(t, where), child, 0, 0, 0, 0, 2);
+  }
+}
+
+}  // namespace lockgraph::detail
