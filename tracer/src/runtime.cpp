@@ -399,19 +399,16 @@ ThreadState* register_current_thread(std::uint32_t parent_tid, std::uint32_t res
   reset_thread_state(t, tid);
   tls_state = t;
   tls_exit_guard.state = t;
-  bool first_extra_thread;
   {
     std::lock_guard<std::mutex> g(p.registry_mu);
     t->next_registered = p.threads;
     p.threads = t;
-    first_extra_thread = t->next_registered != nullptr;
   }
   if (tid == 1 && p.process_state.chunk_index == 0) {
     std::uint64_t start[6] = {0, 0, 0, p.pid, p.header->ppid, 0};
     emit_process(Kind::kProcessStart, 0, start, 6);
   }
   emit_sync(t, Kind::kThreadStart, 0, 0, parent_tid, 0, 0, std::uint64_t(syscall(SYS_gettid)), 0, 4);
-  if (first_extra_thread) start_watchdog_once();
   return t;
 }
 
@@ -518,6 +515,13 @@ void flush() noexcept {
   }
 }
 
+void shutdown() noexcept { write_trailer(0); }
+
+const char* trace_path() noexcept {
+  Process& p = process();
+  return p.enabled ? p.path.c_str() : "";
+}
+
 void thread_exiting(ThreadState* t) noexcept {
   if (t == nullptr || t->exited) return;
   emit_sync(t, Kind::kThreadEnd, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -532,6 +536,7 @@ void begin_wait(ThreadState* t, WaitKind kind, std::uint64_t object, std::uint32
   t->wait_since_ns.store(mono_ns(), std::memory_order_relaxed);
   t->wait_generation.fetch_add(1, std::memory_order_relaxed);
   t->wait_kind.store(static_cast<std::uint8_t>(kind), std::memory_order_release);
+  start_watchdog_once();  // the first blocking wait of the process starts it
 }
 
 void end_wait(ThreadState* t) noexcept {

@@ -2,7 +2,7 @@
 // builds the wait-for graph (thread -> lock it waits for -> owning thread) and, when a cycle has
 // been stable for LOCKGRAPH_DEADLOCK_MS, or every thread has been blocked for LOCKGRAPH_STALL_MS,
 // records a kDeadlock record, flushes the trace and ends the program (LOCKGRAPH_ON_DEADLOCK).
-// Started when a second thread registers, so single-threaded programs never pay for it.
+// Started by the first blocking wait, so programs that never block never pay for it.
 #include <unistd.h>
 
 #include <chrono>
@@ -87,7 +87,7 @@ const char* kind_name(WaitKind k) {
 }
 
 void report(Process& p, std::uint8_t reason, const std::vector<const WaitSnapshot*>& threads) {
-  std::vector<std::uint64_t> payload = {0, 0, now_ns(), threads.size()};
+  std::vector<std::uint64_t> payload = {0, 0, now_ns(), threads.size(), 0, 0};  // six fixed words, then extra
   for (const WaitSnapshot* w : threads) {
     payload.push_back(w->tid);
     payload.push_back(w->object);

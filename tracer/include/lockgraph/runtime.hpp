@@ -73,6 +73,9 @@ std::uint64_t new_object_id() noexcept;   // unique per process, pid in the high
 std::uint64_t now_ns() noexcept;          // CLOCK_MONOTONIC
 extern std::uint32_t g_timing_mask;       // 0 = time every acquisition (LOCKGRAPH_TIMING=all)
 void flush() noexcept;                    // msync the trace (watchdog, fatal signals)
+// Writes the clean-shutdown trailer now (normally done at exit). Later records are counted lost.
+void shutdown() noexcept;
+const char* trace_path() noexcept;        // this process's trace file, or "" when not tracing
 void thread_exiting(ThreadState* t) noexcept;
 
 extern thread_local ThreadState* tls_state;

@@ -80,8 +80,9 @@ class lock_core {
     std::uint64_t time = timed_hold_ ? rt::now_ns() : 0;
     std::uint64_t s;
     if (owner_.load(std::memory_order_relaxed) == t->tid) {
-      // The owner holds the lock exclusively: no other writer of seq_ exists right now.
-      owner_.store(0, std::memory_order_relaxed);
+      // The owner holds the lock exclusively: no other writer of seq_ exists right now. Leaving
+      // an inner level of a recursive mutex keeps the ownership.
+      if ((flags & format::kAcqRecursive) == 0) owner_.store(0, std::memory_order_relaxed);
       s = seq_.load(std::memory_order_relaxed) + 1;
       seq_.store(s, std::memory_order_relaxed);
     } else {

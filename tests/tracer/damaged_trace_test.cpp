@@ -1,0 +1,188 @@
+// Each kind of damage gives one precise error (file, byte offset, reason), and every valid record
+// before the damage is still returned.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "lockgraph/mutex.hpp"
+#include "lockgraph/thread.hpp"
+#include "trace_test_util.hpp"
+
+namespace lockgraph::testing {
+namespace {
+
+using analysis::Problem;
+using analysis::TraceFile;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+class DamagedTrace : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto child = run_traced_child(dir_, [] {
+      lockgraph::mutex m("M");
+      for (int i = 0; i < 1000; ++i) {  // 2000 records: the main thread spans several chunks
+        m.lock();
+        m.unlock();
+      }
+      return 0;
+    });
+    ASSERT_EQ(child.exit_code(), 0);
+    good_ = read_file(child.trace);
+    path_ = dir_.path() + "/damaged.trace";
+    good_events_ = read_events(child.trace).size();
+    ASSERT_GT(good_events_, 2000u);
+  }
+
+  // Opens the damaged copy; returns the number of events still read.
+  std::size_t events_after(const std::string& bytes, std::vector<Problem>* problems) {
+    write_file(path_, bytes);
+    return read_events(path_, problems).size();
+  }
+
+  TempDir dir_;
+  std::string good_;
+  std::string path_;
+  std::size_t good_events_ = 0;
+};
+
+// Offset of the main thread's first chunk (chunk 0 is the process chunk or thread 1's).
+std::size_t chunk_of_thread(const std::string& bytes, std::uint32_t thread, std::uint32_t index) {
+  for (std::size_t off = format::kHeaderSize; off + sizeof(format::ChunkHeader) <= bytes.size(); off += format::kChunkSize) {
+    format::ChunkHeader h;
+    std::memcpy(&h, bytes.data() + off, sizeof h);
+    if (h.magic == format::kChunkMagic && h.thread == thread && h.index == index) return off;
+  }
+  return 0;
+}
+
+TEST_F(DamagedTrace, EmptyFile) {
+  write_file(path_, "");
+  Problem err;
+  EXPECT_FALSE(TraceFile::open(path_, &err));
+  EXPECT_EQ(err.message(), path_ + ": byte 0: empty file (the traced process wrote nothing)");
+}
+
+TEST_F(DamagedTrace, WrongMagic) {
+  std::string bytes = good_;
+  bytes[0] = 'X';
+  write_file(path_, bytes);
+  Problem err;
+  EXPECT_FALSE(TraceFile::open(path_, &err));
+  EXPECT_EQ(err.message(), path_ + ": byte 0: not a lockgraph trace (bad magic)");
+}
+
+TEST_F(DamagedTrace, NewerVersion) {
+  std::string bytes = good_;
+  std::uint32_t v = 7;
+  std::memcpy(&bytes[8], &v, 4);
+  write_file(path_, bytes);
+  Problem err;
+  EXPECT_FALSE(TraceFile::open(path_, &err));
+  EXPECT_EQ(err.message(), path_ + ": byte 8: trace format version 7 is newer than this lockgraph reads (1); upgrade lockgraph");
+}
+
+TEST_F(DamagedTrace, TruncatedHeader) {
+  write_file(path_, good_.substr(0, 100));
+  Problem err;
+  EXPECT_FALSE(TraceFile::open(path_, &err));
+  EXPECT_EQ(err.offset, 100u);
+  EXPECT_NE(err.reason.find("truncated header"), std::string::npos) << err.reason;
+}
+
+TEST_F(DamagedTrace, MissingFile) {
+  Problem err;
+  EXPECT_FALSE(TraceFile::open(dir_.path() + "/nope.trace", &err));
+  EXPECT_EQ(err.reason, "cannot open: No such file or directory");
+}
+
+TEST_F(DamagedTrace, TruncatedInsideAChunkKeepsThePrefix) {
+  std::size_t second = chunk_of_thread(good_, 1, 1);
+  ASSERT_NE(second, 0u);
+  std::size_t cut = second + 1000;  // in the middle of thread 1's second chunk
+  std::vector<Problem> problems;
+  std::size_t n = events_after(good_.substr(0, cut), &problems);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems[0].offset, cut);
+  EXPECT_NE(problems[0].reason.find("truncated: the file ends inside a chunk of thread 1"), std::string::npos);
+  EXPECT_GT(n, 600u);             // all of chunk 0 plus part of chunk 1
+  EXPECT_LT(n, good_events_);
+}
+
+TEST_F(DamagedTrace, CorruptChunkMagicSkipsOnlyThatChunk) {
+  std::string bytes = good_;
+  std::size_t second = chunk_of_thread(bytes, 1, 1);
+  ASSERT_NE(second, 0u);
+  bytes[second] = 'Z';
+  std::vector<Problem> problems;
+  std::size_t n = events_after(bytes, &problems);
+  ASSERT_GE(problems.size(), 2u);
+  EXPECT_EQ(problems[0].offset, second);
+  EXPECT_NE(problems[0].reason.find("corrupt chunk header"), std::string::npos);
+  // The chunk after it is still read, and the hole is named.
+  EXPECT_NE(problems[1].reason.find("thread 1: chunks 1..1 missing"), std::string::npos) << problems[1].reason;
+  std::size_t per_chunk = (format::kChunkSize - 32) / 24;
+  EXPECT_GE(n, good_events_ - per_chunk - 1);
+  EXPECT_LT(n, good_events_);
+}
+
+TEST_F(DamagedTrace, CorruptRecordLengthStopsThatChunkOnly) {
+  std::string bytes = good_;
+  std::size_t first = chunk_of_thread(bytes, 1, 0);
+  std::size_t rec = first + 32;  // first record of the chunk
+  // Walk ten records, then break the eleventh's length field.
+  for (int i = 0; i < 10; ++i) {
+    std::uint64_t w0;
+    std::memcpy(&w0, &bytes[rec], 8);
+    rec += format::word0_length(w0);
+  }
+  std::uint16_t bad = 13;
+  std::memcpy(&bytes[rec + 2], &bad, 2);
+  std::vector<Problem> problems;
+  std::size_t n = events_after(bytes, &problems);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems[0].offset, rec);
+  EXPECT_EQ(problems[0].reason, "corrupt record length 13; rest of chunk of thread 1 skipped");
+  EXPECT_GT(n, 1000u);  // the other chunks are intact
+}
+
+TEST_F(DamagedTrace, UnknownRecordKind) {
+  std::string bytes = good_;
+  std::size_t rec = chunk_of_thread(bytes, 1, 0) + 32;
+  bytes[rec] = char(200);
+  std::vector<Problem> problems;
+  events_after(bytes, &problems);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems[0].offset, rec);
+  EXPECT_EQ(problems[0].reason, "unknown record kind 200; rest of chunk of thread 1 skipped");
+}
+
+TEST_F(DamagedTrace, NoTrailerIsAcceptedAndSaid) {
+  std::string bytes = good_;
+  // Remove the trailer chunk (thread 0xffffffff) by zeroing its magic, as if the process was killed.
+  for (std::size_t off = format::kHeaderSize; off < bytes.size(); off += format::kChunkSize) {
+    format::ChunkHeader h;
+    std::memcpy(&h, bytes.data() + off, sizeof h);
+    if (h.thread == format::kTrailerThread) std::memset(&bytes[off], 0, 4);
+  }
+  write_file(path_, bytes);
+  Problem err;
+  auto f = TraceFile::open(path_, &err);
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(f->has_trailer());
+  EXPECT_TRUE(f->problems().empty());
+  EXPECT_EQ(read_events(path_).size(), good_events_);
+}
+
+}  // namespace
+}  // namespace lockgraph::testing

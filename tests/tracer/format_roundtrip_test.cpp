@@ -1,0 +1,145 @@
+// Every record kind goes through the real writer (the runtime's emit path) and comes back out of
+// the real reader with every field intact.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lockgraph/runtime.hpp"
+#include "trace_test_util.hpp"
+
+namespace lockgraph::testing {
+namespace {
+
+using analysis::Event;
+using format::Kind;
+
+const Kind kAllEventKinds[] = {
+    Kind::kProcessFork, Kind::kVarName, Kind::kThreadCreate, Kind::kThreadJoin, Kind::kThreadDetach,
+    Kind::kLockCreate, Kind::kLockDestroy, Kind::kLockRequest, Kind::kLockAcquired, Kind::kLockFailed,
+    Kind::kLockRelease, Kind::kSemCreate, Kind::kSemDestroy, Kind::kSemRequest, Kind::kSemAcquired,
+    Kind::kSemFailed, Kind::kSemRelease, Kind::kEventCreate, Kind::kEventSet, Kind::kEventClear,
+    Kind::kEventWaitBegin, Kind::kEventWaitEnd, Kind::kCondCreate, Kind::kCondWaitBegin, Kind::kCondWaitEnd,
+    Kind::kCondNotify, Kind::kBarrierCreate, Kind::kBarrierArrive, Kind::kBarrierDepart, Kind::kPoolCreate,
+    Kind::kPoolSubmit, Kind::kPoolTaskStart, Kind::kPoolTaskEnd, Kind::kPoolResult, Kind::kPoolCallback,
+    Kind::kPoolShutdown, Kind::kPoolShutdownDone, Kind::kReadRange, Kind::kWriteRange, Kind::kAtomic,
+    Kind::kFence, Kind::kHbRelease, Kind::kHbAcquire, Kind::kDeadlock,
+};
+
+std::uint64_t field(int kind_index, int field_index) { return 1000u * std::uint64_t(kind_index + 1) + std::uint64_t(field_index); }
+
+TEST(FormatRoundTrip, EveryKindKeepsEveryField) {
+  TempDir dir;
+  auto child = run_traced_child(dir, [] {
+    rt::ThreadState* t = rt::self();
+    source_site here{"roundtrip.cpp", "body", 42};
+    std::uint32_t site = rt::site_id(t, here);
+    int i = 0;
+    for (Kind k : kAllEventKinds) {
+      std::uint64_t payload[8];
+      for (int f = 0; f < 8; ++f) payload[f] = field(i, f);
+      rt::emit(t, format::make_word0(k, std::uint8_t(i + 1), 8 * 9, site), payload, 8);
+      ++i;
+    }
+    rt::record_access(reinterpret_cast<void*>(0x1000), 8, true, here);
+    rt::record_access(reinterpret_cast<void*>(0x2000), 2, false, here);
+    return 0;
+  });
+  ASSERT_TRUE(child.exited());
+  ASSERT_EQ(child.exit_code(), 0);
+  std::vector<analysis::Problem> problems;
+  auto events = read_events(child.trace, &problems);
+  EXPECT_TRUE(problems.empty()) << problems.front().message();
+
+  analysis::Problem err;
+  auto file = analysis::TraceFile::open(child.trace, &err);
+  ASSERT_TRUE(file);
+  EXPECT_TRUE(file->has_trailer());
+  std::size_t matched = 0;
+  for (const Event& e : events) {
+    if (e.flags == 0 || e.kind == Kind::kRead || e.kind == Kind::kWrite) continue;
+    int i = e.flags - 1;
+    if (i < 0 || i >= int(std::size(kAllEventKinds)) || e.kind != kAllEventKinds[i]) continue;
+    ++matched;
+    EXPECT_EQ(e.object, field(i, 0));
+    EXPECT_EQ(e.seq, field(i, 1));
+    EXPECT_EQ(e.time, field(i, 2));
+    EXPECT_EQ(e.value, field(i, 3));
+    EXPECT_EQ(e.value2, field(i, 4));
+    EXPECT_EQ(e.value3, field(i, 5));
+    EXPECT_EQ(e.extra_words, 2u);
+    const analysis::Site* s = file->site(e.site);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->file, "roundtrip.cpp");
+    EXPECT_EQ(s->line, 42u);
+    EXPECT_EQ(s->function, "body");
+  }
+  EXPECT_EQ(matched, std::size(kAllEventKinds));
+
+  int writes = 0, reads = 0;
+  for (const Event& e : events) {
+    if (e.kind == Kind::kWrite && e.object == 0x1000) {
+      ++writes;
+      EXPECT_EQ(e.access_size(), 8u);
+    }
+    if (e.kind == Kind::kRead && e.object == 0x2000) {
+      ++reads;
+      EXPECT_EQ(e.access_size(), 2u);
+    }
+  }
+  EXPECT_EQ(writes, 1);
+  EXPECT_EQ(reads, 1);
+}
+
+TEST(FormatRoundTrip, RepeatedAccessWithoutSynchronizationIsFilteredAtRecordTime) {
+  TempDir dir;
+  static int x;
+  auto child = run_traced_child(dir, [] {
+    for (int i = 0; i < 100; ++i) rt::record_access(&x, 4, true, source_site::current());
+    rt::ThreadState* t = rt::self();
+    rt::emit_sync(t, Kind::kHbRelease, 0, 0, 1, 1);  // any synchronization starts a new stretch
+    for (int i = 0; i < 100; ++i) rt::record_access(&x, 4, true, source_site::current());
+    return 0;
+  });
+  ASSERT_EQ(child.exit_code(), 0);
+  int writes = 0;
+  for (const Event& e : read_events(child.trace)) writes += e.kind == Kind::kWrite ? 1 : 0;
+  EXPECT_EQ(writes, 2);
+}
+
+TEST(FormatRoundTrip, TraceFileIsPrivateAndNamedByPid) {
+  TempDir dir;
+  auto child = run_traced_child(dir, [] { return 0; });
+  ASSERT_FALSE(child.trace.empty());
+  struct stat st {};
+  ASSERT_EQ(stat(child.trace.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(FormatRoundTrip, PlantedSymlinkIsNeverFollowed) {
+  TempDir dir;
+  TempDir elsewhere;
+  std::string victim = elsewhere.path() + "/victim";
+  pid_t pid = fork();
+  if (pid == 0) {
+    // A pid survives exec: plant a link under the exact name this process's trace would get,
+    // then exec a traced program (this test binary, doing nothing) with its trace dir there.
+    std::string link = dir.path() + "/lockgraph-" + std::to_string(getpid()) + ".trace";
+    if (symlink(victim.c_str(), link.c_str()) != 0) _exit(3);
+    setenv("LOCKGRAPH_TRACE_DIR", dir.path().c_str(), 1);
+    execl("/proc/self/exe", "lockgraph_tracer_tests", "--gtest_list_tests", static_cast<char*>(nullptr));
+    _exit(4);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(access(victim.c_str(), F_OK), -1) << "the runtime wrote through a planted symlink";
+  std::string taken = dir.path() + "/lockgraph-" + std::to_string(pid) + "-1.trace";
+  struct stat st {};
+  ASSERT_EQ(lstat(taken.c_str(), &st), 0) << "expected the next free name to be used";
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+}
+
+}  // namespace
+}  // namespace lockgraph::testing
