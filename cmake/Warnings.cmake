@@ -1,8 +1,8 @@
 # Warning flags for every lockgraph target: -Wall -Wextra clean under g++ 12 and clang++ 14.
 function(lockgraph_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local)
-  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-    target_compile_options(${target} PRIVATE -Wno-shadow-field-in-constructor -Wno-gnu-zero-variadic-macro-arguments)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -Wshadow=local)
   endif()
   if(LOCKGRAPH_WERROR)
     target_compile_options(${target} PRIVATE -Werror)

@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace lockgraph::cli {
 
@@ -16,6 +18,21 @@ inline constexpr int kExitUsage = 2;
 using Runner = std::function<int()>;
 
 Runner add_dump(CLI::App& app);
+Runner add_analyze(CLI::App& app);
+Runner add_stats(CLI::App& app);
+
+// Options shared by `analyze` and `run` (which analyzes the trace of the program it ran).
+struct AnalyzeOptions {
+  std::vector<std::string> traces;
+  std::string format = "text";
+  std::string output;
+  std::string fail_on;
+  std::string suppress;
+  std::string baseline;
+  std::string write_baseline;
+};
+void add_analyze_options(CLI::App* cmd, AnalyzeOptions& o);
+int run_analysis(const AnalyzeOptions& o);
 
 // Prints "lockgraph: error: MESSAGE" on stderr and returns kExitUsage.
 int fail(const std::string& message);

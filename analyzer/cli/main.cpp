@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
     Runner r = f(app);
     runners[app.get_subcommands({})[before]] = std::move(r);
   };
+  add(add_analyze);
+  add(add_stats);
   add(add_dump);
   try {
     app.parse(argc, argv);

@@ -18,13 +18,14 @@ inline constexpr std::size_t kSegmentChunks = 512;  // 8 MiB of file per mapping
 inline constexpr std::size_t kMaxSegments = 65536;  // 512 GiB of trace per process
 
 struct Process {
-  // Locks taken only on slow paths, in this order when nested: grow_mu, intern_mu, registry_mu.
+  // Locks taken only on slow paths. Nesting order (checked by the tsan preset):
+  // process_chunk_mu -> intern_mu -> grow_mu -> registry_mu.
   std::mutex grow_mu;
   std::mutex intern_mu;
   std::mutex registry_mu;
   std::mutex process_chunk_mu;
 
-  bool enabled = false;
+  std::atomic<bool> enabled{false};
   bool closed = false;  // guarded by grow_mu
   int fd = -1;
   std::string path;

@@ -203,9 +203,12 @@ bool init_process(Process& p) {
 }
 
 bool initialized(Process& p) {
-  static bool ok = init_process(p);  // thread-safe static init, slow path only
-  p.enabled = ok;
-  return ok;
+  static const bool ok = [&p] {  // thread-safe static init, slow path only
+    bool r = init_process(p);
+    p.enabled.store(r);
+    return r;
+  }();
+  return ok && p.enabled.load(std::memory_order_relaxed);
 }
 
 void reset_thread_state(ThreadState* t, std::uint32_t tid) {
@@ -254,27 +257,28 @@ void atfork_prepare() {
     std::uint64_t payload[4] = {0, id, 0, 0};
     emit(t, format::make_word0(Kind::kProcessFork, 0, 40, 0), payload, 4);
   }
-  p.grow_mu.lock();
-  p.intern_mu.lock();
-  p.registry_mu.lock();
+  // The documented lock order (process_trace.hpp): a fork mid-append must not leave any held.
   p.process_chunk_mu.lock();
+  p.intern_mu.lock();
+  p.grow_mu.lock();
+  p.registry_mu.lock();
 }
 
 void atfork_parent() {
   Process& p = process();
-  p.process_chunk_mu.unlock();
   p.registry_mu.unlock();
-  p.intern_mu.unlock();
   p.grow_mu.unlock();
+  p.intern_mu.unlock();
+  p.process_chunk_mu.unlock();
 }
 
 void atfork_child() {
   Process& p = process();
   // The mutexes were locked by this very thread in prepare; unlocking them here is well-defined.
-  p.process_chunk_mu.unlock();
   p.registry_mu.unlock();
-  p.intern_mu.unlock();
   p.grow_mu.unlock();
+  p.intern_mu.unlock();
+  p.process_chunk_mu.unlock();
   std::uint64_t fork_id = p.forks.load(std::memory_order_relaxed);
   std::uint64_t ppid = p.pid;
   // Drop the parent's file: the child writes its own.

@@ -16,7 +16,7 @@ void init_monotonic_cond(pthread_cond_t* cv) {
 
 semaphore_core::semaphore_core(std::ptrdiff_t initial, std::ptrdiff_t max, const char* name,
                                const source_site& where) noexcept
-    : count_(initial), max_(max) {
+    : count_(initial) {
   init_monotonic_cond(&cv_);
   id_ = rt::new_object_id();
   if (rt::ThreadState* t = rt::recording_self()) {

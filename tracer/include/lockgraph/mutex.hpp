@@ -53,7 +53,7 @@ class basic_mutex {
       return;
     }
     std::uint64_t got = core_.wait_for_lock(t, site, 0, kNoDeadline, [this](const timespec* ts) {
-      return pthread_mutex_clocklock(&m_, CLOCK_MONOTONIC, ts);
+      return pthread_mutex_timedlock(&m_, ts);
     });
     core_.acquired(t, site, format::kAcqContended, got);
   }
@@ -118,8 +118,9 @@ class basic_mutex {
   bool timed_lock(std::uint64_t deadline, const source_site& where) noexcept {
     rt::ThreadState* t = rt::recording_self();
     if (t == nullptr) {
-      timespec ts = to_timespec(deadline);
-      return pthread_mutex_clocklock(&m_, CLOCK_MONOTONIC, &ts) == 0;
+      std::uint64_t now = rt::now_ns();
+      timespec ts = realtime_after(deadline > now ? deadline - now : 0);
+      return pthread_mutex_timedlock(&m_, &ts) == 0;
     }
     std::uint32_t site = rt::site_id(t, where);
     if (Recursive && core_.owner() == t->tid) {
@@ -132,7 +133,7 @@ class basic_mutex {
       return true;
     }
     std::uint64_t got = core_.wait_for_lock(t, site, format::kAcqTimed, deadline, [this](const timespec* ts) {
-      return pthread_mutex_clocklock(&m_, CLOCK_MONOTONIC, ts);
+      return pthread_mutex_timedlock(&m_, ts);
     });
     if (got == 0) {
       core_.failed(t, site, format::kAcqTimed);

@@ -36,7 +36,6 @@ class semaphore_core {
   pthread_mutex_t mu_ = PTHREAD_MUTEX_INITIALIZER;
   pthread_cond_t cv_;
   std::ptrdiff_t count_;
-  std::ptrdiff_t max_;
   std::uint64_t seq_ = 0;  // guarded by mu_
   std::uint64_t id_ = 0;
 };

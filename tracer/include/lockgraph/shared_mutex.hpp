@@ -67,9 +67,8 @@ class shared_mutex {
 
  private:
   int raw_try(bool shared) noexcept { return shared ? pthread_rwlock_tryrdlock(&rw_) : pthread_rwlock_trywrlock(&rw_); }
-  int raw_timed(bool shared, const timespec* ts) noexcept {
-    return shared ? pthread_rwlock_clockrdlock(&rw_, CLOCK_MONOTONIC, ts)
-                  : pthread_rwlock_clockwrlock(&rw_, CLOCK_MONOTONIC, ts);
+  int raw_timed(bool shared, const timespec* ts) noexcept {  // ts: absolute CLOCK_REALTIME
+    return shared ? pthread_rwlock_timedrdlock(&rw_, ts) : pthread_rwlock_timedwrlock(&rw_, ts);
   }
   void on_acquired(rt::ThreadState* t, bool shared, std::uint32_t site, std::uint8_t flags, std::uint64_t time) noexcept {
     if (shared) {
@@ -96,7 +95,8 @@ class shared_mutex {
     rt::ThreadState* t = rt::recording_self();
     if (t == nullptr) {
       if (deadline == detail::kNoDeadline) return (shared ? pthread_rwlock_rdlock(&rw_) : pthread_rwlock_wrlock(&rw_)) == 0;
-      timespec ts = detail::to_timespec(deadline);
+      std::uint64_t now = rt::now_ns();
+      timespec ts = detail::realtime_after(deadline > now ? deadline - now : 0);
       return raw_timed(shared, &ts) == 0;
     }
     std::uint32_t site = rt::site_id(t, where);

@@ -10,6 +10,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -24,6 +25,17 @@ using format::Kind;
 
 inline timespec to_timespec(std::uint64_t ns) {
   return timespec{static_cast<time_t>(ns / 1000000000u), static_cast<long>(ns % 1000000000u)};
+}
+
+// An absolute CLOCK_REALTIME time `ns` from now, for the pthread *timedlock calls. (The
+// pthread_*_clocklock variants would take CLOCK_MONOTONIC directly, but ThreadSanitizer does not
+// intercept them, and the tsan preset must see every lock the tracer takes.) Deadlines are kept on
+// the monotonic clock; only each short slice is converted, so a clock jump affects one slice.
+inline timespec realtime_after(std::uint64_t ns) {
+  timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  std::uint64_t t = std::uint64_t(now.tv_sec) * 1000000000u + std::uint64_t(now.tv_nsec) + ns;
+  return to_timespec(t);
 }
 
 // Converts any clock's time point to a CLOCK_MONOTONIC deadline in nanoseconds.
@@ -105,7 +117,7 @@ class lock_core {
   }
 
   // The contended path: records the request, publishes the wait for the watchdog, and retries
-  // `timed_lock(abs_monotonic_timespec)` (returns 0 or ETIMEDOUT) in slices so the owner the
+  // `timed_lock(abs_realtime_timespec)` (returns 0 or ETIMEDOUT) in slices so the owner the
   // watchdog sees stays fresh. Returns the time the lock was obtained, or 0 on timeout.
   template <class TimedLock>
   std::uint64_t wait_for_lock(rt::ThreadState* t, std::uint32_t site, std::uint8_t flags,
@@ -117,9 +129,9 @@ class lock_core {
     std::uint64_t got = 0;
     for (;;) {
       std::uint64_t now = rt::now_ns();
-      std::uint64_t slice = now + kOwnerRefreshNs;
-      if (!forever && deadline < slice) slice = deadline;
-      timespec ts = to_timespec(slice);
+      std::uint64_t slice = kOwnerRefreshNs;
+      if (!forever) slice = deadline > now ? std::min(slice, deadline - now) : 0;
+      timespec ts = realtime_after(slice);
       int rc = timed_lock(&ts);
       if (rc == 0) {
         got = rt::now_ns();

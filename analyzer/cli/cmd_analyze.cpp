@@ -1,0 +1,120 @@
+// `lockgraph analyze` and `lockgraph stats`: the analysis, the report formats and the CI gate.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "commands.hpp"
+#include "lockgraph/analyzer/analysis.hpp"
+#include "lockgraph/analyzer/gate.hpp"
+#include "lockgraph/analyzer/report.hpp"
+
+namespace lockgraph::cli {
+
+using namespace lockgraph::analysis;
+
+namespace {
+
+int write_output(const std::string& text, const std::string& path) {
+  if (path.empty() || path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return kExitOk;
+  }
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) return fail("cannot write " + path);
+  out << text;
+  return out ? kExitOk : fail("cannot write " + path);
+}
+
+bool color_wanted(const std::string& output) {
+  if (std::getenv("NO_COLOR") != nullptr) return false;
+  if (!output.empty() && output != "-") return false;
+  return isatty(STDOUT_FILENO) != 0;
+}
+
+}  // namespace
+
+int run_analysis(const AnalyzeOptions& o) {
+  GateConfig gate;
+  std::string error;
+  if (o.fail_on.empty()) {
+    gate.fail_on = default_fail_on();
+  } else if (!parse_fail_on(o.fail_on, &gate.fail_on, &error)) {
+    return fail(error);
+  }
+  if (!o.suppress.empty() && !load_suppressions(o.suppress, &gate.suppressions, &error)) return fail(error);
+  if (!o.baseline.empty() && !load_baseline(o.baseline, &gate.baseline, &error)) return fail(error);
+
+  Problem fatal;
+  auto set = TraceSet::open(o.traces, &fatal);
+  if (!set) return fail(fatal.message());
+  AnalysisResult result = analyze(*set);
+  for (const Problem& p : result.problems) warn(p.message());
+
+  if (!o.write_baseline.empty() && !write_baseline(o.write_baseline, result.findings, &error)) return fail(error);
+  GateOutcome outcome = apply_gate(result.findings, gate);
+  RenderContext ctx{result, outcome, set->processes().size(), result.threads.size(), color_wanted(o.output)};
+  std::string text;
+  if (o.format == "json") {
+    text = render_json(ctx);
+  } else if (o.format == "sarif") {
+    text = render_sarif(ctx);
+  } else if (o.format == "dot") {
+    text = render_dot(result);
+  } else {
+    text = render_text(ctx);
+  }
+  if (int rc = write_output(text, o.output); rc != kExitOk) return rc;
+  for (const Suppression& s : outcome.stale) {
+    warn(o.suppress + ":" + std::to_string(s.line) + ": stale suppression " + s.type + ":" + s.pattern + " matched nothing");
+  }
+  return outcome.failed() ? kExitFindings : kExitOk;
+}
+
+void add_analyze_options(CLI::App* cmd, AnalyzeOptions& o) {
+  cmd->add_option("--format,-f", o.format, "Report format: text (default), json, sarif, dot")
+      ->check(CLI::IsMember({"text", "json", "sarif", "dot"}));
+  cmd->add_option("--output,-o", o.output, "Write the report to FILE instead of stdout");
+  cmd->add_option("--fail-on", o.fail_on,
+                  "Comma-separated finding kinds that fail the gate, or all / none "
+                  "(default: every kind except lock_order_inversion and unprotected_write)");
+  cmd->add_option("--suppress", o.suppress, "Suppression file: lines TYPE:PATTERN (see docs/ci.md)");
+  cmd->add_option("--baseline", o.baseline, "Accepted findings (from --write-baseline): only new ones fail");
+  cmd->add_option("--write-baseline", o.write_baseline, "Write every current finding's fingerprint to FILE");
+}
+
+Runner add_analyze(CLI::App& app) {
+  auto o = std::make_shared<AnalyzeOptions>();
+  CLI::App* cmd = app.add_subcommand("analyze", "Report deadlocks, data races and lock misuse found in a trace.");
+  cmd->footer(
+      "TRACE: a trace directory (all its process files are analyzed together), trace files, or one\n"
+      "text-form trace (as printed by `lockgraph dump`).\n\n"
+      "Finding kinds: deadlock_potential, lock_order_inversion, deadlock_actual, data_race,\n"
+      "unprotected_write, lock_misuse.\n\n"
+      "Exit codes: 0 nothing fails the gate, 1 findings fail the gate, 2 usage or input error.\n"
+      "Damaged input is reported on stderr (file, byte offset, reason); the readable rest is analyzed.");
+  cmd->add_option("trace", o->traces, "Trace directory or files")->required();
+  add_analyze_options(cmd, *o);
+  return [o] { return run_analysis(*o); };
+}
+
+Runner add_stats(CLI::App& app) {
+  auto traces = std::make_shared<std::vector<std::string>>();
+  CLI::App* cmd = app.add_subcommand("stats", "Contention per lock (waits, holds, share of run time held) and per thread.");
+  cmd->footer("Exit codes: 0 printed, 2 usage or input error.");
+  cmd->add_option("trace", *traces, "Trace directory or files")->required();
+  return [traces] {
+    Problem fatal;
+    auto set = TraceSet::open(*traces, &fatal);
+    if (!set) return fail(fatal.message());
+    AnalysisResult result = analyze(*set);
+    for (const Problem& p : result.problems) warn(p.message());
+    std::string text = render_stats_text(result);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return kExitOk;
+  };
+}
+
+}  // namespace lockgraph::cli

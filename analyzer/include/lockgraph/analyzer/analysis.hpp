@@ -1,0 +1,63 @@
+// analyze() — replays a TraceSet through the Model and every detector, and returns the findings.
+//
+//   Problem fatal;
+//   auto set = TraceSet::open({"lockgraph-trace"}, &fatal);
+//   AnalysisResult r = analyze(*set);
+//   for (const Finding& f : r.findings) ...
+//
+// Detectors (one source file each under analyzer/src/detectors/):
+//   lock_order.cpp      deadlock_potential, lock_order_inversion (lock-order graph + HB filter)
+//   races.cpp           data_race (FastTrack over recorded accesses)
+//   lockset.cpp         unprotected_write (Eraser lockset refinement)
+//   misuse.cpp          lock_misuse
+//   actual_deadlock.cpp deadlock_actual (watchdog records and threads blocked at the end)
+// Contention statistics are gathered by the Model itself (lockgraph stats).
+// Cost: one pass over the trace; memory bounded by threads, locks and live shared addresses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lockgraph/analyzer/finding.hpp"
+#include "lockgraph/analyzer/trace_set.hpp"
+
+namespace lockgraph::analysis {
+
+struct LockOrderEdge {
+  std::string from;
+  std::string to;
+  std::vector<std::string> labels;  // "thread 2 at a.cpp:10 -> a.cpp:12"
+  bool in_cycle = false;
+};
+
+struct LockStats {
+  std::string name;
+  std::uint64_t acquisitions = 0;
+  std::uint64_t contended = 0;
+  std::uint64_t wait_total_ns = 0;
+  std::uint64_t wait_max_ns = 0;
+  std::uint64_t hold_total_ns = 0;   // over timed holds; see holds_timed
+  std::uint64_t hold_max_ns = 0;
+  std::uint64_t holds_timed = 0;
+  double held_share = 0;             // estimated share of the run time the lock was held
+};
+
+struct ThreadStats {
+  std::string name;
+  std::uint64_t blocked_ns = 0;
+};
+
+struct AnalysisResult {
+  std::vector<Finding> findings;          // sorted: severity, kind, then smallest cycle first
+  std::vector<LockOrderEdge> graph;       // the lock-order graph (for DOT)
+  std::vector<LockStats> locks;           // contention
+  std::vector<ThreadStats> threads;
+  std::uint64_t events = 0;
+  std::uint64_t run_ns = 0;
+  std::vector<Problem> problems;          // damage and gaps; the analysis covers the rest
+};
+
+AnalysisResult analyze(TraceSet& set);
+
+}  // namespace lockgraph::analysis

@@ -1,0 +1,54 @@
+// Finding — one reported problem, in the form every report format renders.
+//
+// `kind` values are part of the product's interface (JSON `kind`, SARIF rule ids, --fail-on,
+// suppressions): deadlock_potential, lock_order_inversion, deadlock_actual, data_race,
+// unprotected_write, lock_misuse. `fingerprint` identifies the finding across runs and edits: it
+// is built from the kind, object names and file+function of each location — never line numbers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lockgraph::analysis {
+
+inline constexpr std::string_view kDeadlockPotential = "deadlock_potential";
+inline constexpr std::string_view kLockOrderInversion = "lock_order_inversion";
+inline constexpr std::string_view kDeadlockActual = "deadlock_actual";
+inline constexpr std::string_view kDataRace = "data_race";
+inline constexpr std::string_view kUnprotectedWrite = "unprotected_write";
+inline constexpr std::string_view kLockMisuse = "lock_misuse";
+inline constexpr std::string_view kAllKinds[] = {kDeadlockPotential, kLockOrderInversion, kDeadlockActual,
+                                                  kDataRace,          kUnprotectedWrite,  kLockMisuse};
+
+enum class Severity { kNote, kWarning, kError };
+std::string_view severity_name(Severity s) noexcept;
+
+struct Location {
+  std::string file;
+  unsigned line = 0;
+  std::string function;
+  std::string role;    // "holds A", "acquires B", "write", "read", "waits", ...
+  std::string thread;  // display name of the thread at this location
+  std::vector<std::string> locks_held;
+};
+
+struct Finding {
+  std::string kind;
+  Severity severity = Severity::kError;
+  std::string message;               // one line
+  std::vector<std::string> threads;  // display names
+  std::vector<std::string> objects;  // locks, variables (display names)
+  std::vector<Location> locations;
+  std::vector<std::string> cycle;    // for deadlocks: lock names in order, first repeated at the end
+  std::string advice;
+  std::uint64_t count = 1;
+  std::string fingerprint;
+  std::string process;               // "pid 123 (program)" when the run had several processes
+};
+
+// Fills f.fingerprint from its kind, objects and location files/functions.
+void assign_fingerprint(Finding& f);
+
+}  // namespace lockgraph::analysis

@@ -1,0 +1,132 @@
+// Model — the analyzer's picture of the program at the current point of the replay: threads with
+// their vector clocks and held locks, synchronization objects with their release clocks, names.
+// Every detector reads it; only Model::apply() changes it.
+//
+// Two clocks per thread: `vc` is full happens-before (every source in DESIGN.md, locks
+// included), used for races; `hard` leaves out lock release->acquire edges, used to decide whether
+// two lock-order edges can be concurrent (the order a lock imposes in one run is exactly the
+// accident a deadlock detector must see through).
+// Cost: memory O(threads x (threads + sync objects)) for clocks; apply() is O(threads) on
+// synchronization events and O(1) otherwise.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "lockgraph/analyzer/event.hpp"
+#include "lockgraph/analyzer/finding.hpp"
+#include "lockgraph/analyzer/trace_set.hpp"
+#include "lockgraph/analyzer/vector_clock.hpp"
+
+namespace lockgraph::analysis {
+
+struct ObjectKey {
+  std::uint32_t process = 0;
+  std::uint64_t id = 0;
+  bool operator==(const ObjectKey&) const = default;
+  bool operator<(const ObjectKey& o) const { return process != o.process ? process < o.process : id < o.id; }
+};
+struct ObjectKeyHash {
+  std::size_t operator()(const ObjectKey& k) const noexcept {
+    std::uint64_t h = k.id * 0x9E3779B97F4A7C15ull ^ (std::uint64_t(k.process) << 32);
+    return std::size_t(h ^ (h >> 31));
+  }
+};
+
+struct HeldLock {
+  std::uint32_t lock = 0;  // index into Model::locks()
+  std::uint32_t site = 0;
+  bool shared = false;
+  std::uint32_t depth = 1;  // recursion
+  std::uint64_t acquired_time = 0;
+};
+
+struct ThreadState {
+  std::uint32_t process = 0;
+  std::uint32_t tid = 0;
+  std::string label;            // "thread 2" or "thread 2 of pid 123"
+  VectorClock vc;
+  VectorClock hard;
+  std::vector<HeldLock> held;
+  bool started = false;
+  bool ended = false;
+  bool joined = false;
+  bool detached = false;
+  std::optional<std::uint32_t> pending_lock;  // a blocking request not yet granted
+  std::uint32_t pending_site = 0;
+  std::uint64_t pending_since = 0;
+  std::uint64_t blocked_ns = 0;  // total time waiting for locks
+};
+
+struct LockInfo {
+  ObjectKey key;
+  std::uint8_t type = 1;
+  std::string name;           // display name
+  bool named = false;         // name given by the program (vs made up from the site)
+  std::uint32_t create_site = 0;
+  bool destroyed = false;
+  VectorClock release_vc;     // writers' releases
+  VectorClock read_release_vc;
+  std::vector<std::uint32_t> holders;  // thread indices
+  // contention
+  std::uint64_t acquisitions = 0;
+  std::uint64_t contended = 0;
+  std::uint64_t wait_total_ns = 0;
+  std::uint64_t wait_max_ns = 0;
+  std::uint64_t hold_total_ns = 0;
+  std::uint64_t hold_max_ns = 0;
+  std::uint64_t holds_timed = 0;
+};
+
+class Model {
+ public:
+  explicit Model(const TraceSet& set);
+
+  void apply(const Event& e);
+
+  const TraceSet& set() const noexcept { return set_; }
+  std::uint32_t thread_index(std::uint32_t process, std::uint32_t tid);
+  ThreadState& thread(std::uint32_t index) { return threads_[index]; }
+  const std::vector<ThreadState>& threads() const noexcept { return threads_; }
+  std::uint32_t lock_index(std::uint32_t process, std::uint64_t id);  // creates an unnamed entry if unknown
+  LockInfo& lock(std::uint32_t index) { return locks_[index]; }
+  const std::vector<LockInfo>& locks() const noexcept { return locks_; }
+  bool is_lock(std::uint32_t process, std::uint64_t id) const;
+
+  Location location(std::uint32_t process, std::uint32_t site, std::string role, std::uint32_t thread) const;
+  std::vector<std::string> held_names(std::uint32_t thread) const;
+  std::string variable_name(std::uint32_t process, std::uint64_t address) const;  // "" when unknown
+  // Display name of any synchronization object (lock, semaphore, event, condition, pool).
+  std::string object_name(std::uint32_t process, std::uint64_t id) const;
+  std::string process_label(std::uint32_t process) const;
+  bool multi_process() const noexcept { return set_.processes().size() > 1; }
+  std::uint64_t run_ns(std::uint32_t process) const;
+
+ private:
+  struct SyncClock {
+    VectorClock vc;
+    VectorClock hard;
+  };
+  void release_to(SyncClock& s, ThreadState& t, bool hard_edge);
+  void acquire_from(const SyncClock& s, ThreadState& t, bool hard_edge);
+  void on_lock_acquired(const Event& e, std::uint32_t ti);
+  void on_lock_release(const Event& e, std::uint32_t ti);
+
+  const TraceSet& set_;
+  std::vector<ThreadState> threads_;
+  std::unordered_map<ObjectKey, std::uint32_t, ObjectKeyHash> thread_ids_;  // (process, tid)
+  std::vector<LockInfo> locks_;
+  std::unordered_map<ObjectKey, std::uint32_t, ObjectKeyHash> lock_ids_;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> creations_per_site_;
+  std::unordered_map<ObjectKey, SyncClock, ObjectKeyHash> sync_;            // semaphores, events, annotations
+  std::map<std::tuple<std::uint32_t, int, std::uint64_t, std::uint64_t>, SyncClock> handoffs_;  // create, end, task, fork
+  std::map<std::uint32_t, std::map<std::uint64_t, std::pair<std::uint64_t, std::string>>> variables_;  // addr -> size, name
+  std::vector<std::uint64_t> first_ns_, last_ns_;
+  std::unordered_map<ObjectKey, std::string, ObjectKeyHash> object_names_;  // non-lock objects
+};
+
+}  // namespace lockgraph::analysis

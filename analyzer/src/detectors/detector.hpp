@@ -1,0 +1,34 @@
+// Internal: the interface every detector implements, and their factories. The analysis driver
+// (analysis.cpp) calls before() with the Model as it was before the event, then Model::apply(),
+// then after(); finish() once the replay is over.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "lockgraph/analyzer/analysis.hpp"
+#include "lockgraph/analyzer/model.hpp"
+
+namespace lockgraph::analysis {
+
+class Detector {
+ public:
+  virtual ~Detector() = default;
+  virtual void before(const Event&, Model&) {}
+  virtual void after(const Event&, Model&) {}
+  virtual void finish(Model& model, AnalysisResult& result) = 0;
+};
+
+std::unique_ptr<Detector> make_lock_order_detector();
+std::unique_ptr<Detector> make_race_detector();
+std::unique_ptr<Detector> make_lockset_detector();
+std::unique_ptr<Detector> make_misuse_detector();
+std::unique_ptr<Detector> make_actual_deadlock_detector();
+
+// True for the accesses race detection looks at (plain reads and writes, not atomics).
+inline bool is_plain_access(Kind k) {
+  return k == Kind::kRead || k == Kind::kWrite || k == Kind::kReadRange || k == Kind::kWriteRange;
+}
+inline bool is_write(Kind k) { return k == Kind::kWrite || k == Kind::kWriteRange; }
+
+}  // namespace lockgraph::analysis

@@ -1,0 +1,286 @@
+// deadlock_potential and lock_order_inversion: the lock-order graph with the filters of DESIGN.md.
+//
+// An edge A->B is recorded when a thread makes a blocking acquisition of B while holding A
+// (try and timed acquisitions never block forever: no edge; re-entering a recursive mutex: no
+// edge). Each edge keeps its distinct evidence: thread, both sites, both modes, the other locks
+// held (gate candidates) and the thread's "hard" happens-before clock (no lock edges).
+// A cycle is a potential deadlock when one piece of evidence per edge can be chosen such that the
+// threads are distinct, every hand-over conflicts (not reader-reader), no single gate lock is held
+// on all edges, and no two edges are ordered by happens-before — the classic Goodlock idea
+// (Havelund, 2000; Bensalem & Havelund, 2005) with the happens-before refinement of Agarwal et al.
+// Cycles that fail only the happens-before test are lock_order_inversion. The smallest cycle
+// through each edge is found by BFS, so each reported cycle is minimal for its locks.
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <set>
+
+#include "detector.hpp"
+
+namespace lockgraph::analysis {
+namespace {
+
+struct Evidence {
+  std::uint32_t thread = 0;     // Model thread index
+  std::uint32_t held_site = 0;
+  std::uint32_t acq_site = 0;
+  bool held_shared = false;
+  bool acq_shared = false;
+  std::vector<std::uint32_t> gates;  // other locks held, sorted
+  VectorClock hard;
+  std::uint64_t count = 0;
+};
+
+struct EdgeKey {
+  std::uint32_t from;
+  std::uint32_t to;
+  bool operator<(const EdgeKey& o) const { return from != o.from ? from < o.from : to < o.to; }
+};
+
+constexpr std::size_t kMaxEvidencePerEdge = 16;
+constexpr std::uint64_t kSearchBudget = 200000;
+
+bool concurrent(const Evidence& a, const Evidence& b) {
+  Epoch ea = a.hard.epoch(a.thread);
+  Epoch eb = b.hard.epoch(b.thread);
+  return !b.hard.covers(ea) && !a.hard.covers(eb);
+}
+
+enum class Verdict { kNone, kInversion, kSingleThread, kDeadlock };
+
+class LockOrderDetector : public Detector {
+ public:
+  void before(const Event& e, Model& m) override {
+    if (e.kind != Kind::kLockAcquired) return;
+    if (e.flags & (format::kAcqTry | format::kAcqTimed | format::kAcqRecursive)) return;
+    std::uint32_t ti = m.thread_index(e.process, e.thread);
+    const ThreadState& t = m.thread(ti);
+    if (t.held.empty()) return;
+    std::uint32_t to = m.lock_index(e.process, e.object);
+    for (const HeldLock& h : t.held) {
+      if (h.lock == to) continue;  // re-lock of a held lock: misuse / self-deadlock, not an order
+      std::vector<std::uint32_t> gates;
+      for (const HeldLock& g : t.held) {
+        if (g.lock != h.lock && g.lock != to) gates.push_back(g.lock);
+      }
+      std::sort(gates.begin(), gates.end());
+      auto& list = edges_[EdgeKey{h.lock, to}];
+      bool merged = false;
+      for (Evidence& ev : list) {
+        if (ev.thread == ti && ev.held_site == h.site && ev.acq_site == e.site && ev.gates == gates &&
+            ev.held_shared == h.shared && ev.acq_shared == bool(e.flags & format::kAcqShared)) {
+          ++ev.count;
+          merged = true;
+          break;
+        }
+      }
+      if (merged || list.size() >= kMaxEvidencePerEdge) continue;
+      Evidence ev;
+      ev.thread = ti;
+      ev.held_site = h.site;
+      ev.acq_site = e.site;
+      ev.held_shared = h.shared;
+      ev.acq_shared = e.flags & format::kAcqShared;
+      ev.gates = std::move(gates);
+      ev.hard = t.hard;
+      ev.count = 1;
+      list.push_back(std::move(ev));
+    }
+  }
+
+  void finish(Model& m, AnalysisResult& result) override {
+    std::map<std::uint32_t, std::vector<std::uint32_t>> adj;
+    for (const auto& [k, list] : edges_) adj[k.from].push_back(k.to);
+    std::set<std::vector<std::uint32_t>> cycles;
+    for (const auto& [k, list] : edges_) {
+      std::vector<std::uint32_t> path = shortest_path(adj, k.to, k.from);
+      if (path.empty()) continue;
+      // path: to ... from; the cycle is from -> to -> ... -> from
+      std::vector<std::uint32_t> cyc{k.from};
+      cyc.insert(cyc.end(), path.begin(), path.end() - 1);
+      auto mn = std::min_element(cyc.begin(), cyc.end());
+      std::rotate(cyc.begin(), mn, cyc.end());
+      cycles.insert(cyc);
+    }
+    std::vector<std::vector<std::uint32_t>> ordered(cycles.begin(), cycles.end());
+    std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); });
+    std::set<EdgeKey> cycle_edges;
+    for (const auto& cyc : ordered) {
+      std::vector<const Evidence*> chosen;
+      Verdict v = classify(cyc, &chosen);
+      if (v == Verdict::kNone) continue;
+      for (std::size_t i = 0; i < cyc.size(); ++i) cycle_edges.insert(EdgeKey{cyc[i], cyc[(i + 1) % cyc.size()]});
+      result.findings.push_back(make_finding(m, cyc, chosen, v));
+    }
+    for (const auto& [k, list] : edges_) {
+      LockOrderEdge e;
+      e.from = m.lock(k.from).name;
+      e.to = m.lock(k.to).name;
+      e.in_cycle = cycle_edges.count(k) != 0;
+      for (const Evidence& ev : list) {
+        const ThreadState& t = m.thread(ev.thread);
+        e.labels.push_back(t.label + ": " + m.set().location(t.process, ev.held_site) + " -> " +
+                           m.set().location(t.process, ev.acq_site));
+      }
+      result.graph.push_back(std::move(e));
+    }
+  }
+
+ private:
+  static std::vector<std::uint32_t> shortest_path(const std::map<std::uint32_t, std::vector<std::uint32_t>>& adj,
+                                                  std::uint32_t from, std::uint32_t to) {
+    std::map<std::uint32_t, std::uint32_t> parent;
+    std::deque<std::uint32_t> q{from};
+    parent[from] = from;
+    while (!q.empty()) {
+      std::uint32_t u = q.front();
+      q.pop_front();
+      if (u == to) {
+        std::vector<std::uint32_t> path{to};
+        while (path.back() != from) path.push_back(parent[path.back()]);
+        std::reverse(path.begin(), path.end());
+        return path;
+      }
+      auto it = adj.find(u);
+      if (it == adj.end()) continue;
+      for (std::uint32_t v : it->second) {
+        if (parent.emplace(v, u).second) q.push_back(v);
+      }
+    }
+    return {};
+  }
+
+  // Picks evidence per edge; returns the strongest verdict found and its evidence.
+  Verdict classify(const std::vector<std::uint32_t>& cyc, std::vector<const Evidence*>* best) {
+    const std::size_t n = cyc.size();
+    std::vector<const std::vector<Evidence>*> lists;
+    for (std::size_t i = 0; i < n; ++i) lists.push_back(&edges_.at(EdgeKey{cyc[i], cyc[(i + 1) % n]}));
+    Verdict verdict = Verdict::kNone;
+    std::vector<const Evidence*> pick(n, nullptr);
+    std::uint64_t budget = kSearchBudget;
+    // Depth-first over evidence choices with distinct threads; stops at the first deadlock.
+    auto rec = [&](auto&& self, std::size_t i) -> bool {
+      if (budget == 0) return true;
+      --budget;
+      if (i == n) {
+        Verdict v = judge(pick);
+        if (v > verdict) {
+          verdict = v;
+          *best = pick;
+        }
+        return verdict == Verdict::kDeadlock;
+      }
+      for (const Evidence& ev : *lists[i]) {
+        bool distinct = true;
+        for (std::size_t j = 0; j < i && distinct; ++j) distinct = pick[j]->thread != ev.thread;
+        if (!distinct) continue;
+        pick[i] = &ev;
+        if (self(self, i + 1)) return true;
+      }
+      return false;
+    };
+    rec(rec, 0);
+    if (verdict != Verdict::kNone) return verdict;
+    // One thread took every edge of the cycle itself: not a deadlock, but worth a warning.
+    for (const Evidence& first : *lists[0]) {
+      pick[0] = &first;
+      bool complete = true;
+      for (std::size_t i = 1; i < n && complete; ++i) {
+        complete = false;
+        for (const Evidence& ev : *lists[i]) {
+          if (ev.thread == first.thread) {
+            pick[i] = &ev;
+            complete = true;
+            break;
+          }
+        }
+      }
+      if (complete && !gated(pick)) {
+        *best = pick;
+        return Verdict::kSingleThread;
+      }
+    }
+    return Verdict::kNone;
+  }
+
+  static bool gated(const std::vector<const Evidence*>& pick) {
+    std::vector<std::uint32_t> common = pick[0]->gates;
+    for (std::size_t i = 1; i < pick.size() && !common.empty(); ++i) {
+      std::vector<std::uint32_t> next;
+      std::set_intersection(common.begin(), common.end(), pick[i]->gates.begin(), pick[i]->gates.end(),
+                            std::back_inserter(next));
+      common.swap(next);
+    }
+    return !common.empty();
+  }
+
+  static Verdict judge(const std::vector<const Evidence*>& pick) {
+    const std::size_t n = pick.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      // Edge i requests the lock edge i+1 holds: reader-reader never blocks.
+      if (pick[i]->acq_shared && pick[(i + 1) % n]->held_shared) return Verdict::kNone;
+    }
+    if (gated(pick)) return Verdict::kNone;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) {
+        if (!concurrent(*pick[i], *pick[j])) return Verdict::kInversion;
+      }
+    }
+    return Verdict::kDeadlock;
+  }
+
+  Finding make_finding(Model& m, const std::vector<std::uint32_t>& cyc, const std::vector<const Evidence*>& pick,
+                       Verdict v) {
+    Finding f;
+    f.kind = std::string(v == Verdict::kDeadlock ? kDeadlockPotential : kLockOrderInversion);
+    f.severity = v == Verdict::kDeadlock ? Severity::kError : Severity::kWarning;
+    for (std::uint32_t l : cyc) {
+      f.cycle.push_back(m.lock(l).name);
+      f.objects.push_back(m.lock(l).name);
+    }
+    f.cycle.push_back(m.lock(cyc[0]).name);
+    std::string drawn;
+    for (std::size_t i = 0; i < f.cycle.size(); ++i) drawn += (i ? " -> " : "") + f.cycle[i];
+    std::set<std::uint32_t> threads;
+    for (std::size_t i = 0; i < cyc.size(); ++i) {
+      const Evidence& ev = *pick[i];
+      const ThreadState& t = m.thread(ev.thread);
+      if (threads.insert(ev.thread).second) f.threads.push_back(t.label);
+      const std::string& held = m.lock(cyc[i]).name;
+      const std::string& wanted = m.lock(cyc[(i + 1) % cyc.size()]).name;
+      Location a = m.location(t.process, ev.held_site, "holds " + held + (ev.held_shared ? " (shared)" : ""), ev.thread);
+      Location b = m.location(t.process, ev.acq_site, "then acquires " + wanted + (ev.acq_shared ? " (shared)" : ""), ev.thread);
+      a.locks_held.clear();
+      b.locks_held.clear();
+      for (std::uint32_t g : ev.gates) b.locks_held.push_back(m.lock(g).name);
+      b.locks_held.push_back(held);
+      f.locations.push_back(std::move(a));
+      f.locations.push_back(std::move(b));
+    }
+    if (v == Verdict::kDeadlock) {
+      f.message = "potential deadlock: lock order cycle " + drawn + " between " + std::to_string(f.threads.size()) +
+                  " threads that can run concurrently";
+      f.advice = "Acquire these locks in one global order everywhere (e.g. always " + f.cycle[0] + " before " +
+                 f.cycle[1] + "), or take them together with std::scoped_lock.";
+    } else if (v == Verdict::kInversion) {
+      f.message = "lock order inversion " + drawn + " (the threads involved were ordered by thread start/join, "
+                  "semaphores or events in this run, so it cannot deadlock as written)";
+      f.advice = "Harmless as long as that ordering holds; use one lock order anyway so a future change cannot "
+                 "turn it into a deadlock.";
+    } else {
+      f.message = "lock order inversion " + drawn + " within " + f.threads.front() +
+                  " (one thread cannot deadlock with itself; two threads running these paths could)";
+      f.advice = "Use one lock order on every path.";
+    }
+    if (m.multi_process()) f.process = m.process_label(m.lock(cyc[0]).key.process);
+    return f;
+  }
+
+  std::map<EdgeKey, std::vector<Evidence>> edges_;
+};
+
+}  // namespace
+
+std::unique_ptr<Detector> make_lock_order_detector() { return std::make_unique<LockOrderDetector>(); }
+
+}  // namespace lockgraph::analysis

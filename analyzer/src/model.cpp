@@ -1,0 +1,311 @@
+// Model::apply — the happens-before and lock-holding bookkeeping of the replay (DESIGN.md,
+// "Semantics the detectors must get right", happens-before sources).
+#include "lockgraph/analyzer/model.hpp"
+
+#include <algorithm>
+
+namespace lockgraph::analysis {
+
+namespace {
+enum Handoff { kCreate = 1, kEnd = 2, kSubmit = 3, kTaskEnd = 4, kFork = 5 };
+}
+
+Model::Model(const TraceSet& set) : set_(set) {
+  first_ns_.assign(set.processes().size(), 0);
+  last_ns_.assign(set.processes().size(), 0);
+}
+
+std::uint32_t Model::thread_index(std::uint32_t process, std::uint32_t tid) {
+  auto [it, fresh] = thread_ids_.emplace(ObjectKey{process, tid}, std::uint32_t(threads_.size()));
+  if (fresh) {
+    ThreadState t;
+    t.process = process;
+    t.tid = tid;
+    t.label = tid == 0 ? "process" : "thread " + std::to_string(tid);
+    if (set_.processes().size() > 1) t.label += " of pid " + std::to_string(set_.processes()[process].pid);
+    // Each thread starts its own clock at 1 so its first epoch is distinguishable from "none".
+    t.vc.set(it->second, 1);
+    t.hard.set(it->second, 1);
+    threads_.push_back(std::move(t));
+  }
+  return it->second;
+}
+
+bool Model::is_lock(std::uint32_t process, std::uint64_t id) const { return lock_ids_.count(ObjectKey{process, id}) != 0; }
+
+std::uint32_t Model::lock_index(std::uint32_t process, std::uint64_t id) {
+  auto [it, fresh] = lock_ids_.emplace(ObjectKey{process, id}, std::uint32_t(locks_.size()));
+  if (fresh) {
+    LockInfo l;
+    l.key = ObjectKey{process, id};
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "lock#%llx", static_cast<unsigned long long>(id & 0xffffffffffull));
+    l.name = buf;
+    locks_.push_back(std::move(l));
+  }
+  return it->second;
+}
+
+Location Model::location(std::uint32_t process, std::uint32_t site, std::string role, std::uint32_t thread) const {
+  Location l;
+  const Site* s = set_.site(process, site);
+  if (s != nullptr) {
+    l.file = s->file.empty() ? s->location() : s->file;
+    l.line = s->line;
+    l.function = s->function;
+  } else {
+    l.file = "?";
+  }
+  l.role = std::move(role);
+  l.thread = threads_[thread].label;
+  l.locks_held = held_names(thread);
+  return l;
+}
+
+std::vector<std::string> Model::held_names(std::uint32_t thread) const {
+  std::vector<std::string> out;
+  for (const HeldLock& h : threads_[thread].held) out.push_back(locks_[h.lock].name);
+  return out;
+}
+
+std::string Model::variable_name(std::uint32_t process, std::uint64_t address) const {
+  auto pit = variables_.find(process);
+  if (pit == variables_.end()) return {};
+  auto it = pit->second.upper_bound(address);
+  if (it == pit->second.begin()) return {};
+  --it;
+  if (address < it->first + it->second.first) {
+    return address == it->first ? it->second.second
+                                : it->second.second + "+" + std::to_string(address - it->first);
+  }
+  return {};
+}
+
+std::string Model::object_name(std::uint32_t process, std::uint64_t id) const {
+  auto lit = lock_ids_.find(ObjectKey{process, id});
+  if (lit != lock_ids_.end()) return locks_[lit->second].name;
+  auto it = object_names_.find(ObjectKey{process, id});
+  if (it != object_names_.end()) return it->second;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "object#%llx", static_cast<unsigned long long>(id & 0xffffffffffull));
+  return buf;
+}
+
+std::string Model::process_label(std::uint32_t process) const {
+  const ProcessInfo& p = set_.processes()[process];
+  return "pid " + std::to_string(p.pid) + (p.program.empty() ? "" : " (" + p.program + ")");
+}
+
+std::uint64_t Model::run_ns(std::uint32_t process) const {
+  const ProcessInfo& p = set_.processes()[process];
+  std::uint64_t start = p.start_ns ? p.start_ns : first_ns_[process];
+  std::uint64_t end = std::max(p.end_ns, last_ns_[process]);
+  return end > start ? end - start : 0;
+}
+
+void Model::release_to(SyncClock& s, ThreadState& t, bool hard_edge) {
+  std::uint32_t self = thread_ids_.at(ObjectKey{t.process, t.tid});
+  s.vc.join(t.vc);
+  t.vc.tick(self);
+  if (hard_edge) {
+    s.hard.join(t.hard);
+    t.hard.tick(self);
+  }
+}
+
+void Model::acquire_from(const SyncClock& s, ThreadState& t, bool hard_edge) {
+  t.vc.join(s.vc);
+  if (hard_edge) t.hard.join(s.hard);
+}
+
+void Model::on_lock_acquired(const Event& e, std::uint32_t ti) {
+  std::uint32_t li = lock_index(e.process, e.object);
+  LockInfo& l = locks_[li];
+  ThreadState& t = threads_[ti];
+  t.pending_lock.reset();
+  bool shared = e.flags & format::kAcqShared;
+  t.vc.join(l.release_vc);
+  if (!shared) t.vc.join(l.read_release_vc);
+  if (e.flags & format::kAcqRecursive) {
+    for (HeldLock& h : t.held) {
+      if (h.lock == li) ++h.depth;
+    }
+    return;
+  }
+  ++l.acquisitions;
+  if (e.flags & format::kAcqContended) {
+    ++l.contended;
+    if (t.pending_since != 0 && e.time > t.pending_since) {
+      std::uint64_t w = e.time - t.pending_since;
+      l.wait_total_ns += w;
+      l.wait_max_ns = std::max(l.wait_max_ns, w);
+      t.blocked_ns += w;
+    }
+  }
+  t.pending_since = 0;
+  t.held.push_back(HeldLock{li, e.site, shared, 1, e.time});
+  l.holders.push_back(ti);
+}
+
+void Model::on_lock_release(const Event& e, std::uint32_t ti) {
+  std::uint32_t li = lock_index(e.process, e.object);
+  LockInfo& l = locks_[li];
+  ThreadState& t = threads_[ti];
+  std::uint32_t self = ti;
+  // Joining, not assigning: a release by a thread that does not hold the lock (misuse) must not
+  // erase the previous holder's clock.
+  if (e.flags & format::kAcqShared) {
+    l.read_release_vc.join(t.vc);
+  } else {
+    l.release_vc.join(t.vc);
+  }
+  t.vc.tick(self);
+  auto it = std::find_if(t.held.rbegin(), t.held.rend(), [&](const HeldLock& h) { return h.lock == li; });
+  if (it == t.held.rend()) return;  // not held: lock_misuse reports it
+  if (it->depth > 1) {
+    --it->depth;
+    return;
+  }
+  if (it->acquired_time != 0 && e.time > it->acquired_time) {
+    std::uint64_t h = e.time - it->acquired_time;
+    l.hold_total_ns += h;
+    l.hold_max_ns = std::max(l.hold_max_ns, h);
+    ++l.holds_timed;
+  }
+  t.held.erase(std::next(it).base());
+  auto hit = std::find(l.holders.begin(), l.holders.end(), ti);
+  if (hit != l.holders.end()) l.holders.erase(hit);
+}
+
+void Model::apply(const Event& e) {
+  if (e.time != 0 && e.process < first_ns_.size()) {
+    if (first_ns_[e.process] == 0 || e.time < first_ns_[e.process]) first_ns_[e.process] = e.time;
+    last_ns_[e.process] = std::max(last_ns_[e.process], e.time);
+  }
+  std::uint32_t ti = thread_index(e.process, e.thread);
+  ThreadState& t = threads_[ti];
+  auto handoff = [&](int kind, std::uint64_t a, std::uint64_t b = 0) -> SyncClock& {
+    return handoffs_[{e.process, kind, a, b}];
+  };
+  switch (e.kind) {
+    case Kind::kThreadCreate:
+      release_to(handoff(kCreate, e.object), t, true);
+      break;
+    case Kind::kThreadStart: {
+      t.started = true;
+      if (e.object != 0) {
+        acquire_from(handoff(kCreate, e.thread), t, true);
+      } else if (e.thread == 1 && set_.processes()[e.process].fork_id != 0) {
+        // The first thread of a forked child starts after its parent's fork().
+        for (std::uint32_t q = 0; q < set_.processes().size(); ++q) {
+          if (set_.processes()[q].pid == set_.processes()[e.process].ppid) {
+            auto it = handoffs_.find({q, kFork, set_.processes()[e.process].fork_id, 0});
+            if (it != handoffs_.end()) acquire_from(it->second, t, true);
+          }
+        }
+      }
+      break;
+    }
+    case Kind::kThreadEnd:
+      t.ended = true;
+      release_to(handoff(kEnd, e.thread), t, true);
+      break;
+    case Kind::kThreadJoin: {
+      acquire_from(handoff(kEnd, e.object), t, true);
+      threads_[thread_index(e.process, std::uint32_t(e.object))].joined = true;
+      break;
+    }
+    case Kind::kThreadDetach:
+      threads_[thread_index(e.process, std::uint32_t(e.object))].detached = true;
+      break;
+    case Kind::kProcessFork:
+      release_to(handoff(kFork, e.seq), t, true);
+      break;
+    case Kind::kLockCreate: {
+      std::uint32_t li = lock_index(e.process, e.object);
+      LockInfo& l = locks_[li];
+      l.type = e.flags;
+      l.create_site = e.site;
+      std::uint32_t n = ++creations_per_site_[{e.process, e.site}];
+      std::string_view given = set_.string(e.process, std::uint32_t(e.value));
+      if (!given.empty()) {
+        l.name = std::string(given);
+        l.named = true;
+      } else {
+        const Site* s = set_.site(e.process, e.site);
+        l.name = std::string(lock_type_name(e.flags)) + "@" + (s ? s->location() : std::string("?"));
+        if (n > 1) l.name += "#" + std::to_string(n);
+      }
+      break;
+    }
+    case Kind::kLockDestroy:
+      locks_[lock_index(e.process, e.object)].destroyed = true;
+      break;
+    case Kind::kLockRequest:
+      if (!(e.flags & (format::kAcqTry | format::kAcqTimed))) {
+        t.pending_lock = lock_index(e.process, e.object);
+        t.pending_site = e.site;
+      }
+      t.pending_since = e.time;
+      break;
+    case Kind::kLockFailed:
+      t.pending_lock.reset();
+      if (t.pending_since != 0 && e.time > t.pending_since) t.blocked_ns += e.time - t.pending_since;
+      t.pending_since = 0;
+      break;
+    case Kind::kLockAcquired:
+      on_lock_acquired(e, ti);
+      break;
+    case Kind::kLockRelease:
+      on_lock_release(e, ti);
+      break;
+    case Kind::kSemRelease:
+    case Kind::kEventSet:
+    case Kind::kHbRelease:
+    case Kind::kBarrierArrive:
+      release_to(sync_[ObjectKey{e.process, e.object}], t, true);
+      break;
+    case Kind::kSemAcquired:
+    case Kind::kHbAcquire:
+    case Kind::kBarrierDepart:
+      acquire_from(sync_[ObjectKey{e.process, e.object}], t, true);
+      break;
+    case Kind::kEventWaitEnd:
+      if (e.flags & 1) acquire_from(sync_[ObjectKey{e.process, e.object}], t, true);
+      break;
+    case Kind::kPoolSubmit:
+      release_to(handoff(kSubmit, e.object, e.value), t, true);
+      break;
+    case Kind::kPoolTaskStart:
+      acquire_from(handoff(kSubmit, e.object, e.value), t, true);
+      break;
+    case Kind::kPoolTaskEnd:
+      release_to(handoff(kTaskEnd, e.object, e.value), t, true);
+      break;
+    case Kind::kPoolResult:
+    case Kind::kPoolCallback:
+      acquire_from(handoff(kTaskEnd, e.object, e.value), t, true);
+      break;
+    case Kind::kSemCreate:
+    case Kind::kEventCreate:
+    case Kind::kCondCreate:
+    case Kind::kPoolCreate: {
+      auto field = name_field(e.kind);
+      std::string_view given = set_.string(e.process, std::uint32_t(e.*field));
+      std::string kind = e.kind == Kind::kSemCreate ? "semaphore" : e.kind == Kind::kEventCreate ? "event"
+                         : e.kind == Kind::kCondCreate ? "condition_variable" : "thread_pool";
+      object_names_[ObjectKey{e.process, e.object}] =
+          given.empty() ? kind + "@" + set_.location(e.process, e.site) : std::string(given);
+      break;
+    }
+    case Kind::kVarName: {
+      std::string name(set_.string(e.process, std::uint32_t(e.value2)));
+      if (!name.empty()) variables_[e.process][e.object] = {e.value ? e.value : 1, name};
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+}  // namespace lockgraph::analysis
