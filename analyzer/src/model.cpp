@@ -38,9 +38,12 @@ std::uint32_t Model::lock_index(std::uint32_t process, std::uint64_t id) {
   if (fresh) {
     LockInfo l;
     l.key = ObjectKey{process, id};
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "lock#%llx", static_cast<unsigned long long>(id & 0xffffffffffull));
-    l.name = buf;
+    l.name = set_.object_word(id);
+    if (l.name.empty()) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "lock#%llx", static_cast<unsigned long long>(id & 0xffffffffffull));
+      l.name = buf;
+    }
     locks_.push_back(std::move(l));
   }
   return it->second;
@@ -86,6 +89,8 @@ std::string Model::object_name(std::uint32_t process, std::uint64_t id) const {
   if (lit != lock_ids_.end()) return locks_[lit->second].name;
   auto it = object_names_.find(ObjectKey{process, id});
   if (it != object_names_.end()) return it->second;
+  std::string word = set_.object_word(id);
+  if (!word.empty()) return word;
   char buf[40];
   std::snprintf(buf, sizeof buf, "object#%llx", static_cast<unsigned long long>(id & 0xffffffffffull));
   return buf;
@@ -222,6 +227,9 @@ void Model::apply(const Event& e) {
       release_to(handoff(kFork, e.seq), t, true);
       break;
     case Kind::kLockCreate: {
+      // An id (an address, for interposed locks) reused after its lock was destroyed names a new lock.
+      auto old = lock_ids_.find(ObjectKey{e.process, e.object});
+      if (old != lock_ids_.end() && locks_[old->second].destroyed) lock_ids_.erase(old);
       std::uint32_t li = lock_index(e.process, e.object);
       LockInfo& l = locks_[li];
       l.type = e.flags;

@@ -197,6 +197,7 @@ std::unique_ptr<TraceSet> TraceSet::from_text(TextTrace text, const std::string&
     info.has_trailer = p.has_trailer;
     set->processes_.push_back(info);
   }
+  for (const auto& [word, id] : text.object_names) set->object_words_[id] = word;
   set->text_ = std::make_unique<TextTrace>(std::move(text));
   return set;
 }
@@ -225,6 +226,11 @@ std::string TraceSet::location(std::uint32_t process, std::uint32_t id) const {
 std::string TraceSet::function(std::uint32_t process, std::uint32_t id) const {
   const Site* s = site(process, id);
   return s ? s->function : std::string();
+}
+
+std::string TraceSet::object_word(std::uint64_t id) const {
+  auto it = object_words_.find(id);
+  return it == object_words_.end() ? std::string() : it->second;
 }
 
 void TraceSet::for_each_in_program_order(const std::function<void(const Event&)>& fn) const {

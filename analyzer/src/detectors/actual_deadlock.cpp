@@ -30,7 +30,6 @@ const char* wait_kind_name(std::uint8_t k) {
     case 2: return "semaphore";
     case 3: return "event";
     case 4: return "condition variable";
-    case 5: return "thread";
     case 6: return "task result of pool";
     default: return "object";
   }
@@ -128,9 +127,8 @@ class ActualDeadlockDetector : public Detector {
     for (const StallEntry& s : stall) {
       std::uint32_t ti = m.thread_index(s.process, s.tid);
       const ThreadState& t = m.thread(ti);
-      std::string what = std::string(wait_kind_name(s.wait_kind)) + " " +
-                         (s.wait_kind == 5 ? m.thread(m.thread_index(s.process, std::uint32_t(s.object))).label
-                                           : m.object_name(s.process, s.object));
+      std::string what = s.wait_kind == 5 ? m.thread(m.thread_index(s.process, std::uint32_t(s.object))).label
+                                          : std::string(wait_kind_name(s.wait_kind)) + " " + m.object_name(s.process, s.object);
       f.threads.push_back(t.label);
       f.objects.push_back(what);
       f.locations.push_back(m.location(s.process, s.site, "waits for " + what, ti));

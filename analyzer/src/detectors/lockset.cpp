@@ -24,6 +24,8 @@ struct WriteSite {
 struct VarState {
   std::uint32_t first_thread = 0;
   bool shared = false;
+  bool exclusive_locked = true;          // the first thread held a lock on every access so far
+  std::vector<std::uint32_t> exclusive;  // intersection of its locksets
   bool reported = false;
   std::vector<std::uint32_t> candidate;  // sorted lock indices
   std::vector<WriteSite> writers;        // one per distinct writing thread (first two kept)
@@ -44,11 +46,27 @@ class LocksetDetector : public Detector {
     std::uint64_t granule = e.object >> 3;
     auto [it, fresh] = vars_.try_emplace(ObjectKey{e.process, granule});
     VarState& v = it->second;
-    if (fresh) v.first_thread = ti;
-    if (!v.shared && ti != v.first_thread) {
+    if (fresh) {
+      v.first_thread = ti;
+      v.exclusive = held;
+    }
+    if (!v.shared && ti == v.first_thread) {
+      std::vector<std::uint32_t> next;
+      std::set_intersection(v.exclusive.begin(), v.exclusive.end(), held.begin(), held.end(), std::back_inserter(next));
+      v.exclusive.swap(next);
+      v.exclusive_locked = v.exclusive_locked && !held.empty();
+    } else if (!v.shared) {
+      // Eraser lets a first thread initialize without locks. A first thread that did lock on
+      // every access was not initializing: its locks must also be common with the others'.
       v.shared = true;
       v.candidate = held;
-    } else if (v.shared) {
+      if (v.exclusive_locked) {
+        std::vector<std::uint32_t> next;
+        std::set_intersection(v.candidate.begin(), v.candidate.end(), v.exclusive.begin(), v.exclusive.end(),
+                              std::back_inserter(next));
+        v.candidate.swap(next);
+      }
+    } else {
       std::vector<std::uint32_t> next;
       std::set_intersection(v.candidate.begin(), v.candidate.end(), held.begin(), held.end(), std::back_inserter(next));
       v.candidate.swap(next);

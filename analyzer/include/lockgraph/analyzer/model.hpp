@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -91,7 +92,8 @@ class Model {
   const TraceSet& set() const noexcept { return set_; }
   std::uint32_t thread_index(std::uint32_t process, std::uint32_t tid);
   ThreadState& thread(std::uint32_t index) { return threads_[index]; }
-  const std::vector<ThreadState>& threads() const noexcept { return threads_; }
+  // A deque: references to threads stay valid when new threads appear mid-replay.
+  const std::deque<ThreadState>& threads() const noexcept { return threads_; }
   std::uint32_t lock_index(std::uint32_t process, std::uint64_t id);  // creates an unnamed entry if unknown
   LockInfo& lock(std::uint32_t index) { return locks_[index]; }
   const std::vector<LockInfo>& locks() const noexcept { return locks_; }
@@ -117,7 +119,7 @@ class Model {
   void on_lock_release(const Event& e, std::uint32_t ti);
 
   const TraceSet& set_;
-  std::vector<ThreadState> threads_;
+  std::deque<ThreadState> threads_;
   std::unordered_map<ObjectKey, std::uint32_t, ObjectKeyHash> thread_ids_;  // (process, tid)
   std::vector<LockInfo> locks_;
   std::unordered_map<ObjectKey, std::uint32_t, ObjectKeyHash> lock_ids_;

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "lockgraph/analyzer/event.hpp"
@@ -57,6 +58,8 @@ class TraceSet {
   const Site* site(std::uint32_t process, std::uint32_t id) const noexcept;
   std::string location(std::uint32_t process, std::uint32_t site) const;  // "file:line" or "?"
   std::string function(std::uint32_t process, std::uint32_t site) const;
+  // The word a text-form trace used for an object ("A" in obj=A); empty for binary traces.
+  std::string object_word(std::uint64_t id) const;
 
   // Replays every event once, in a happens-before-consistent order. Gaps it had to skip are
   // added to problems() (so call it before printing them) and counted in the stats.
@@ -70,6 +73,7 @@ class TraceSet {
   std::unique_ptr<TextTrace> text_;
   std::vector<ProcessInfo> processes_;
   std::vector<Problem> problems_;
+  std::unordered_map<std::uint64_t, std::string> object_words_;
 };
 
 }  // namespace lockgraph::analysis

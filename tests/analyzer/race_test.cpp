@@ -1,0 +1,152 @@
+// data_race and unprotected_write over hand-written traces: every happens-before source removes
+// the race; its absence leaves it.
+#include <gtest/gtest.h>
+
+#include "analyze_text.hpp"
+
+namespace lockgraph::testing {
+namespace {
+
+using analysis::kDataRace;
+using analysis::kUnprotectedWrite;
+
+// Thread 2 writes x, then SYNC_RELEASE; thread 3 SYNC_ACQUIRE, then writes x.
+std::string handoff(const std::string& release, const std::string& acquire) {
+  return "2 var_name obj=0x1000 value=4 name=x\n"
+         "2 write obj=0x1000 size=4 at=r.cpp:10 fn=producer\n" +
+         release + "\n" + acquire +
+         "\n"
+         "3 write obj=0x1000 size=4 at=r.cpp:20 fn=consumer\n";
+}
+
+TEST(Races, UnorderedWritesRaceWithBothSitesAndTheName) {
+  auto r = analyze_text(handoff("2 thread_end", "3 thread_start"));
+  auto d = of_kind(r, kDataRace);
+  ASSERT_EQ(d.size(), 1u) << kinds(r);
+  EXPECT_EQ(d[0]->objects, (std::vector<std::string>{"x"}));
+  ASSERT_EQ(d[0]->locations.size(), 2u);
+  EXPECT_EQ(d[0]->locations[0].line, 10u);
+  EXPECT_EQ(d[0]->locations[0].function, "producer");
+  EXPECT_EQ(d[0]->locations[0].role, "write by thread 2");
+  EXPECT_EQ(d[0]->locations[1].line, 20u);
+  EXPECT_EQ(d[0]->locations[1].role, "write by thread 3");
+  EXPECT_EQ(d[0]->count, 1u);
+}
+
+struct HandOff {
+  const char* name;
+  const char* release;
+  const char* acquire;
+};
+
+class NoRaceAcross : public ::testing::TestWithParam<HandOff> {};
+
+TEST_P(NoRaceAcross, HandOff) {
+  auto r = analyze_text(handoff(GetParam().release, GetParam().acquire));
+  EXPECT_TRUE(of_kind(r, kDataRace).empty()) << GetParam().name << ": " << kinds(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryHappensBeforeSource, NoRaceAcross,
+    ::testing::Values(
+        HandOff{"lock", "2 lock_acquired obj=M seq=1\n2 lock_release obj=M seq=2",
+                "3 lock_acquired obj=M seq=3\n3 lock_release obj=M seq=4"},
+        HandOff{"semaphore", "2 sem_release obj=S seq=1", "3 sem_acquired obj=S seq=2"},
+        HandOff{"event", "2 event_set obj=E seq=1", "3 event_wait_end obj=E seq=2 flags=1"},
+        HandOff{"condition variable (through its mutex)",
+                "2 lock_acquired obj=M\n2 cond_notify obj=C seq=1\n2 lock_release obj=M",
+                "3 lock_acquired obj=M\n3 cond_wait_end obj=C value=0\n3 lock_release obj=M"},
+        HandOff{"barrier", "2 barrier_arrive obj=B seq=1 value=1", "3 barrier_depart obj=B seq=2 value=1"},
+        HandOff{"pool submit -> task", "2 pool_submit obj=P value=7", "3 pool_task_start obj=P value=7"},
+        HandOff{"task -> result", "2 pool_task_end obj=P value=7", "3 pool_result obj=P value=7"},
+        HandOff{"task -> done callback", "2 pool_task_end obj=P value=7", "3 pool_callback obj=P value=7"},
+        HandOff{"thread create", "2 thread_create obj=3", "3 thread_start obj=2"},
+        HandOff{"thread join", "2 thread_end", "3 thread_join obj=2"},
+        HandOff{"annotation", "2 hb_release obj=K seq=1", "3 hb_acquire obj=K seq=2"}));
+
+TEST(Races, EventWaitThatTimedOutOrdersNothing) {
+  auto r = analyze_text(handoff("2 event_set obj=E seq=1", "3 event_wait_end obj=E flags=0"));
+  EXPECT_EQ(of_kind(r, kDataRace).size(), 1u) << kinds(r);
+}
+
+TEST(Races, ForkOrdersParentBeforeChildProcess) {
+  auto r = analyze_text(R"(
+process 0 pid=10
+process 1 pid=11 ppid=10 fork=1
+0:1 write obj=0x1000 size=4 at=f.cpp:1
+0:1 process_fork seq=1
+1:1 thread_start
+1:1 write obj=0x1000 size=4 at=f.cpp:2
+)");
+  EXPECT_TRUE(of_kind(r, kDataRace).empty()) << kinds(r);
+}
+
+TEST(Races, AtomicsNeverRace) {
+  auto r = analyze_text(R"(
+2 atomic obj=0x2000 value=4 flags=2
+3 atomic obj=0x2000 value=4 flags=3
+2 atomic obj=0x2000 value=4 flags=1
+)");
+  EXPECT_TRUE(r.findings.empty()) << kinds(r);
+}
+
+TEST(Races, ReadReadIsNotARace) {
+  auto r = analyze_text("2 read obj=0x10 size=8\n3 read obj=0x10 size=8\n");
+  EXPECT_TRUE(r.findings.empty()) << kinds(r);
+}
+
+TEST(Races, DisjointBytesOfOneWordDoNotRace) {
+  auto r = analyze_text("2 write obj=0x10 size=4\n3 write obj=0x14 size=4\n");
+  EXPECT_TRUE(of_kind(r, kDataRace).empty()) << kinds(r);
+  auto overlapping = analyze_text("2 write obj=0x10 size=4\n3 write obj=0x12 size=4\n");
+  EXPECT_EQ(of_kind(overlapping, kDataRace).size(), 1u) << kinds(overlapping);
+}
+
+TEST(Races, SameRaceThousandTimesIsOneFindingWithCount) {
+  std::string t = "2 write obj=0x1000 size=4 at=r.cpp:5\n";
+  for (int i = 0; i < 1000; ++i) t += "3 read obj=0x1000 size=4 at=r.cpp:9\n";
+  auto r = analyze_text(t);
+  auto d = of_kind(r, kDataRace);
+  ASSERT_EQ(d.size(), 1u) << kinds(r);
+  EXPECT_EQ(d[0]->count, 1000u);
+}
+
+TEST(Races, DifferentLocksOnEachPathStillRaceAndSayWhichLocks) {
+  auto r = analyze_text(R"(
+2 lock_acquired obj=L1
+2 write obj=0x1000 size=4 at=r.cpp:5
+2 lock_release obj=L1
+3 lock_acquired obj=L2
+3 write obj=0x1000 size=4 at=r.cpp:9
+3 lock_release obj=L2
+)");
+  auto d = of_kind(r, kDataRace);
+  ASSERT_EQ(d.size(), 1u) << kinds(r);
+  EXPECT_EQ(d[0]->locations[0].locks_held, (std::vector<std::string>{"L1"}));
+  EXPECT_EQ(d[0]->locations[1].locks_held, (std::vector<std::string>{"L2"}));
+  EXPECT_EQ(of_kind(r, kUnprotectedWrite).size(), 1u);
+}
+
+TEST(Lockset, OrderedByJoinButUnlockedIsUnprotectedNotARace) {
+  auto r = analyze_text(handoff("2 thread_end", "3 thread_join obj=2"));
+  EXPECT_TRUE(of_kind(r, kDataRace).empty()) << kinds(r);
+  auto u = of_kind(r, kUnprotectedWrite);
+  ASSERT_EQ(u.size(), 1u) << kinds(r);
+  EXPECT_EQ(u[0]->objects, (std::vector<std::string>{"x"}));
+}
+
+TEST(Lockset, ConsistentLockMeansNothingEvenAfterUnlockedInitialization) {
+  auto r = analyze_text(R"(
+1 write obj=0x1000 size=4
+2 lock_acquired obj=M
+2 write obj=0x1000 size=4
+2 lock_release obj=M
+3 lock_acquired obj=M
+3 write obj=0x1000 size=4
+3 lock_release obj=M
+)");
+  EXPECT_TRUE(of_kind(r, kUnprotectedWrite).empty()) << kinds(r);
+}
+
+}  // namespace
+}  // namespace lockgraph::testing
