@@ -65,8 +65,12 @@ TEST(ActualDeadlock, ThreadsBlockedInACycleAtTheEndOfTheTrace) {
   ASSERT_EQ(d.size(), 1u) << kinds(r);
   EXPECT_EQ(d[0]->message, "deadlock: thread 2 waits for B held by thread 3; thread 3 waits for A held by thread 2");
   ASSERT_EQ(d[0]->locations.size(), 4u);
-  EXPECT_EQ(d[0]->locations[0].line, 3u);  // where thread 2 waits
-  EXPECT_EQ(d[0]->locations[1].line, 2u);  // where thread 3 took B
+  EXPECT_EQ(d[0]->locations[0].line, 1u);  // where thread 2 took A (thread 3 waits for it)
+  EXPECT_EQ(d[0]->locations[0].role, "acquired A");
+  EXPECT_EQ(d[0]->locations[1].line, 3u);  // where thread 2 waits for B
+  EXPECT_EQ(d[0]->locations[1].role, "waits for B");
+  EXPECT_EQ(d[0]->locations[2].line, 2u);  // where thread 3 took B
+  EXPECT_EQ(d[0]->locations[3].line, 4u);
 }
 
 TEST(ActualDeadlock, SelfDeadlockOnNonRecursiveMutex) {

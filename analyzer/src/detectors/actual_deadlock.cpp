@@ -89,21 +89,23 @@ class ActualDeadlockDetector : public Detector {
     f.kind = std::string(kDeadlockActual);
     f.severity = Severity::kError;
     std::string chain;
-    for (std::size_t i = 0; i < cyc.size(); ++i) {
+    const std::size_t n = cyc.size();
+    for (std::size_t i = 0; i < n; ++i) {
       const ThreadState& t = m.thread(cyc[i]);
       const LockInfo& want = m.lock(*t.pending_lock);
-      const ThreadState& owner = m.thread(cyc[(i + 1) % cyc.size()]);
+      const ThreadState& owner = m.thread(cyc[(i + 1) % n]);
       f.threads.push_back(t.label);
       f.objects.push_back(want.name);
       f.cycle.push_back(want.name);
       chain += (i ? "; " : "") + t.label + " waits for " + want.name + " held by " + owner.label;
-      f.locations.push_back(m.location(t.process, t.pending_site, "waits for " + want.name, cyc[i]));
-      for (const HeldLock& h : owner.held) {
-        if (h.lock == *t.pending_lock) {
-          Location l = m.location(owner.process, h.site, owner.label + " acquired " + want.name, cyc[(i + 1) % cyc.size()]);
-          f.locations.push_back(std::move(l));
+      // Per thread: where it took the lock the previous thread in the cycle waits for, then where it waits.
+      const ThreadState& prev = m.thread(cyc[(i + n - 1) % n]);
+      for (const HeldLock& h : t.held) {
+        if (h.lock == *prev.pending_lock) {
+          f.locations.push_back(m.location(t.process, h.site, "acquired " + m.lock(h.lock).name, cyc[i]));
         }
       }
+      f.locations.push_back(m.location(t.process, t.pending_site, "waits for " + want.name, cyc[i]));
     }
     f.cycle.push_back(f.cycle.front());
     if (cyc.size() == 1) {

@@ -1,6 +1,6 @@
 // deadlock_potential and lock_order_inversion: the lock-order graph with the filters of DESIGN.md.
 //
-// An edge A->B is recorded when a thread makes a blocking acquisition of B while holding A
+// An edge A->B is recorded when a thread makes (or blocks in) an acquisition of B while holding A
 // (try and timed acquisitions never block forever: no edge; re-entering a recursive mutex: no
 // edge). Each edge keeps its distinct evidence: thread, both sites, both modes, the other locks
 // held (gate candidates) and the thread's "hard" happens-before clock (no lock edges).
@@ -51,7 +51,8 @@ enum class Verdict { kNone, kInversion, kSingleThread, kDeadlock };
 class LockOrderDetector : public Detector {
  public:
   void before(const Event& e, Model& m) override {
-    if (e.kind != Kind::kLockAcquired) return;
+    // A blocking request counts even if it is never granted: that is how a real deadlock looks.
+    if (e.kind != Kind::kLockAcquired && e.kind != Kind::kLockRequest) return;
     if (e.flags & (format::kAcqTry | format::kAcqTimed | format::kAcqRecursive)) return;
     std::uint32_t ti = m.thread_index(e.process, e.thread);
     const ThreadState& t = m.thread(ti);

@@ -22,6 +22,7 @@ struct WriteSite {
 };
 
 struct VarState {
+  std::vector<Epoch> last;  // latest access of each thread, on the hard (non-lock) clock
   std::uint32_t first_thread = 0;
   bool shared = false;
   bool exclusive_locked = true;          // the first thread held a lock on every access so far
@@ -44,11 +45,28 @@ class LocksetDetector : public Detector {
     }
     std::sort(held.begin(), held.end());
     std::uint64_t granule = e.object >> 3;
-    auto [it, fresh] = vars_.try_emplace(ObjectKey{e.process, granule});
+    auto [it, inserted] = vars_.try_emplace(ObjectKey{e.process, granule});
+    bool fresh = inserted;
     VarState& v = it->second;
+    // Ownership transfer: an access ordered after every earlier access by thread start/join,
+    // semaphores, events or pools (not by the locks themselves) starts the variable afresh, as
+    // the main thread reading results after join() does.
+    bool transferred = !fresh && std::all_of(v.last.begin(), v.last.end(), [&](const Epoch& p) {
+      return p.thread == ti || t.hard.covers(p);
+    });
+    if (transferred && !v.reported) {
+      v = VarState{};
+      fresh = true;
+    }
     if (fresh) {
       v.first_thread = ti;
       v.exclusive = held;
+    }
+    auto self = std::find_if(v.last.begin(), v.last.end(), [&](const Epoch& p) { return p.thread == ti; });
+    if (self == v.last.end()) {
+      v.last.push_back(t.hard.epoch(ti));
+    } else {
+      *self = t.hard.epoch(ti);
     }
     if (!v.shared && ti == v.first_thread) {
       std::vector<std::uint32_t> next;

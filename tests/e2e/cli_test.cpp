@@ -1,0 +1,244 @@
+// End to end: real programs built on the wrappers -> real tracer -> real `lockgraph analyze`,
+// checking the exact findings, the report formats, the gate and the error paths.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "subprocess.hpp"
+
+namespace lockgraph::testing {
+namespace {
+
+using nlohmann::json;
+
+const std::string kCli = LOCKGRAPH_CLI;
+const std::string kPrograms = LOCKGRAPH_E2E_PROGRAMS;
+
+struct Traced {
+  ScratchDir dir;
+  RunResult program;
+  std::string trace() const { return dir.path() + "/trace"; }
+};
+
+std::unique_ptr<Traced> trace_program(const std::string& name, std::vector<std::string> args = {}) {
+  auto t = std::make_unique<Traced>();
+  std::vector<std::string> argv{kPrograms + "/" + name};
+  argv.insert(argv.end(), args.begin(), args.end());
+  t->program = run_program(argv, {"LOCKGRAPH_TRACE_DIR=" + t->trace()});
+  return t;
+}
+
+json analyze_json(const std::string& trace, RunResult* raw = nullptr, std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv{kCli, "analyze", trace, "--format", "json"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  RunResult r = run_program(argv);
+  if (raw) *raw = r;
+  EXPECT_NE(r.exit_code, 2) << r.err;
+  return json::parse(r.out);
+}
+
+std::vector<json> findings_of(const json& report, const std::string& kind) {
+  std::vector<json> out;
+  for (const auto& f : report["findings"]) {
+    if (f["kind"] == kind) out.push_back(f);
+  }
+  return out;
+}
+
+bool has_location(const json& finding, const std::string& file_suffix, int line) {
+  for (const auto& l : finding["locations"]) {
+    std::string f = l["file"];
+    if (f.size() >= file_suffix.size() && f.compare(f.size() - file_suffix.size(), file_suffix.size(), file_suffix) == 0 &&
+        l["line"] == line) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(EndToEnd, StaggeredAbBaIsAPotentialDeadlockAndFailsTheGate) {
+  auto t = trace_program("e2e_abba_staggered");
+  ASSERT_EQ(t->program.exit_code, 0) << t->program.err;
+  RunResult raw;
+  json report = analyze_json(t->trace(), &raw);
+  EXPECT_EQ(raw.exit_code, 1);
+  auto d = findings_of(report, "deadlock_potential");
+  ASSERT_EQ(d.size(), 1u) << report.dump(2);
+  EXPECT_EQ(report["findings"].size(), 1u) << report.dump(2);
+  EXPECT_EQ(d[0]["cycle"], json({"A", "B", "A"}));
+  EXPECT_TRUE(has_location(d[0], "abba_staggered.cpp", 12));
+  EXPECT_TRUE(has_location(d[0], "abba_staggered.cpp", 13));
+  EXPECT_TRUE(has_location(d[0], "abba_staggered.cpp", 19));
+  EXPECT_TRUE(has_location(d[0], "abba_staggered.cpp", 20));
+  EXPECT_EQ(report["summary"]["passed"], false);
+}
+
+TEST(EndToEnd, UnlockedCounterRacesOnItsName) {
+  auto t = trace_program("e2e_counter", {"race"});
+  ASSERT_EQ(t->program.exit_code, 0) << t->program.err;
+  json report = analyze_json(t->trace());
+  auto races = findings_of(report, "data_race");
+  ASSERT_FALSE(races.empty()) << report.dump(2);
+  for (const auto& r : races) {
+    EXPECT_EQ(r["objects"], json({"counter"}));
+    for (const auto& l : r["locations"]) EXPECT_EQ(l["line"], 16) << r.dump(2);
+  }
+  EXPECT_TRUE(findings_of(report, "deadlock_potential").empty());
+}
+
+TEST(EndToEnd, LockedCounterIsCleanAndPassesTheGate) {
+  auto t = trace_program("e2e_counter");
+  ASSERT_EQ(t->program.exit_code, 0) << "the locked counter must reach 400";
+  RunResult raw;
+  json report = analyze_json(t->trace(), &raw);
+  EXPECT_EQ(raw.exit_code, 0) << report.dump(2);
+  EXPECT_TRUE(report["findings"].empty()) << report.dump(2);
+  EXPECT_EQ(report["summary"]["passed"], true);
+}
+
+TEST(EndToEnd, RealDeadlockIsStoppedByTheWatchdogAndReported) {
+  auto t = trace_program("e2e_hang");
+  EXPECT_EQ(t->program.exit_code, 86) << t->program.err;
+  EXPECT_NE(t->program.err.find("lockgraph: deadlock detected"), std::string::npos) << t->program.err;
+  json report = analyze_json(t->trace());
+  auto d = findings_of(report, "deadlock_actual");
+  ASSERT_EQ(d.size(), 1u) << report.dump(2);
+  EXPECT_TRUE(has_location(d[0], "hang.cpp", 13));
+  EXPECT_TRUE(has_location(d[0], "hang.cpp", 18));
+  EXPECT_EQ(findings_of(report, "deadlock_potential").size(), 1u);
+}
+
+TEST(EndToEnd, TextReportDrawsTheCycleAndSaysWhatToDo) {
+  auto t = trace_program("e2e_abba_staggered");
+  RunResult r = run_program({kCli, "analyze", t->trace()}, {"NO_COLOR=1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("cycle:   A -> B -> A"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("abba_staggered.cpp:13"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fix:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FAILED: 1 finding fails the gate."), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\033["), std::string::npos) << "no colour when piped";
+}
+
+TEST(EndToEnd, SarifHasRulesResultsRelatedLocationsAndFingerprints) {
+  auto t = trace_program("e2e_abba_staggered");
+  RunResult r = run_program({kCli, "analyze", t->trace(), "--format", "sarif"});
+  json s = json::parse(r.out);
+  EXPECT_EQ(s["version"], "2.1.0");
+  auto& run = s["runs"][0];
+  EXPECT_EQ(run["tool"]["driver"]["name"], "lockgraph");
+  EXPECT_EQ(run["tool"]["driver"]["rules"].size(), 6u);
+  ASSERT_EQ(run["results"].size(), 1u);
+  auto& res = run["results"][0];
+  EXPECT_EQ(res["ruleId"], "deadlock_potential");
+  EXPECT_EQ(run["tool"]["driver"]["rules"][res["ruleIndex"].get<int>()]["id"], "deadlock_potential");
+  EXPECT_EQ(res["level"], "error");
+  EXPECT_EQ(res["relatedLocations"].size(), 4u);
+  EXPECT_GE(res["locations"][0]["physicalLocation"]["region"]["startLine"].get<int>(), 1);
+  EXPECT_EQ(res["partialFingerprints"]["lockgraph/v1"].get<std::string>().size(), 16u);
+}
+
+TEST(EndToEnd, DotHighlightsTheCycle) {
+  auto t = trace_program("e2e_abba_staggered");
+  RunResult r = run_program({kCli, "analyze", t->trace(), "--format", "dot", "--fail-on", "none"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("\"A\" -> \"B\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"B\" -> \"A\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("color=red"), std::string::npos) << r.out;
+}
+
+TEST(EndToEnd, BaselineAcceptsKnownFindingsAndSuppressionsSilenceMatches) {
+  auto t = trace_program("e2e_abba_staggered");
+  ScratchDir d;
+  RunResult w = run_program({kCli, "analyze", t->trace(), "--write-baseline", d / "base.json"});
+  EXPECT_EQ(w.exit_code, 1);
+  RunResult b = run_program({kCli, "analyze", t->trace(), "--baseline", d / "base.json"});
+  EXPECT_EQ(b.exit_code, 0) << b.out;
+  EXPECT_NE(b.out.find("accepted by the baseline"), std::string::npos);
+
+  write_text(d / "supp.txt", "# known\ndeadlock:abba_staggered.cpp\nrace:nothing_matches_this\n");
+  RunResult s = run_program({kCli, "analyze", t->trace(), "--suppress", d / "supp.txt"});
+  EXPECT_EQ(s.exit_code, 0) << s.out;
+  EXPECT_NE(s.err.find("stale suppression race:nothing_matches_this"), std::string::npos) << s.err;
+
+  write_text(d / "bad.txt", "deadlok:foo\n");
+  RunResult bad = run_program({kCli, "analyze", t->trace(), "--suppress", d / "bad.txt"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, "lockgraph: error: " + (d / "bad.txt") +
+                         ":1: unknown suppression type 'deadlok' (deadlock, race, misuse, or a finding kind)\n");
+}
+
+TEST(EndToEnd, FailOnChoosesTheKinds) {
+  auto t = trace_program("e2e_counter", {"race"});
+  EXPECT_EQ(run_program({kCli, "analyze", t->trace(), "--fail-on", "deadlock_potential"}).exit_code, 0);
+  EXPECT_EQ(run_program({kCli, "analyze", t->trace(), "--fail-on", "data_race"}).exit_code, 1);
+  RunResult bad = run_program({kCli, "analyze", t->trace(), "--fail-on", "races"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown finding kind 'races'"), std::string::npos);
+}
+
+TEST(EndToEnd, InputErrorsAreOneLineAndExitTwo) {
+  ScratchDir d;
+  RunResult missing = run_program({kCli, "analyze", d / "nope"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(missing.err, "lockgraph: error: " + (d / "nope") + ": byte 0: no such file or directory\n");
+
+  RunResult empty_dir = run_program({kCli, "analyze", d.path()});
+  EXPECT_EQ(empty_dir.exit_code, 2);
+  EXPECT_NE(empty_dir.err.find("no trace files"), std::string::npos);
+
+  write_text(d / "garbage.trace", std::string(5000, '\x01'));
+  RunResult garbage = run_program({kCli, "analyze", d / "garbage.trace"});
+  EXPECT_EQ(garbage.exit_code, 2);
+  EXPECT_EQ(garbage.err, "lockgraph: error: " + (d / "garbage.trace") + ": byte 0: not a lockgraph trace (bad magic)\n");
+
+  RunResult flag = run_program({kCli, "analyze", "--bogus"});
+  EXPECT_EQ(flag.exit_code, 2);
+  EXPECT_EQ(std::count(flag.err.begin(), flag.err.end(), '\n'), 1) << flag.err;
+
+  RunResult fmt = run_program({kCli, "analyze", d.path(), "--format", "xml"});
+  EXPECT_EQ(fmt.exit_code, 2);
+
+  RunResult none = run_program({kCli});
+  EXPECT_EQ(none.exit_code, 2);
+}
+
+TEST(EndToEnd, TruncatedTraceIsStillAnalyzedWithAWarning) {
+  auto t = trace_program("e2e_abba_staggered");
+  ScratchDir d;
+  std::string file;
+  for (const auto& e : std::filesystem::directory_iterator(t->trace())) file = e.path().string();
+  std::string bytes = read_text(file);
+  write_text(d / "cut.trace", bytes.substr(0, bytes.size() - 100));
+  RunResult r = run_program({kCli, "analyze", d / "cut.trace", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("lockgraph: warning: "), std::string::npos);
+  json report = json::parse(r.out);
+  EXPECT_EQ(findings_of(report, "deadlock_potential").size(), 1u);
+}
+
+TEST(EndToEnd, DumpRoundTripsThroughAnalyze) {
+  auto t = trace_program("e2e_abba_staggered");
+  ScratchDir d;
+  RunResult dump = run_program({kCli, "dump", t->trace()});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  write_text(d / "trace.txt", dump.out);
+  json report = analyze_json(d / "trace.txt");
+  auto found = findings_of(report, "deadlock_potential");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]["cycle"], json({"A", "B", "A"}));
+  RunResult stats = run_program({kCli, "dump", "--stats", t->trace()});
+  EXPECT_NE(stats.out.find("lock_acquired"), std::string::npos);
+}
+
+TEST(EndToEnd, HelpAnswersQuestions) {
+  RunResult h = run_program({kCli, "--help"});
+  EXPECT_EQ(h.exit_code, 0);
+  for (const char* word : {"analyze", "stats", "dump", "Exit codes"}) EXPECT_NE(h.out.find(word), std::string::npos) << word;
+  RunResult a = run_program({kCli, "analyze", "--help"});
+  for (const char* word : {"--format", "--fail-on", "--suppress", "--baseline", "--write-baseline", "deadlock_potential"}) {
+    EXPECT_NE(a.out.find(word), std::string::npos) << word;
+  }
+}
+
+}  // namespace
+}  // namespace lockgraph::testing

@@ -1,0 +1,34 @@
+// Test helper: run a real program, capture its stdout and stderr, return its exit status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace lockgraph::testing {
+
+struct RunResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] with argv; `env` entries (NAME=VALUE) are added to the environment.
+RunResult run_program(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+
+// A fresh temporary directory removed at destruction.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string read_text(const std::string& path);
+void write_text(const std::string& path, const std::string& text);
+
+}  // namespace lockgraph::testing
