@@ -1,0 +1,168 @@
+// Every lecture demo, run for real under the tracer, analyzed by the real CLI: exact findings
+// (kind, objects, source lines) and the program's own result.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "subprocess.hpp"
+
+namespace lockgraph::testing {
+namespace {
+
+using nlohmann::json;
+
+const std::string kCli = LOCKGRAPH_CLI;
+const std::string kDemos = LOCKGRAPH_DEMOS;
+const std::string kSources = LOCKGRAPH_SOURCE_DIR "/demos/";
+
+// The line of `file` (under demos/) that contains `snippet`; fails the test if not exactly one.
+int line_of(const std::string& file, const std::string& snippet) {
+  std::ifstream in(kSources + file);
+  std::string line;
+  int n = 0, found = 0, count = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find(snippet) != std::string::npos) {
+      found = n;
+      ++count;
+    }
+  }
+  EXPECT_EQ(count, 1) << snippet << " in " << file;
+  return found;
+}
+
+struct DemoRun {
+  RunResult program;
+  json report;
+  int analyze_exit = -1;
+};
+
+DemoRun run_demo(const std::string& demo, const std::vector<std::string>& args) {
+  ScratchDir dir;
+  DemoRun d;
+  std::vector<std::string> argv{kDemos + "/" + demo};
+  argv.insert(argv.end(), args.begin(), args.end());
+  d.program = run_program(argv, {"LOCKGRAPH_TRACE_DIR=" + dir.path() + "/trace"});
+  RunResult a = run_program({kCli, "analyze", dir.path() + "/trace", "--format", "json"});
+  d.analyze_exit = a.exit_code;
+  EXPECT_NE(a.exit_code, 2) << a.err;
+  d.report = json::parse(a.out);
+  return d;
+}
+
+std::multiset<std::string> kinds(const json& report) {
+  std::multiset<std::string> k;
+  for (const auto& f : report["findings"]) k.insert(f["kind"].get<std::string>());
+  return k;
+}
+
+std::set<int> lines(const json& finding) {
+  std::set<int> s;
+  for (const auto& l : finding["locations"]) s.insert(l["line"].get<int>());
+  return s;
+}
+
+TEST(Demos, RaceUnlockedLosesUpdatesAndReportsTheRaceOnMoney) {
+  auto d = run_demo("race", {"--mode", "unlocked"});
+  ASSERT_EQ(d.program.exit_code, 0) << d.program.err;
+  EXPECT_NE(d.program.out.find("final money = 98"), std::string::npos) << d.program.out;
+  int read = line_of("race.cpp", "int m = money.get();  // read");
+  int write = line_of("race.cpp", "money.set(m - 1);     // write");
+  EXPECT_EQ(d.analyze_exit, 1);
+  int races = 0;
+  for (const auto& f : d.report["findings"]) {
+    if (f["kind"] != "data_race") continue;
+    ++races;
+    EXPECT_EQ(f["objects"], json({"money"}));
+    for (int l : lines(f)) EXPECT_TRUE(l == read || l == write) << f.dump(2);
+    EXPECT_TRUE(lines(f).count(write)) << f.dump(2);
+  }
+  EXPECT_EQ(races, 2) << "write/read and write/write";
+}
+
+TEST(Demos, RaceWithLockOrGuardIsCleanAndCorrect) {
+  for (const char* mode : {"lock", "guard"}) {
+    auto d = run_demo("race", {"--mode", mode});
+    EXPECT_NE(d.program.out.find("final money = -1"), std::string::npos) << mode << d.program.out;
+    EXPECT_TRUE(d.report["findings"].empty()) << mode << d.report.dump(2);
+    EXPECT_EQ(d.analyze_exit, 0);
+  }
+}
+
+TEST(Demos, DeadlockHangsForRealAndTheWatchdogEndsIt) {
+  auto d = run_demo("deadlock", {});
+  EXPECT_EQ(d.program.exit_code, 86) << d.program.out << d.program.err;
+  EXPECT_EQ(kinds(d.report), (std::multiset<std::string>{"deadlock_actual", "deadlock_potential"}));
+  for (const auto& f : d.report["findings"]) {
+    EXPECT_EQ(std::set<std::string>(f["objects"].begin(), f["objects"].end()), (std::set<std::string>{"A", "B"}));
+    EXPECT_EQ(f["threads"].size(), 2u);
+  }
+}
+
+TEST(Demos, DeadlockStaggeredCompletesButThePotentialDeadlockIsReported) {
+  auto d = run_demo("deadlock", {"--mode", "staggered"});
+  EXPECT_EQ(d.program.exit_code, 0);
+  EXPECT_NE(d.program.out.find("all threads finished"), std::string::npos);
+  ASSERT_EQ(kinds(d.report), (std::multiset<std::string>{"deadlock_potential"}));
+  const json& f = d.report["findings"][0];
+  EXPECT_EQ(f["cycle"], json({"A", "B", "A"}));
+  EXPECT_EQ(f["locations"].size(), 4u);
+  for (const auto& l : f["locations"]) {
+    std::string fn = l["function"];
+    EXPECT_TRUE(fn == "func_one" || fn == "func_two") << fn;
+  }
+}
+
+TEST(Demos, RecursiveLockFixIsClean) {
+  auto d = run_demo("rlock", {});
+  EXPECT_EQ(d.program.exit_code, 0);
+  EXPECT_TRUE(d.report["findings"].empty()) << d.report.dump(2);
+}
+
+TEST(Demos, PoolResultsCallbacksShutdownClean) {
+  auto d = run_demo("pools", {});
+  EXPECT_EQ(d.program.exit_code, 0);
+  EXPECT_NE(d.program.out.find("results: [0, 2, 6, 12, 20]"), std::string::npos) << d.program.out;
+  int callbacks = 0;
+  for (std::size_t p = d.program.out.find("callback:"); p != std::string::npos; p = d.program.out.find("callback:", p + 1)) ++callbacks;
+  EXPECT_EQ(callbacks, 5);
+  EXPECT_TRUE(d.report["findings"].empty()) << d.report.dump(2);
+}
+
+TEST(Demos, PoolStarvationIsAnActualDeadlockNamingThePool) {
+  auto d = run_demo("pools", {"--mode", "starvation"});
+  EXPECT_EQ(d.program.exit_code, 86);
+  ASSERT_EQ(kinds(d.report), (std::multiset<std::string>{"deadlock_actual"}));
+  const json& f = d.report["findings"][0];
+  EXPECT_EQ(f["threads"].size(), 6u);  // main + 5 workers
+  for (const auto& o : f["objects"]) EXPECT_EQ(o, "task result of pool pool");
+}
+
+TEST(Demos, SemaphoreNeverLetsMoreThanThreeIn) {
+  auto d = run_demo("semaphore", {});
+  EXPECT_EQ(d.program.exit_code, 0);
+  EXPECT_NE(d.program.out.find("max inside = 3"), std::string::npos) << d.program.out;
+  EXPECT_TRUE(d.report["findings"].empty()) << d.report.dump(2);
+}
+
+TEST(Demos, EventTrafficLightIsClean) {
+  auto d = run_demo("event", {"--cars", "4", "--police", "2"});
+  EXPECT_EQ(d.program.exit_code, 0);
+  int passed = 0;
+  for (std::size_t p = d.program.out.find("passes"); p != std::string::npos; p = d.program.out.find("passes", p + 1)) ++passed;
+  EXPECT_EQ(passed, 6);
+  EXPECT_TRUE(d.report["findings"].empty()) << d.report.dump(2);
+}
+
+TEST(Demos, EveryDemoHasHelp) {
+  for (const char* demo : {"race", "deadlock", "rlock", "pools", "semaphore", "event"}) {
+    RunResult h = run_program({kDemos + "/" + demo, "--help"});
+    EXPECT_EQ(h.exit_code, 0) << demo;
+    EXPECT_NE(h.out.find("Expected:"), std::string::npos) << demo;
+  }
+}
+
+}  // namespace
+}  // namespace lockgraph::testing
