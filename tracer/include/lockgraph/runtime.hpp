@@ -78,7 +78,9 @@ void shutdown() noexcept;
 const char* trace_path() noexcept;        // this process's trace file, or "" when not tracing
 void thread_exiting(ThreadState* t) noexcept;
 
-extern thread_local ThreadState* tls_state;
+// constinit: no dynamic initialization, so every access is a plain %fs-relative load instead of
+// a call to the thread_local wrapper function (measured: that call was a third of the hot path).
+extern thread_local constinit ThreadState* tls_state;
 
 inline ThreadState* self() noexcept {
   ThreadState* t = tls_state;

@@ -5,7 +5,7 @@
 // number is bumped while the lock is held, so the analyzer recovers the exact order of every
 // acquire and release of this lock without any global clock (DESIGN.md, "The trace").
 // Cost of the uncontended path: a few plain stores and one 24-byte record per operation; the clock
-// is read for 1 in 16 holds (LOCKGRAPH_TIMING) and for every contended acquisition.
+// is read for 1 in 64 holds (LOCKGRAPH_TIMING) and for every contended acquisition.
 #pragma once
 
 #include <time.h>

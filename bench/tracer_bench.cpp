@@ -1,0 +1,110 @@
+// Tracer overhead: traced lockgraph::mutex vs raw std::mutex (uncontended and two threads
+// contended), one recorded memory access, and the bytes of trace each operation costs.
+// Built twice by CMake: normally, and (bench_std_tsan) with -fsanitize=thread for the std::mutex
+// cases only, so bench/compare.sh can report ratios against both in the same run.
+#include <benchmark/benchmark.h>
+
+#include <mutex>
+
+#ifndef LOCKGRAPH_BENCH_STD_ONLY
+#include <sys/stat.h>
+
+#include "lockgraph/lockgraph.hpp"
+#endif
+
+namespace {
+
+void BM_StdMutexUncontended(benchmark::State& state) {
+  static std::mutex m;
+  for (auto _ : state) {
+    m.lock();
+    m.unlock();
+  }
+}
+BENCHMARK(BM_StdMutexUncontended);
+
+void BM_StdMutexContended2(benchmark::State& state) {
+  static std::mutex m;
+  static long counter = 0;
+  for (auto _ : state) {
+    m.lock();
+    benchmark::DoNotOptimize(++counter);
+    m.unlock();
+  }
+}
+BENCHMARK(BM_StdMutexContended2)->Threads(2)->UseRealTime();
+
+void BM_PlainAccess(benchmark::State& state) {
+  static volatile int x = 0;
+  for (auto _ : state) x = x + 1;
+}
+BENCHMARK(BM_PlainAccess);
+
+#ifndef LOCKGRAPH_BENCH_STD_ONLY
+std::uint64_t trace_bytes() {
+  struct stat st {};
+  const char* p = lockgraph::rt::trace_path();
+  return (p[0] && stat(p, &st) == 0) ? std::uint64_t(st.st_size) : 0;
+}
+
+void BM_TracedMutexUncontended(benchmark::State& state) {
+  static lockgraph::mutex m("bench");
+  lockgraph::rt::ThreadState* t = lockgraph::rt::self();
+  auto offset = [](const lockgraph::rt::ThreadState* s) {  // bytes used in the current chunk
+    return double(lockgraph::format::kChunkSize) -
+           double(reinterpret_cast<const char*>(s->end) - reinterpret_cast<const char*>(s->cur));
+  };
+  double before = t ? offset(t) : 0;
+  std::uint64_t chunks_before = t ? t->chunk_index : 0;
+  for (auto _ : state) {
+    m.lock();
+    m.unlock();
+  }
+  // Bytes written by this thread: full chunks since the start plus the current chunk's offset.
+  if (t != nullptr && t->cur != nullptr) {
+    double bytes = double(t->chunk_index - chunks_before) * lockgraph::format::kChunkSize + offset(t) - before;
+    state.counters["trace_bytes_per_op"] = bytes / double(state.iterations());
+  }
+}
+BENCHMARK(BM_TracedMutexUncontended);
+
+void BM_TracedMutexContended2(benchmark::State& state) {
+  static lockgraph::mutex m("bench-contended");
+  static long counter = 0;
+  for (auto _ : state) {
+    m.lock();
+    benchmark::DoNotOptimize(++counter);
+    m.unlock();
+  }
+}
+BENCHMARK(BM_TracedMutexContended2)->Threads(2)->UseRealTime();
+
+// A recorded access, new each time (the filter would drop repeats of one address): a write to
+// a fresh slot of a large array per iteration.
+void BM_RecordedAccess(benchmark::State& state) {
+  static std::vector<int> data(1 << 20);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    LG_WRITE(&data[i], sizeof(int));
+    i = (i + 1) & ((1 << 20) - 1);
+  }
+}
+BENCHMARK(BM_RecordedAccess);
+
+// The common case in loops: the same address again before any synchronization (filtered).
+void BM_FilteredAccess(benchmark::State& state) {
+  static int x = 0;
+  for (auto _ : state) LG_WRITE(&x, sizeof x);
+}
+BENCHMARK(BM_FilteredAccess);
+
+void BM_TraceFileSize(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(trace_bytes());
+  state.counters["trace_file_bytes"] = double(trace_bytes());
+}
+BENCHMARK(BM_TraceFileSize)->Iterations(1);
+#endif
+
+}  // namespace
+
+BENCHMARK_MAIN();
