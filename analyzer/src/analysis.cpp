@@ -58,6 +58,7 @@ AnalysisResult analyze(TraceSet& set) {
   detectors.push_back(make_misuse_detector());
   detectors.push_back(make_actual_deadlock_detector());
   ReplayStats stats = set.replay([&](const Event& e) {
+    model.begin(e);
     for (auto& d : detectors) d->before(e, model);
     model.apply(e);
     for (auto& d : detectors) d->after(e, model);

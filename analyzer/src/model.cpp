@@ -16,6 +16,9 @@ Model::Model(const TraceSet& set) : set_(set) {
 }
 
 std::uint32_t Model::thread_index(std::uint32_t process, std::uint32_t tid) {
+  // find before emplace: emplace allocates a node even when the key exists (once per event).
+  auto found = thread_ids_.find(ObjectKey{process, tid});
+  if (found != thread_ids_.end()) return found->second;
   auto [it, fresh] = thread_ids_.emplace(ObjectKey{process, tid}, std::uint32_t(threads_.size()));
   if (fresh) {
     ThreadState t;
@@ -34,6 +37,8 @@ std::uint32_t Model::thread_index(std::uint32_t process, std::uint32_t tid) {
 bool Model::is_lock(std::uint32_t process, std::uint64_t id) const { return lock_ids_.count(ObjectKey{process, id}) != 0; }
 
 std::uint32_t Model::lock_index(std::uint32_t process, std::uint64_t id) {
+  auto found = lock_ids_.find(ObjectKey{process, id});
+  if (found != lock_ids_.end()) return found->second;
   auto [it, fresh] = lock_ids_.emplace(ObjectKey{process, id}, std::uint32_t(locks_.size()));
   if (fresh) {
     LockInfo l;
@@ -149,6 +154,7 @@ void Model::on_lock_acquired(const Event& e, std::uint32_t ti) {
   }
   t.pending_since = 0;
   t.held.push_back(HeldLock{li, e.site, shared, 1, e.time});
+  ++t.held_version;
   l.holders.push_back(ti);
 }
 
@@ -178,6 +184,7 @@ void Model::on_lock_release(const Event& e, std::uint32_t ti) {
     ++l.holds_timed;
   }
   t.held.erase(std::next(it).base());
+  ++t.held_version;
   auto hit = std::find(l.holders.begin(), l.holders.end(), ti);
   if (hit != l.holders.end()) l.holders.erase(hit);
 }
@@ -187,7 +194,7 @@ void Model::apply(const Event& e) {
     if (first_ns_[e.process] == 0 || e.time < first_ns_[e.process]) first_ns_[e.process] = e.time;
     last_ns_[e.process] = std::max(last_ns_[e.process], e.time);
   }
-  std::uint32_t ti = thread_index(e.process, e.thread);
+  std::uint32_t ti = current_;
   ThreadState& t = threads_[ti];
   auto handoff = [&](int kind, std::uint64_t a, std::uint64_t b = 0) -> SyncClock& {
     return handoffs_[{e.process, kind, a, b}];

@@ -54,7 +54,7 @@ class LockOrderDetector : public Detector {
     // A blocking request counts even if it is never granted: that is how a real deadlock looks.
     if (e.kind != Kind::kLockAcquired && e.kind != Kind::kLockRequest) return;
     if (e.flags & (format::kAcqTry | format::kAcqTimed | format::kAcqRecursive)) return;
-    std::uint32_t ti = m.thread_index(e.process, e.thread);
+    std::uint32_t ti = m.current_thread();
     const ThreadState& t = m.thread(ti);
     if (t.held.empty()) return;
     std::uint32_t to = m.lock_index(e.process, e.object);

@@ -32,18 +32,24 @@ struct VarState {
   std::vector<WriteSite> writers;        // one per distinct writing thread (first two kept)
 };
 
+// a := a ∩ b for sorted vectors, without allocating.
+void intersect_in_place(std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b) {
+  std::size_t out = 0, j = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    while (j < b.size() && b[j] < a[i]) ++j;
+    if (j < b.size() && b[j] == a[i]) a[out++] = a[i];
+  }
+  a.resize(out);
+}
+
 class LocksetDetector : public Detector {
  public:
   void after(const Event& e, Model& m) override {
     if (!is_plain_access(e.kind)) return;
-    std::uint32_t ti = m.thread_index(e.process, e.thread);
+    std::uint32_t ti = m.current_thread();
     const ThreadState& t = m.thread(ti);
     bool write = is_write(e.kind);
-    std::vector<std::uint32_t> held;
-    for (const HeldLock& h : t.held) {
-      if (!write || !h.shared) held.push_back(h.lock);
-    }
-    std::sort(held.begin(), held.end());
+    const std::vector<std::uint32_t>& held = held_set(ti, t, write);
     std::uint64_t granule = e.object >> 3;
     auto [it, inserted] = vars_.try_emplace(ObjectKey{e.process, granule});
     bool fresh = inserted;
@@ -69,25 +75,16 @@ class LocksetDetector : public Detector {
       *self = t.hard.epoch(ti);
     }
     if (!v.shared && ti == v.first_thread) {
-      std::vector<std::uint32_t> next;
-      std::set_intersection(v.exclusive.begin(), v.exclusive.end(), held.begin(), held.end(), std::back_inserter(next));
-      v.exclusive.swap(next);
+      intersect_in_place(v.exclusive, held);
       v.exclusive_locked = v.exclusive_locked && !held.empty();
     } else if (!v.shared) {
       // Eraser lets a first thread initialize without locks. A first thread that did lock on
       // every access was not initializing: its locks must also be common with the others'.
       v.shared = true;
       v.candidate = held;
-      if (v.exclusive_locked) {
-        std::vector<std::uint32_t> next;
-        std::set_intersection(v.candidate.begin(), v.candidate.end(), v.exclusive.begin(), v.exclusive.end(),
-                              std::back_inserter(next));
-        v.candidate.swap(next);
-      }
+      if (v.exclusive_locked) intersect_in_place(v.candidate, v.exclusive);
     } else {
-      std::vector<std::uint32_t> next;
-      std::set_intersection(v.candidate.begin(), v.candidate.end(), held.begin(), held.end(), std::back_inserter(next));
-      v.candidate.swap(next);
+      intersect_in_place(v.candidate, held);
     }
     if (write && v.writers.size() < 2 &&
         std::none_of(v.writers.begin(), v.writers.end(), [&](const WriteSite& w) { return w.thread == ti; })) {
@@ -136,6 +133,30 @@ class LocksetDetector : public Detector {
     findings_[key] = std::move(f);
   }
 
+  // Sorted lock indices a thread holds (all modes for reads, exclusive for writes), cached per
+  // held_version so an access costs no allocation.
+  const std::vector<std::uint32_t>& held_set(std::uint32_t ti, const ThreadState& t, bool write) {
+    if (ti >= held_cache_.size()) held_cache_.resize(ti + 1);
+    HeldCache& c = held_cache_[ti];
+    if (c.version != t.held_version) {
+      c.version = t.held_version;
+      c.any.clear();
+      c.exclusive.clear();
+      for (const HeldLock& h : t.held) {
+        c.any.push_back(h.lock);
+        if (!h.shared) c.exclusive.push_back(h.lock);
+      }
+      std::sort(c.any.begin(), c.any.end());
+      std::sort(c.exclusive.begin(), c.exclusive.end());
+    }
+    return write ? c.exclusive : c.any;
+  }
+
+  struct HeldCache {
+    std::uint64_t version = ~std::uint64_t(0);
+    std::vector<std::uint32_t> any, exclusive;
+  };
+  std::vector<HeldCache> held_cache_;
   std::unordered_map<ObjectKey, VarState, ObjectKeyHash> vars_;
   std::map<std::tuple<std::string, std::uint32_t, std::uint32_t, std::uint32_t>, Finding> findings_;
 };

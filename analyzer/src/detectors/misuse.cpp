@@ -11,7 +11,7 @@ namespace {
 class MisuseDetector : public Detector {
  public:
   void before(const Event& e, Model& m) override {
-    std::uint32_t ti = m.thread_index(e.process, e.thread);
+    std::uint32_t ti = m.current_thread();
     const ThreadState& t = m.thread(ti);
     switch (e.kind) {
       case Kind::kLockRelease: {

@@ -54,7 +54,7 @@ class RaceDetector : public Detector {
  public:
   void after(const Event& e, Model& m) override {
     if (!is_plain_access(e.kind)) return;
-    std::uint32_t ti = m.thread_index(e.process, e.thread);
+    std::uint32_t ti = m.current_thread();
     const ThreadState& t = m.thread(ti);
     std::uint64_t size = std::max<std::uint64_t>(1, e.access_size());
     Access cur;
@@ -142,6 +142,9 @@ class RaceDetector : public Detector {
   }
 
   std::uint32_t lockset_id(Model& m, const ThreadState& t) {
+    std::uint32_t ti = m.thread_index(t.process, t.tid);
+    if (ti >= cache_.size()) cache_.resize(ti + 1, {~std::uint64_t(0), 0});
+    if (cache_[ti].first == t.held_version) return cache_[ti].second;
     std::vector<std::uint32_t> ids;
     for (const HeldLock& h : t.held) ids.push_back(h.lock);
     std::sort(ids.begin(), ids.end());
@@ -151,6 +154,7 @@ class RaceDetector : public Detector {
       for (const HeldLock& h : t.held) names.push_back(m.lock(h.lock).name);
       locksets_.push_back(std::move(names));
     }
+    cache_[ti] = {t.held_version, it->second};
     return it->second;
   }
  private:
@@ -158,6 +162,7 @@ class RaceDetector : public Detector {
   std::map<RaceKey, RaceRecord> races_;
   std::map<std::vector<std::uint32_t>, std::uint32_t> lockset_ids_;
   std::vector<std::vector<std::string>> locksets_;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> cache_;  // per thread: (held_version, lockset id)
 };
 
 }  // namespace

@@ -53,6 +53,7 @@ struct ThreadState {
   VectorClock vc;
   VectorClock hard;
   std::vector<HeldLock> held;
+  std::uint64_t held_version = 0;  // bumped whenever `held` changes: detectors cache per version
   bool started = false;
   bool ended = false;
   bool joined = false;
@@ -87,6 +88,9 @@ class Model {
  public:
   explicit Model(const TraceSet& set);
 
+  // Resolves e's thread once; detectors then ask current_thread() instead of hashing again.
+  void begin(const Event& e) { current_ = thread_index(e.process, e.thread); }
+  std::uint32_t current_thread() const noexcept { return current_; }
   void apply(const Event& e);
 
   const TraceSet& set() const noexcept { return set_; }
@@ -119,6 +123,7 @@ class Model {
   void on_lock_release(const Event& e, std::uint32_t ti);
 
   const TraceSet& set_;
+  std::uint32_t current_ = 0;
   std::deque<ThreadState> threads_;
   std::unordered_map<ObjectKey, std::uint32_t, ObjectKeyHash> thread_ids_;  // (process, tid)
   std::vector<LockInfo> locks_;
