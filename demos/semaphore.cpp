@@ -1,13 +1,37 @@
 // semaphore — the lecture's 30 users sharing 3 stalls: a counting_semaphore(3) lets at most three
 // users in at a time; each stays 1-3 time units (milliseconds here, so the demo is quick).
 // The demo checks the invariant itself (never more than 3 inside) and lockgraph reports nothing.
+// --processes runs each user as a fork()ed process sharing a process-shared semaphore, as the
+// lecture's multiprocessing version does (one trace file per process, analyzed together).
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
 #include <lockgraph/lockgraph.hpp>
 #include <random>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
+
+namespace {
+
+struct Counters {  // in shared memory in process mode
+  std::atomic<int> inside{0};
+  std::atomic<int> max_inside{0};
+};
+
+void use_stall(lockgraph::counting_semaphore<>& stall, Counters& c, int units, int unit_ms) {
+  stall.acquire();
+  int now = c.inside.fetch_add(1) + 1;
+  int seen = c.max_inside.load();
+  while (now > seen && !c.max_inside.compare_exchange_weak(seen, now)) {
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(units * unit_ms));
+  c.inside.fetch_sub(1);
+  stall.release();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"30 users, 3 stalls: a counting semaphore limits how many are inside."};
@@ -17,30 +41,43 @@ int main(int argc, char** argv) {
   app.add_option("--stalls", stalls, "Stalls (the semaphore's count)")->check(CLI::Range(1, 100));
   app.add_option("--unit-ms", unit_ms, "One unit of use, in milliseconds")->check(CLI::Range(0, 1000));
   app.add_option("--seed", seed, "Random seed for the 1-3 units each user stays");
-  app.footer("Expected: `max inside = 3` (never more than --stalls) and no lockgraph findings.");
+  bool processes = false;
+  app.add_flag("--processes", processes, "Each user is a fork()ed process (process-shared semaphore)");
+  app.footer("Expected: `max inside = 3` (never more than --stalls) and no lockgraph findings,\n"
+             "with threads and with --processes.");
   CLI11_PARSE(app, argc, argv);
 
-  lockgraph::counting_semaphore<> stall(stalls, "stalls");
-  lockgraph::mutex stats_lock("stats_lock");
-  std::atomic<int> inside{0};
-  int max_inside = 0;
-  std::vector<lockgraph::thread> ts;
-  for (int u = 0; u < users; ++u) {
-    ts.emplace_back([&, u] {
-      std::mt19937 rng(seed + unsigned(u));
-      int units = 1 + int(rng() % 3);
-      stall.acquire();
-      int now = inside.fetch_add(1) + 1;
-      {
-        std::lock_guard<lockgraph::mutex> g(stats_lock);
-        max_inside = std::max(max_inside, now);
+  auto* stall = processes ? lockgraph::make_process_shared<lockgraph::counting_semaphore<>>(lockgraph::process_shared, stalls, "stalls")
+                          : new lockgraph::counting_semaphore<>(stalls, "stalls");
+  auto* counters = lockgraph::make_process_shared<Counters>();
+  auto units_of = [&](int u) {
+    std::mt19937 rng(seed + unsigned(u));
+    return 1 + int(rng() % 3);
+  };
+  if (processes) {
+    std::vector<pid_t> children;
+    for (int u = 0; u < users; ++u) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        use_stall(*stall, *counters, units_of(u), unit_ms);
+        std::exit(0);
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(units * unit_ms));
-      inside.fetch_sub(1);
-      stall.release();
-    });
+      children.push_back(pid);
+    }
+    for (pid_t c : children) waitpid(c, nullptr, 0);
+  } else {
+    std::vector<lockgraph::thread> ts;
+    for (int u = 0; u < users; ++u) ts.emplace_back([&, u] { use_stall(*stall, *counters, units_of(u), unit_ms); });
+    for (auto& t : ts) t.join();
   }
-  for (auto& t : ts) t.join();
-  std::printf("users = %d, stalls = %d, max inside = %d\n", users, stalls, max_inside);
+  int max_inside = counters->max_inside.load();
+  std::printf("%s: users = %d, stalls = %d, max inside = %d\n", processes ? "processes" : "threads", users, stalls,
+              max_inside);
+  if (processes) {
+    lockgraph::destroy_process_shared(stall);
+  } else {
+    delete stall;
+  }
+  lockgraph::destroy_process_shared(counters);
   return max_inside <= stalls ? 0 : 1;
 }

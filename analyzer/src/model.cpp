@@ -34,12 +34,12 @@ std::uint32_t Model::thread_index(std::uint32_t process, std::uint32_t tid) {
   return it->second;
 }
 
-bool Model::is_lock(std::uint32_t process, std::uint64_t id) const { return lock_ids_.count(ObjectKey{process, id}) != 0; }
+bool Model::is_lock(std::uint32_t process, std::uint64_t id) const { return lock_ids_.count(ObjectKey{object_scope(process, id), id}) != 0; }
 
 std::uint32_t Model::lock_index(std::uint32_t process, std::uint64_t id) {
-  auto found = lock_ids_.find(ObjectKey{process, id});
+  auto found = lock_ids_.find(ObjectKey{object_scope(process, id), id});
   if (found != lock_ids_.end()) return found->second;
-  auto [it, fresh] = lock_ids_.emplace(ObjectKey{process, id}, std::uint32_t(locks_.size()));
+  auto [it, fresh] = lock_ids_.emplace(ObjectKey{object_scope(process, id), id}, std::uint32_t(locks_.size()));
   if (fresh) {
     LockInfo l;
     l.key = ObjectKey{process, id};
@@ -90,9 +90,9 @@ std::string Model::variable_name(std::uint32_t process, std::uint64_t address) c
 }
 
 std::string Model::object_name(std::uint32_t process, std::uint64_t id) const {
-  auto lit = lock_ids_.find(ObjectKey{process, id});
+  auto lit = lock_ids_.find(ObjectKey{object_scope(process, id), id});
   if (lit != lock_ids_.end()) return locks_[lit->second].name;
-  auto it = object_names_.find(ObjectKey{process, id});
+  auto it = object_names_.find(ObjectKey{object_scope(process, id), id});
   if (it != object_names_.end()) return it->second;
   std::string word = set_.object_word(id);
   if (!word.empty()) return word;
@@ -235,7 +235,7 @@ void Model::apply(const Event& e) {
       break;
     case Kind::kLockCreate: {
       // An id (an address, for interposed locks) reused after its lock was destroyed names a new lock.
-      auto old = lock_ids_.find(ObjectKey{e.process, e.object});
+      auto old = lock_ids_.find(ObjectKey{object_scope(e.process, e.object), e.object});
       if (old != lock_ids_.end() && locks_[old->second].destroyed) lock_ids_.erase(old);
       std::uint32_t li = lock_index(e.process, e.object);
       LockInfo& l = locks_[li];
@@ -278,15 +278,15 @@ void Model::apply(const Event& e) {
     case Kind::kEventSet:
     case Kind::kHbRelease:
     case Kind::kBarrierArrive:
-      release_to(sync_[ObjectKey{e.process, e.object}], t, true);
+      release_to(sync_[ObjectKey{object_scope(e.process, e.object), e.object}], t, true);
       break;
     case Kind::kSemAcquired:
     case Kind::kHbAcquire:
     case Kind::kBarrierDepart:
-      acquire_from(sync_[ObjectKey{e.process, e.object}], t, true);
+      acquire_from(sync_[ObjectKey{object_scope(e.process, e.object), e.object}], t, true);
       break;
     case Kind::kEventWaitEnd:
-      if (e.flags & 1) acquire_from(sync_[ObjectKey{e.process, e.object}], t, true);
+      if (e.flags & 1) acquire_from(sync_[ObjectKey{object_scope(e.process, e.object), e.object}], t, true);
       break;
     case Kind::kPoolSubmit:
       release_to(handoff(kSubmit, e.object, e.value), t, true);
@@ -309,7 +309,7 @@ void Model::apply(const Event& e) {
       std::string_view given = set_.string(e.process, std::uint32_t(e.*field));
       std::string kind = e.kind == Kind::kSemCreate ? "semaphore" : e.kind == Kind::kEventCreate ? "event"
                          : e.kind == Kind::kCondCreate ? "condition_variable" : "thread_pool";
-      object_names_[ObjectKey{e.process, e.object}] =
+      object_names_[ObjectKey{object_scope(e.process, e.object), e.object}] =
           given.empty() ? kind + "@" + set_.location(e.process, e.site) : std::string(given);
       break;
     }

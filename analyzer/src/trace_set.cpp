@@ -56,7 +56,7 @@ bool carries_seq(const Event& e) {
 // What must have been replayed before `e`; false when nothing.
 bool requirement(const Event& e, Key* k) {
   if (carries_seq(e)) {
-    *k = Key{KeyType::kSeq, e.process, e.object, 0};
+    *k = Key{KeyType::kSeq, object_scope(e.process, e.object), e.object, 0};
     return true;
   }
   switch (e.kind) {

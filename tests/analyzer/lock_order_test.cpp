@@ -279,6 +279,28 @@ TEST(LockOrder, TwoThousandLocksHundredHeldOneInversion) {
   EXPECT_EQ(d[0]->cycle, (std::vector<std::string>{"L1510", "L1550", "L1510"}));
 }
 
+TEST(LockOrder, ProcessSharedLocksFormOneGraphAcrossProcesses) {
+  // Ids with the process-shared bit (1 << 62) are the same lock in every process.
+  auto r = analyze_text(R"(
+process 0 pid=10
+process 1 pid=11
+0:1 lock_create obj=0x4000000000000001 name=X
+0:1 lock_create obj=0x4000000000000002 name=Y
+0:1 lock_acquired obj=0x4000000000000001 seq=1
+0:1 lock_acquired obj=0x4000000000000002 seq=1
+0:1 lock_release obj=0x4000000000000002 seq=2
+0:1 lock_release obj=0x4000000000000001 seq=2
+1:1 lock_acquired obj=0x4000000000000002 seq=3
+1:1 lock_acquired obj=0x4000000000000001 seq=3
+1:1 lock_release obj=0x4000000000000001 seq=4
+1:1 lock_release obj=0x4000000000000002 seq=4
+)");
+  auto d = of_kind(r, kDeadlockPotential);
+  ASSERT_EQ(d.size(), 1u) << kinds(r);
+  EXPECT_EQ(d[0]->cycle, (std::vector<std::string>{"X", "Y", "X"}));
+  EXPECT_EQ(d[0]->threads, (std::vector<std::string>{"thread 1 of pid 10", "thread 1 of pid 11"}));
+}
+
 TEST(LockOrder, FiftyLockCycle) {
   std::vector<std::string> locks;
   for (int i = 0; i < 50; ++i) locks.push_back("M" + std::to_string(100 + i));

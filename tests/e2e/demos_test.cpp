@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "subprocess.hpp"
 
@@ -156,8 +157,59 @@ TEST(Demos, EventTrafficLightIsClean) {
   EXPECT_TRUE(d.report["findings"].empty()) << d.report.dump(2);
 }
 
+TEST(Demos, SemaphoreWithProcessesSharesOneSemaphoreAcrossTraceFiles) {
+  ScratchDir dir;
+  RunResult p = run_program({kDemos + "/semaphore", "--processes", "--users", "12"},
+                            {"LOCKGRAPH_TRACE_DIR=" + dir.path() + "/trace"});
+  EXPECT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_NE(p.out.find("processes: users = 12, stalls = 3, max inside = 3"), std::string::npos) << p.out;
+  RunResult a = run_program({kCli, "analyze", dir.path() + "/trace", "--format", "json"});
+  json report = json::parse(a.out);
+  EXPECT_EQ(report["summary"]["processes"], 13);
+  EXPECT_TRUE(report["findings"].empty()) << report.dump(2);
+  EXPECT_TRUE(report["summary"]["problems"].empty()) << report.dump(2);
+}
+
+TEST(Demos, EventWithProcessesIsClean) {
+  auto d = run_demo("event", {"--processes", "--cars", "3", "--police", "1"});
+  EXPECT_EQ(d.program.exit_code, 0);
+  int passed = 0;
+  for (std::size_t p = d.program.out.find("passes"); p != std::string::npos; p = d.program.out.find("passes", p + 1)) ++passed;
+  EXPECT_EQ(passed, 4);
+  EXPECT_EQ(d.report["summary"]["processes"], 6);
+  EXPECT_TRUE(d.report["findings"].empty()) << d.report.dump(2);
+}
+
+TEST(Demos, GilTableHasEveryVariantAndNoFindings) {
+  auto d = run_demo("gil", {"--tasks", "2", "--factorial", "2000", "--io-ms", "20"});
+  EXPECT_EQ(d.program.exit_code, 0) << d.program.err;
+  for (const char* s : {"sequential", "threads (GIL)", "threads (no GIL)", "processes", "\ncpu ", "\nio "}) {
+    EXPECT_NE(d.program.out.find(s), std::string::npos) << s << "\n" << d.program.out;
+  }
+  EXPECT_TRUE(d.report["findings"].empty()) << d.report.dump(2);
+}
+
+TEST(Demos, GilIsHeldMostOfTheRunAndTheThreadsWaitForIt) {
+  ScratchDir dir;
+  RunResult p = run_program({kDemos + "/gil", "--mode", "gil-threads", "--tasks", "2", "--factorial", "8000"},
+                            {"LOCKGRAPH_TRACE_DIR=" + dir.path() + "/trace", "LOCKGRAPH_TIMING=all"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  RunResult s = run_program({kCli, "stats", dir.path() + "/trace"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  std::size_t at = s.out.find("\n  GIL ");
+  ASSERT_NE(at, std::string::npos) << s.out;
+  std::string line = s.out.substr(at + 1, s.out.find('\n', at + 1) - at - 1);
+  double held = std::stod(line.substr(line.rfind(' ', line.size() - 2) + 1));
+  EXPECT_GT(held, 80.0) << line;
+  std::istringstream fields(line);
+  std::string name;
+  unsigned long acquired = 0, contended = 0;
+  fields >> name >> acquired >> contended;
+  EXPECT_GT(contended, 0u) << line;
+}
+
 TEST(Demos, EveryDemoHasHelp) {
-  for (const char* demo : {"race", "deadlock", "rlock", "pools", "semaphore", "event"}) {
+  for (const char* demo : {"race", "deadlock", "rlock", "pools", "semaphore", "event", "gil"}) {
     RunResult h = run_program({kDemos + "/" + demo, "--help"});
     EXPECT_EQ(h.exit_code, 0) << demo;
     EXPECT_NE(h.out.find("Expected:"), std::string::npos) << demo;

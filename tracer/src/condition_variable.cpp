@@ -4,14 +4,12 @@
 
 #include <system_error>
 
+#include "pthread_init.hpp"
+
 namespace lockgraph {
 
 condition_variable::condition_variable(const char* name, source_site where) noexcept {
-  pthread_condattr_t a;
-  pthread_condattr_init(&a);
-  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-  pthread_cond_init(&cv_, &a);
-  pthread_condattr_destroy(&a);
+  detail::init_monotonic_cond(&cv_, false);
   id_ = rt::new_object_id();
   if (rt::ThreadState* t = rt::recording_self()) {
     std::uint32_t name_id = name ? rt::intern_string(t, name) : 0;

@@ -507,9 +507,10 @@ std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept {
   return id;
 }
 
-std::uint64_t new_object_id() noexcept {
+std::uint64_t new_object_id(bool process_shared) noexcept {
   Process& p = process();
-  return (p.pid << 40) | p.next_object.fetch_add(1, std::memory_order_relaxed);
+  return (process_shared ? format::kProcessSharedObject : 0) | (p.pid << 40) |
+         p.next_object.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::uint64_t now_ns() noexcept { return mono_ns(); }

@@ -2,23 +2,16 @@
 // internal mutex, at the moment the count changes, so the trace's per-semaphore order is exact.
 #include "lockgraph/semaphore.hpp"
 
+#include "pthread_init.hpp"
+
 namespace lockgraph::detail {
 
-namespace {
-void init_monotonic_cond(pthread_cond_t* cv) {
-  pthread_condattr_t a;
-  pthread_condattr_init(&a);
-  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-  pthread_cond_init(cv, &a);
-  pthread_condattr_destroy(&a);
-}
-}  // namespace
-
 semaphore_core::semaphore_core(std::ptrdiff_t initial, std::ptrdiff_t max, const char* name,
-                               const source_site& where) noexcept
+                               const source_site& where, bool process_shared) noexcept
     : count_(initial) {
-  init_monotonic_cond(&cv_);
-  id_ = rt::new_object_id();
+  init_mutex(&mu_, process_shared);
+  init_monotonic_cond(&cv_, process_shared);
+  id_ = rt::new_object_id(process_shared);
   if (rt::ThreadState* t = rt::recording_self()) {
     std::uint32_t name_id = name ? rt::intern_string(t, name) : 0;
     std::uint64_t payload[6] = {id_, 0, 0, std::uint64_t(initial), std::uint64_t(max), name_id};

@@ -12,12 +12,15 @@
 #include <chrono>
 
 #include "lockgraph/detail/lock_core.hpp"
+#include "lockgraph/process_shared.hpp"
 
 namespace lockgraph {
 
 class event {
  public:
   explicit event(const char* name = nullptr, source_site where = source_site::current()) noexcept;
+  // An event in shared memory, usable by fork()ed processes (process_shared.hpp).
+  event(process_shared_t, const char* name = nullptr, source_site where = source_site::current()) noexcept;
   ~event();
   event(const event&) = delete;
   event& operator=(const event&) = delete;
@@ -35,7 +38,9 @@ class event {
  private:
   bool wait_until_ns(std::uint64_t deadline, const source_site& where) noexcept;
 
-  pthread_mutex_t mu_ = PTHREAD_MUTEX_INITIALIZER;
+  void init(bool process_shared, const char* name, const source_site& where) noexcept;
+
+  pthread_mutex_t mu_;
   pthread_cond_t cv_;
   bool flag_ = false;
   std::uint64_t seq_ = 0;  // guarded by mu_

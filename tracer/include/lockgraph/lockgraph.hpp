@@ -8,6 +8,7 @@
 #include "lockgraph/condition_variable.hpp"
 #include "lockgraph/event.hpp"
 #include "lockgraph/mutex.hpp"
+#include "lockgraph/process_shared.hpp"
 #include "lockgraph/semaphore.hpp"
 #include "lockgraph/shared.hpp"
 #include "lockgraph/shared_mutex.hpp"

@@ -16,6 +16,7 @@
 #include <chrono>
 
 #include "lockgraph/detail/lock_core.hpp"
+#include "lockgraph/process_shared.hpp"
 
 namespace lockgraph {
 namespace detail {
@@ -28,6 +29,15 @@ class basic_mutex {
 
   explicit basic_mutex(const char* name = nullptr, source_site where = source_site::current()) noexcept {
     core_.create(kType, name, where);
+  }
+  // A mutex in shared memory, usable by fork()ed processes (process_shared.hpp).
+  basic_mutex(process_shared_t, const char* name = nullptr, source_site where = source_site::current()) noexcept {
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutex_init(&m_, &a);
+    pthread_mutexattr_destroy(&a);
+    core_.create(kType, name, where, true);
   }
   ~basic_mutex() {
     core_.destroy(source_site{});

@@ -69,7 +69,8 @@ void refill(ThreadState* t, std::size_t words) noexcept;                  // slo
 std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcept;
 std::uint32_t intern_string(ThreadState* t, const char* s) noexcept;      // slow path
 std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept;    // slow path
-std::uint64_t new_object_id() noexcept;   // unique per process, pid in the high bits
+// Unique per process (pid in the high bits); process-shared objects get format::kProcessSharedObject.
+std::uint64_t new_object_id(bool process_shared = false) noexcept;
 std::uint64_t now_ns() noexcept;          // CLOCK_MONOTONIC
 extern std::uint32_t g_timing_mask;       // 0 = time every acquisition (LOCKGRAPH_TIMING=all)
 void flush() noexcept;                    // msync the trace (watchdog, fatal signals)

@@ -15,13 +15,15 @@
 #include <cstddef>
 
 #include "lockgraph/detail/lock_core.hpp"
+#include "lockgraph/process_shared.hpp"
 
 namespace lockgraph {
 namespace detail {
 
 class semaphore_core {
  public:
-  semaphore_core(std::ptrdiff_t initial, std::ptrdiff_t max, const char* name, const source_site& where) noexcept;
+  semaphore_core(std::ptrdiff_t initial, std::ptrdiff_t max, const char* name, const source_site& where,
+                 bool process_shared) noexcept;
   ~semaphore_core();
   semaphore_core(const semaphore_core&) = delete;
   semaphore_core& operator=(const semaphore_core&) = delete;
@@ -33,7 +35,7 @@ class semaphore_core {
   std::uint64_t trace_id() const noexcept { return id_; }
 
  private:
-  pthread_mutex_t mu_ = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_t mu_;
   pthread_cond_t cv_;
   std::ptrdiff_t count_;
   std::uint64_t seq_ = 0;  // guarded by mu_
@@ -48,7 +50,11 @@ class counting_semaphore {
   static constexpr std::ptrdiff_t max() noexcept { return Max; }
   explicit counting_semaphore(std::ptrdiff_t desired, const char* name = nullptr,
                               source_site where = source_site::current()) noexcept
-      : core_(desired, Max, name, where) {}
+      : core_(desired, Max, name, where, false) {}
+  // A semaphore in shared memory, usable by fork()ed processes (process_shared.hpp).
+  counting_semaphore(process_shared_t, std::ptrdiff_t desired, const char* name = nullptr,
+                     source_site where = source_site::current()) noexcept
+      : core_(desired, Max, name, where, true) {}
   counting_semaphore(const counting_semaphore&) = delete;
   counting_semaphore& operator=(const counting_semaphore&) = delete;
 

@@ -25,6 +25,7 @@ inline constexpr std::uint32_t kChunkMagic = 0x4b43474cu;  // "LGCK"
 inline constexpr std::uint32_t kProcessThread = 0;           // chunks with process-level records
 inline constexpr std::uint32_t kTrailerThread = 0xffffffffu; // the trailer chunk
 inline constexpr std::uint64_t kAnnotationTag = 1ull << 63;     // object ids of annotation slots
+inline constexpr std::uint64_t kProcessSharedObject = 1ull << 62;  // objects shared by processes: one id across files
 
 // Record kinds. Values are part of the format: never renumber, only append.
 enum class Kind : std::uint8_t {

@@ -37,6 +37,13 @@ struct Event {
   }
 };
 
+// The process an object belongs to for identity: process-shared objects (fork()ed programs'
+// shared-memory locks, semaphores, events) are one object across every process of the run.
+inline constexpr std::uint32_t kAllProcesses = 0xffffffffu;
+inline std::uint32_t object_scope(std::uint32_t process, std::uint64_t id) noexcept {
+  return (id & format::kProcessSharedObject) && !(id & format::kAnnotationTag) ? kAllProcesses : process;
+}
+
 // Stable lower_snake names of record kinds, used by the text form and by `dump --stats`.
 std::string_view kind_name(Kind kind) noexcept;
 bool kind_from_name(std::string_view name, Kind* out) noexcept;

@@ -62,13 +62,13 @@ class lock_core {
   std::uint64_t id() const noexcept { return id_; }
   std::uint32_t owner() const noexcept { return owner_.load(std::memory_order_relaxed); }
 
-  void create(format::LockType type, const char* name, const source_site& where) noexcept {
-    id_ = rt::new_object_id();
+  void create(format::LockType type, const char* name, const source_site& where, bool process_shared = false) noexcept {
+    id_ = rt::new_object_id(process_shared);
     rt::ThreadState* t = rt::recording_self();
     if (t == nullptr) return;
     std::uint32_t name_id = name ? rt::intern_string(t, name) : 0;
-    rt::emit_sync(t, Kind::kLockCreate, static_cast<std::uint8_t>(type), rt::site_id(t, where), id_, 0, 0,
-                  name_id, 0, 4);
+    std::uint8_t flags = static_cast<std::uint8_t>(type) | (process_shared ? format::kLockProcessShared : 0);
+    rt::emit_sync(t, Kind::kLockCreate, flags, rt::site_id(t, where), id_, 0, 0, name_id, 0, 4);
   }
 
   void destroy(const source_site& where) noexcept {
