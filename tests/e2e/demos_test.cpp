@@ -208,8 +208,38 @@ TEST(Demos, GilIsHeldMostOfTheRunAndTheThreadsWaitForIt) {
   EXPECT_GT(contended, 0u) << line;
 }
 
+TEST(Demos, CrawlerUnlockedCounterRacesAndTheIndexIsComplete) {
+  ScratchDir out;
+  auto d = run_demo("crawler", {"--mode", "threads", "--count", "unlocked", "--delay-ms", "5", "--out", out.path()});
+  ASSERT_EQ(d.program.exit_code, 0) << d.program.err;
+  json index = json::parse(read_text(out / "index.json"));
+  EXPECT_EQ(index.size(), 20u);  // 5 listing pages x 4
+  EXPECT_NE(index["Wallpaper 503"].get<std::string>().find("/uploads/allimg/503.jpg"), std::string::npos);
+  EXPECT_EQ(read_text(out / "503.jpg").size(), 32u * 1024u);
+  EXPECT_NE(d.program.out.find("threads"), std::string::npos);
+  int line = line_of("crawler.cpp", "count.set(count.get() + 1);  // the lecture's `count += 1`, unlocked");
+  int races = 0;
+  for (const auto& f : d.report["findings"]) {
+    if (f["kind"] != "data_race") continue;
+    ++races;
+    EXPECT_EQ(f["objects"], json({"count"}));
+    EXPECT_EQ(lines(f), (std::set<int>{line}));
+  }
+  EXPECT_GE(races, 1) << d.report.dump(2);
+}
+
+TEST(Demos, CrawlerLockedCounterIsCleanInEveryMode) {
+  ScratchDir out;
+  auto d = run_demo("crawler", {"--mode", "all", "--count", "locked", "--delay-ms", "5", "--out", out.path()});
+  ASSERT_EQ(d.program.exit_code, 0) << d.program.err;
+  for (const char* row : {"\nsequential ", "\nthreads ", "\nprocesses "}) EXPECT_NE(d.program.out.find(row), std::string::npos) << row;
+  EXPECT_NE(d.program.out.find("its own copy of count"), std::string::npos);
+  EXPECT_TRUE(d.report["findings"].empty()) << d.report.dump(2);
+  EXPECT_EQ(d.report["summary"]["processes"], 5);  // the crawler and its 4 download processes
+}
+
 TEST(Demos, EveryDemoHasHelp) {
-  for (const char* demo : {"race", "deadlock", "rlock", "pools", "semaphore", "event", "gil"}) {
+  for (const char* demo : {"race", "deadlock", "rlock", "pools", "semaphore", "event", "gil", "crawler"}) {
     RunResult h = run_program({kDemos + "/" + demo, "--help"});
     EXPECT_EQ(h.exit_code, 0) << demo;
     EXPECT_NE(h.out.find("Expected:"), std::string::npos) << demo;
