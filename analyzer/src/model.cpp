@@ -89,6 +89,14 @@ std::string Model::variable_name(std::uint32_t process, std::uint64_t address) c
   return {};
 }
 
+std::string Model::variable_label(std::uint32_t process, std::uint64_t address) const {
+  std::string name = variable_name(process, address);
+  if (!name.empty()) return name;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(address));
+  return buf;
+}
+
 std::string Model::object_name(std::uint32_t process, std::uint64_t id) const {
   auto lit = lock_ids_.find(ObjectKey{object_scope(process, id), id});
   if (lit != lock_ids_.end()) return locks_[lit->second].name;

@@ -102,12 +102,7 @@ class LocksetDetector : public Detector {
 
  private:
   void report(Model& m, std::uint32_t process, std::uint64_t address, const VarState& v) {
-    std::string var = m.variable_name(process, address);
-    if (var.empty()) {
-      char buf[40];
-      std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(address));
-      var = buf;
-    }
+    std::string var = m.variable_label(process, address);
     const WriteSite& a = v.writers[0];
     const WriteSite& b = v.writers[1];
     auto key = std::make_tuple(var, process, std::min(a.site, b.site), std::max(a.site, b.site));

@@ -126,12 +126,7 @@ class RaceDetector : public Detector {
   }
 
   void report(Model& m, std::uint32_t process, const Access& prev, const Access& cur) {
-    std::string var = m.variable_name(process, cur.address);
-    if (var.empty()) {
-      char buf[40];
-      std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(cur.address));
-      var = buf;
-    }
+    std::string var = m.variable_label(process, cur.address);
     RaceKey key{var, process, prev.site, cur.site, prev.write, cur.write};
     RaceRecord& r = races_[key];
     if (r.count == 0) {

@@ -106,6 +106,7 @@ class Model {
   Location location(std::uint32_t process, std::uint32_t site, std::string role, std::uint32_t thread) const;
   std::vector<std::string> held_names(std::uint32_t thread) const;
   std::string variable_name(std::uint32_t process, std::uint64_t address) const;  // "" when unknown
+  std::string variable_label(std::uint32_t process, std::uint64_t address) const;  // name, or the address in hex
   // Display name of any synchronization object (lock, semaphore, event, condition, pool).
   std::string object_name(std::uint32_t process, std::uint64_t id) const;
   std::string process_label(std::uint32_t process) const;
