@@ -28,20 +28,20 @@ struct Ordering {
 
 void func_one(int id, Ordering& o) {
   A.lock();
-  std::printf("thread %d got A\n", id);
+  std::printf("worker %d got A\n", id);
   if (o.hang && id == 2) o.second_holds_a.count_down();
   B.lock();
-  std::printf("thread %d got B\n", id);
+  std::printf("worker %d got B\n", id);
   B.unlock();
   A.unlock();
 }
 
 void func_two(int id, Ordering& o) {
   B.lock();
-  std::printf("thread %d got B\n", id);
+  std::printf("worker %d got B\n", id);
   if (o.hang && id == 1) o.second_holds_a.wait();  // the lecture's sleep(1)
   A.lock();
-  std::printf("thread %d got A\n", id);
+  std::printf("worker %d got A\n", id);
   A.unlock();
   B.unlock();
 }

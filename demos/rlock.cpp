@@ -13,13 +13,13 @@ lockgraph::recursive_mutex& B = lock;
 void func_one(int id) {
   std::lock_guard<lockgraph::recursive_mutex> a(A);
   std::lock_guard<lockgraph::recursive_mutex> b(B);
-  std::printf("thread %d: func_one got A and B\n", id);
+  std::printf("worker %d: func_one got A and B\n", id);
 }
 
 void func_two(int id) {
   std::lock_guard<lockgraph::recursive_mutex> b(B);
   std::lock_guard<lockgraph::recursive_mutex> a(A);
-  std::printf("thread %d: func_two got B and A\n", id);
+  std::printf("worker %d: func_two got B and A\n", id);
 }
 
 int main(int argc, char** argv) {
