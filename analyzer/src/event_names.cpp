@@ -93,10 +93,13 @@ bool kind_from_name(std::string_view name, Kind* out) noexcept {
 }
 
 bool is_known_kind(std::uint8_t raw) noexcept {
-  for (const auto& [k, n] : kKinds) {
-    if (static_cast<std::uint8_t>(k) == raw) return true;
-  }
-  return false;
+  // Called for every record the reader validates: a table, not a search.
+  static const auto known = [] {
+    std::array<bool, 256> t{};
+    for (const auto& [k, n] : kKinds) t[static_cast<std::uint8_t>(k)] = true;
+    return t;
+  }();
+  return known[raw];
 }
 
 std::string_view lock_type_name(std::uint8_t type) noexcept {

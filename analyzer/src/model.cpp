@@ -37,8 +37,16 @@ std::uint32_t Model::thread_index(std::uint32_t process, std::uint32_t tid) {
 bool Model::is_lock(std::uint32_t process, std::uint64_t id) const { return lock_ids_.count(ObjectKey{object_scope(process, id), id}) != 0; }
 
 std::uint32_t Model::lock_index(std::uint32_t process, std::uint64_t id) {
-  auto found = lock_ids_.find(ObjectKey{object_scope(process, id), id});
-  if (found != lock_ids_.end()) return found->second;
+  // A small direct-mapped cache in front of the hash map: a lock is looked up by several
+  // detectors for each of its events.
+  ObjectKey key{object_scope(process, id), id};
+  LockCacheEntry& c = lock_cache_[(id ^ (id >> 17) ^ process) & (kLockCacheSize - 1)];
+  if (c.valid && c.key == key) return c.index;
+  auto found = lock_ids_.find(key);
+  if (found != lock_ids_.end()) {
+    c = LockCacheEntry{key, found->second, true};
+    return found->second;
+  }
   auto [it, fresh] = lock_ids_.emplace(ObjectKey{object_scope(process, id), id}, std::uint32_t(locks_.size()));
   if (fresh) {
     LockInfo l;
@@ -244,7 +252,11 @@ void Model::apply(const Event& e) {
     case Kind::kLockCreate: {
       // An id (an address, for interposed locks) reused after its lock was destroyed names a new lock.
       auto old = lock_ids_.find(ObjectKey{object_scope(e.process, e.object), e.object});
-      if (old != lock_ids_.end() && locks_[old->second].destroyed) lock_ids_.erase(old);
+      if (old != lock_ids_.end() && locks_[old->second].destroyed) {
+        ObjectKey reused = old->first;
+        lock_ids_.erase(old);
+        for (LockCacheEntry& c : lock_cache_) c.valid = c.valid && !(c.key == reused);
+      }
       std::uint32_t li = lock_index(e.process, e.object);
       LockInfo& l = locks_[li];
       l.type = e.flags;

@@ -60,7 +60,8 @@ class LockOrderDetector : public Detector {
     std::uint32_t to = m.lock_index(e.process, e.object);
     for (const HeldLock& h : t.held) {
       if (h.lock == to) continue;  // re-lock of a held lock: misuse / self-deadlock, not an order
-      std::vector<std::uint32_t> gates;
+      std::vector<std::uint32_t>& gates = scratch_;  // reused: no allocation per acquisition
+      gates.clear();
       for (const HeldLock& g : t.held) {
         if (g.lock != h.lock && g.lock != to) gates.push_back(g.lock);
       }
@@ -82,7 +83,7 @@ class LockOrderDetector : public Detector {
       ev.acq_site = e.site;
       ev.held_shared = h.shared;
       ev.acq_shared = e.flags & format::kAcqShared;
-      ev.gates = std::move(gates);
+      ev.gates = gates;
       ev.hard = t.hard;
       ev.count = 1;
       list.push_back(std::move(ev));
@@ -278,6 +279,7 @@ class LockOrderDetector : public Detector {
   }
 
   std::map<EdgeKey, std::vector<Evidence>> edges_;
+  std::vector<std::uint32_t> scratch_;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <deque>
 #include <map>
 #include <optional>
@@ -128,6 +129,13 @@ class Model {
   std::deque<ThreadState> threads_;
   std::unordered_map<ObjectKey, std::uint32_t, ObjectKeyHash> thread_ids_;  // (process, tid)
   std::vector<LockInfo> locks_;
+  struct LockCacheEntry {
+    ObjectKey key;
+    std::uint32_t index = 0;
+    bool valid = false;
+  };
+  static constexpr std::size_t kLockCacheSize = 256;
+  std::array<LockCacheEntry, kLockCacheSize> lock_cache_{};
   std::unordered_map<ObjectKey, std::uint32_t, ObjectKeyHash> lock_ids_;
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> creations_per_site_;
   std::unordered_map<ObjectKey, SyncClock, ObjectKeyHash> sync_;            // semaphores, events, annotations
