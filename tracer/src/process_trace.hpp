@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -19,7 +20,7 @@ inline constexpr std::size_t kMaxSegments = 65536;  // 512 GiB of trace per proc
 
 struct Process {
   // Locks taken only on slow paths. Nesting order (checked by the tsan preset):
-  // process_chunk_mu -> intern_mu -> grow_mu -> registry_mu.
+  // process_chunk_mu -> intern_mu -> grow_mu -> registry_mu -> provision_mu.
   std::mutex grow_mu;
   std::mutex intern_mu;
   std::mutex registry_mu;
@@ -39,6 +40,14 @@ struct Process {
   std::atomic<std::uint64_t> next_object{1};
   std::atomic<std::uint64_t> forks{0};
   std::uint64_t pid = 0;
+
+  // The provisioner maps (and pre-faults) trace segments ahead of the recording threads, so they
+  // never pay for page allocation on their own time. provision_mu is never nested with the others.
+  std::mutex provision_mu;
+  std::condition_variable provision_cv;
+  std::uint64_t provision_target = 0;     // provision_mu: map chunks below this
+  bool provisioner_started = false;       // provision_mu
+  std::atomic<std::uint64_t> provision_requested{0};
 
   ThreadState* threads = nullptr;  // registry_mu
   std::vector<ThreadState*> free_states;  // registry_mu

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <thread>
 
 #include "process_trace.hpp"
 
@@ -140,10 +141,43 @@ char* chunk_address(Process& p, std::uint64_t index) {
   return base + (index % kSegmentChunks) * format::kChunkSize;
 }
 
+void provisioner_main() {
+  Process& p = process();
+  for (;;) {
+    std::uint64_t target;
+    {
+      std::unique_lock<std::mutex> g(p.provision_mu);
+      p.provision_cv.wait(g, [&] { return p.provision_target > p.mapped_chunks.load(std::memory_order_acquire); });
+      target = p.provision_target;
+    }
+    std::lock_guard<std::mutex> g(p.grow_mu);
+    if (p.closed) return;
+    if (!ensure_mapped_locked(p, target - 1)) return;  // out of space: claimers count the loss
+  }
+}
+
+// Asks the provisioner to have chunks below `until` mapped. Called on the chunk-claim slow path,
+// and does real work only about once per segment.
+void request_provision(Process& p, std::uint64_t until) {
+  std::uint64_t seen = p.provision_requested.load(std::memory_order_relaxed);
+  if (until <= seen || !p.provision_requested.compare_exchange_strong(seen, until)) return;
+  std::lock_guard<std::mutex> g(p.provision_mu);
+  if (until > p.provision_target) p.provision_target = until;
+  if (!p.provisioner_started) {
+    p.provisioner_started = true;
+    std::thread(provisioner_main).detach();
+  }
+  p.provision_cv.notify_one();
+}
+
 // Claims a new chunk for `tid` and points t's window at it; on failure the window is null.
 bool claim_chunk(Process& p, ThreadState* t, std::uint32_t tid) {
   t->cur = t->end = nullptr;
   std::uint64_t index = p.next_chunk.fetch_add(1, std::memory_order_relaxed);
+  // Keep a segment and a half mapped ahead of the writers.
+  if (index >= kSegmentChunks / 2 && index + kSegmentChunks >= p.mapped_chunks.load(std::memory_order_relaxed)) {
+    request_provision(p, (index / kSegmentChunks + 2) * kSegmentChunks);
+  }
   if (index >= p.mapped_chunks.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> g(p.grow_mu);
     if (p.closed || !ensure_mapped_locked(p, index)) return false;
@@ -268,10 +302,12 @@ void atfork_prepare() {
   p.intern_mu.lock();
   p.grow_mu.lock();
   p.registry_mu.lock();
+  p.provision_mu.lock();
 }
 
 void atfork_parent() {
   Process& p = process();
+  p.provision_mu.unlock();
   p.registry_mu.unlock();
   p.grow_mu.unlock();
   p.intern_mu.unlock();
@@ -281,6 +317,11 @@ void atfork_parent() {
 void atfork_child() {
   Process& p = process();
   // The mutexes were locked by this very thread in prepare; unlocking them here is well-defined.
+  // The provisioner thread does not exist in the child: it is started again when needed.
+  p.provisioner_started = false;
+  p.provision_target = 0;
+  p.provision_requested.store(0);
+  p.provision_mu.unlock();
   p.registry_mu.unlock();
   p.grow_mu.unlock();
   p.intern_mu.unlock();
