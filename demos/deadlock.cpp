@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   std::vector<lockgraph::thread> threads;
   for (int i = 1; i <= kThreads; ++i) {
     threads.emplace_back([&, i] {
+      lockgraph::set_thread_name(("worker " + std::to_string(i)).c_str());
       if (!o.hang && i > 1) done[std::size_t(i - 2)]->wait();
       if (o.hang && i == 2) o.first_did_one.wait();
       if (o.hang && i > 2) o.second_holds_a.wait();

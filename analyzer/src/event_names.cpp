@@ -20,6 +20,7 @@ constexpr std::pair<Kind, std::string_view> kKinds[] = {
     {Kind::kThreadEnd, "thread_end"},
     {Kind::kThreadJoin, "thread_join"},
     {Kind::kThreadDetach, "thread_detach"},
+    {Kind::kThreadName, "thread_name"},
     {Kind::kLockCreate, "lock_create"},
     {Kind::kLockDestroy, "lock_destroy"},
     {Kind::kLockRequest, "lock_request"},

@@ -243,6 +243,14 @@ void Model::apply(const Event& e) {
       threads_[thread_index(e.process, std::uint32_t(e.object))].joined = true;
       break;
     }
+    case Kind::kThreadName: {
+      std::string_view name = set_.string(e.process, std::uint32_t(e.value));
+      if (!name.empty()) {
+        t.label = "thread " + std::to_string(e.thread) + " (" + std::string(name) + ")";
+        if (set_.processes().size() > 1) t.label += " of pid " + std::to_string(set_.processes()[e.process].pid);
+      }
+      break;
+    }
     case Kind::kThreadDetach:
       threads_[thread_index(e.process, std::uint32_t(e.object))].detached = true;
       break;

@@ -11,6 +11,7 @@ std::uint64_t Event::*name_field(Kind kind) noexcept {
     case Kind::kLockCreate:
     case Kind::kEventCreate:
     case Kind::kCondCreate:
+    case Kind::kThreadName:
       return &Event::value;
     case Kind::kThreadStart:
     case Kind::kPoolCreate:

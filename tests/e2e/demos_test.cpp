@@ -110,6 +110,9 @@ TEST(Demos, DeadlockStaggeredCompletesButThePotentialDeadlockIsReported) {
   const json& f = d.report["findings"][0];
   EXPECT_EQ(f["cycle"], json({"A", "B", "A"}));
   EXPECT_EQ(f["locations"].size(), 4u);
+  for (const auto& t : f["threads"]) {  // lockgraph::set_thread_name shows in the report
+    EXPECT_NE(t.get<std::string>().find(" (worker "), std::string::npos) << t;
+  }
   for (const auto& l : f["locations"]) {
     std::string fn = l["function"];
     EXPECT_TRUE(fn == "func_one" || fn == "func_two") << fn;

@@ -271,6 +271,9 @@ void on_thread_exit(ThreadState* t) {
     emit_sync(t, Kind::kThreadEnd, 0, 0, 0, 0, 0, 0, 0, 0);
     t->exited = true;
   }
+  // The main thread's thread_locals die inside exit(), before static destructors run; those may
+  // still destroy traced locks. Keep its state so they are recorded as the main thread's.
+  if (syscall(SYS_gettid) == getpid()) return;
   Process& p = process();
   tls_state = nullptr;
   std::lock_guard<std::mutex> g(p.registry_mu);
@@ -550,6 +553,9 @@ std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept {
 
 std::uint64_t new_object_id(bool process_shared) noexcept {
   Process& p = process();
+  // Objects constructed during static initialization come before any recording: the pid in the
+  // id must be known all the same.
+  (void)initialized(p);
   return (process_shared ? format::kProcessSharedObject : 0) | (p.pid << 40) |
          p.next_object.fetch_add(1, std::memory_order_relaxed);
 }

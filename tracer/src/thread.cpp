@@ -43,3 +43,14 @@ void record_thread_detach(std::uint32_t child, const source_site& where) noexcep
 }
 
 }  // namespace lockgraph::detail
+
+namespace lockgraph {
+
+void set_thread_name(const char* name, source_site where) noexcept {
+  rt::ThreadState* t = rt::recording_self();
+  if (t == nullptr || name == nullptr) return;
+  std::uint32_t id = rt::intern_string(t, name);
+  rt::emit_sync(t, format::Kind::kThreadName, 0, rt::site_id(t, where), 0, 0, 0, id, 0, 4);
+}
+
+}  // namespace lockgraph

@@ -44,6 +44,7 @@ enum class Kind : std::uint8_t {
   kThreadEnd = 12,
   kThreadJoin = 13,
   kThreadDetach = 14,
+  kThreadName = 15,   // value = name string id (lockgraph::set_thread_name)
   // locks (object = lock id)
   kLockCreate = 20,   // flags = LockType; value = name string id
   kLockDestroy = 21,
