@@ -1,6 +1,8 @@
 // TraceSet: opening a run's process files and replaying them in happens-before order.
 #include "lockgraph/analyzer/trace_set.hpp"
 
+#include "flat_map.hpp"
+
 #include <deque>
 #include <fstream>
 #include <unordered_map>
@@ -284,7 +286,7 @@ ReplayStats TraceSet::replay(const std::function<void(const Event&)>& fn) {
       if (th.has) threads.push_back(std::move(th));
     }
   }
-  std::unordered_map<Key, std::uint64_t, KeyHash> next_seq;
+  FlatMap<Key, std::uint64_t, KeyHash> next_seq;  // 0: nothing replayed yet, so 1 is expected
   std::unordered_set<Key, KeyHash> produced;
   std::unordered_map<Key, std::vector<std::size_t>, KeyHash> waiting;
   std::deque<std::size_t> ready;
@@ -316,8 +318,7 @@ ReplayStats TraceSet::replay(const std::function<void(const Event&)>& fn) {
         bool has_need = requirement(th.ev, &need);
         if (has_need) {
           if (need.type == KeyType::kSeq) {
-            auto it = next_seq.find(need);
-            std::uint64_t expect = it == next_seq.end() ? 1 : it->second;
+            std::uint64_t expect = std::max<std::uint64_t>(1, next_seq.find_or_insert(need));
             if (th.ev.seq > expect) {
               waiting[need].push_back(i);
               break;
@@ -330,7 +331,7 @@ ReplayStats TraceSet::replay(const std::function<void(const Event&)>& fn) {
         fn(th.ev);
         ++stats.events;
         if (has_need && need.type == KeyType::kSeq) {
-          std::uint64_t& n = next_seq[need];
+          std::uint64_t& n = next_seq.find_or_insert(need);
           if (th.ev.seq + 1 > n) n = th.ev.seq + 1;
           wake(need);
         }
@@ -365,16 +366,17 @@ ReplayStats TraceSet::replay(const std::function<void(const Event&)>& fn) {
     }
     if (best == nullptr) break;  // cannot happen: unfinished threads are all waiting
     Key k = *best;
-    const bool inherited = k.type == KeyType::kSeq && !next_seq.count(k) && processes_[k.process].fork_id != 0;
+    const bool inherited = k.type == KeyType::kSeq && next_seq.find_or_insert(k) == 0 &&
+                           k.process != kAllProcesses && processes_[k.process].fork_id != 0;
     if (k.type == KeyType::kSeq) {
-      next_seq[k] = best_seq;
+      next_seq.find_or_insert(k) = best_seq;
     } else {
       produced.insert(k);
     }
     if (!inherited) {
       ++stats.forced;
       if (reported < 20) {
-        problems_.push_back({processes_[k.process].path, 0,
+        problems_.push_back({k.process < processes_.size() ? processes_[k.process].path : std::string(), 0,
                              "replay: " + describe(k, best_seq) + " was waited for but is missing from the trace "
                              "(records lost); analysis continued without that ordering"});
       }

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "detector.hpp"
+#include "flat_map.hpp"
 
 namespace lockgraph::analysis {
 namespace {
@@ -51,9 +52,8 @@ class LocksetDetector : public Detector {
     bool write = is_write(e.kind);
     const std::vector<std::uint32_t>& held = held_set(ti, t, write);
     std::uint64_t granule = e.object >> 3;
-    auto [it, inserted] = vars_.try_emplace(ObjectKey{e.process, granule});
-    bool fresh = inserted;
-    VarState& v = it->second;
+    bool fresh = false;
+    VarState& v = vars_.find_or_insert(ObjectKey{e.process, granule}, &fresh);
     // Ownership transfer: an access ordered after every earlier access by thread start/join,
     // semaphores, events or pools (not by the locks themselves) starts the variable afresh, as
     // the main thread reading results after join() does.
@@ -152,7 +152,7 @@ class LocksetDetector : public Detector {
     std::vector<std::uint32_t> any, exclusive;
   };
   std::vector<HeldCache> held_cache_;
-  std::unordered_map<ObjectKey, VarState, ObjectKeyHash> vars_;
+  FlatMap<ObjectKey, VarState, ObjectKeyHash> vars_;
   std::map<std::tuple<std::string, std::uint32_t, std::uint32_t, std::uint32_t>, Finding> findings_;
 };
 

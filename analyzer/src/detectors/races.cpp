@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "detector.hpp"
+#include "flat_map.hpp"
 
 namespace lockgraph::analysis {
 namespace {
@@ -71,7 +72,7 @@ class RaceDetector : public Detector {
       std::uint8_t mask = 0;
       for (std::uint64_t b = lo; b < hi; ++b) mask |= std::uint8_t(1u << (b & 7));
       cur.mask = mask;
-      check(m, e.process, shadow_[ObjectKey{e.process, g}], cur, t.vc);
+      check(m, e.process, shadow_.find_or_insert(ObjectKey{e.process, g}), cur, t.vc);
     }
   }
 
@@ -153,7 +154,7 @@ class RaceDetector : public Detector {
     return it->second;
   }
  private:
-  std::unordered_map<ObjectKey, Shadow, ObjectKeyHash> shadow_;
+  FlatMap<ObjectKey, Shadow, ObjectKeyHash> shadow_;
   std::map<RaceKey, RaceRecord> races_;
   std::map<std::vector<std::uint32_t>, std::uint32_t> lockset_ids_;
   std::vector<std::vector<std::string>> locksets_;
