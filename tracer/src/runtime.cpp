@@ -259,6 +259,7 @@ void reset_thread_state(ThreadState* t, std::uint32_t tid) {
   t->timing_counter = 0;
   t->in_runtime = false;
   t->exited = false;
+  t->name[0] = '\0';
   std::memset(static_cast<void*>(t->site_cache), 0, sizeof t->site_cache);
   std::memset(static_cast<void*>(t->access_filter), 0, sizeof t->access_filter);
   t->wait_kind.store(0, std::memory_order_relaxed);

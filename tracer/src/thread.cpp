@@ -2,7 +2,11 @@
 // stuck joining another that never ends.
 #include "lockgraph/thread.hpp"
 
+#include <cstdio>
+#include <mutex>
 #include <system_error>
+
+#include "process_trace.hpp"
 
 namespace lockgraph::detail {
 
@@ -50,6 +54,11 @@ void set_thread_name(const char* name, source_site where) noexcept {
   rt::ThreadState* t = rt::recording_self();
   if (t == nullptr || name == nullptr) return;
   std::uint32_t id = rt::intern_string(t, name);
+  {
+    // The watchdog copies the name under the registry lock; take it too.
+    std::lock_guard<std::mutex> g(rt::internal::process().registry_mu);
+    std::snprintf(t->name, sizeof t->name, "%s", name);
+  }
   rt::emit_sync(t, format::Kind::kThreadName, 0, rt::site_id(t, where), 0, 0, 0, id, 0, 4);
 }
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -21,6 +22,7 @@ namespace lockgraph::rt::internal {
 namespace {
 
 struct WaitSnapshot {
+  std::string label;  // "thread 2" or "thread 2 (worker 1)"
   std::uint32_t tid;
   WaitKind kind;
   std::uint64_t object;
@@ -47,7 +49,9 @@ std::vector<WaitSnapshot> snapshot(Process& p, std::size_t* live) {
     ++*live;
     auto kind = static_cast<WaitKind>(t->wait_kind.load(std::memory_order_acquire));
     if (kind == WaitKind::kNone) continue;
-    out.push_back({t->tid, kind, t->wait_object.load(std::memory_order_relaxed),
+    std::string label = "thread " + std::to_string(t->tid);
+    if (t->name[0] != '\0') label += std::string(" (") + t->name + ")";
+    out.push_back({label, t->tid, kind, t->wait_object.load(std::memory_order_relaxed),
                    t->wait_owner.load(std::memory_order_relaxed), t->wait_site.load(std::memory_order_relaxed),
                    t->wait_since_ns.load(std::memory_order_relaxed),
                    t->wait_generation.load(std::memory_order_relaxed)});
@@ -100,10 +104,14 @@ void report(Process& p, std::uint8_t reason, const std::vector<const WaitSnapsho
   for (const WaitSnapshot* w : threads) {
     std::string site = site_name(w->site);
     if (w->owner != 0) {
-      std::fprintf(stderr, "lockgraph:   thread %u waits for %s at %s, held by thread %u\n", w->tid,
-                   kind_name(w->kind), site.c_str(), w->owner);
+      std::string owner = "thread " + std::to_string(w->owner);
+      for (const WaitSnapshot* o : threads) {
+        if (o->tid == w->owner) owner = o->label;
+      }
+      std::fprintf(stderr, "lockgraph:   %s waits for %s at %s, held by %s\n", w->label.c_str(), kind_name(w->kind),
+                   site.c_str(), owner.c_str());
     } else {
-      std::fprintf(stderr, "lockgraph:   thread %u waits for %s at %s\n", w->tid, kind_name(w->kind), site.c_str());
+      std::fprintf(stderr, "lockgraph:   %s waits for %s at %s\n", w->label.c_str(), kind_name(w->kind), site.c_str());
     }
   }
   std::fprintf(stderr, "lockgraph: trace flushed to %s; `lockgraph analyze` gives the full report\n", p.path.c_str());

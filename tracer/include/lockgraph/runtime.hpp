@@ -46,6 +46,7 @@ struct ThreadState {
   std::uint64_t sync_epoch = 1;  // bumped at every synchronization: invalidates the access filter
   std::uint32_t timing_counter = 0;
   bool in_runtime = false;       // re-entrancy guard for the slow paths
+  char name[32] = {};            // set_thread_name; read by the watchdog under the registry lock
   std::atomic<bool> exited{false};  // read by the watchdog
   SiteCacheEntry site_cache[256] = {};
   AccessFilterEntry access_filter[512] = {};
