@@ -272,6 +272,14 @@ TraceFile::Cursor TraceFile::cursor(std::uint32_t thread) const {
   return c;
 }
 
+void TraceFile::resolve_site(std::uint32_t id, std::string file, unsigned line, std::string function) {
+  auto it = sites_.find(id);
+  if (it == sites_.end()) return;
+  it->second.file = std::move(file);
+  it->second.line = line;
+  it->second.function = std::move(function);
+}
+
 std::string_view TraceFile::string(std::uint32_t id) const noexcept {
   auto it = strings_.find(id);
   return it == strings_.end() ? std::string_view{} : std::string_view(it->second);

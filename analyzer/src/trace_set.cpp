@@ -2,6 +2,7 @@
 #include "lockgraph/analyzer/trace_set.hpp"
 
 #include "flat_map.hpp"
+#include "lockgraph/analyzer/symbolize.hpp"
 
 #include <deque>
 #include <fstream>
@@ -155,6 +156,7 @@ std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, P
       continue;
     }
     for (const Problem& pr : f->problems()) set->problems_.push_back(pr);
+    symbolize_pc_sites(*f);
     ProcessInfo info;
     info.path = p;
     info.pid = f->header().pid;

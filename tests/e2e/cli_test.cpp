@@ -226,6 +226,18 @@ TEST(EndToEnd, DumpRoundTripsThroughAnalyze) {
   auto found = findings_of(report, "deadlock_potential");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0]["cycle"], json({"A", "B", "A"}));
+  // Thread creation records a return address; llvm-symbolizer turns it into the caller's
+  // statement (`lockgraph::thread t1([&] {...});` spans lines 10-16, t2 lines 17-21; compilers
+  // attribute the call to different lines of it).
+  auto created_at = [&](const std::string& thread) {
+    std::string key = "thread_create obj=" + thread + " at=" LOCKGRAPH_SOURCE_DIR "/tests/e2e/programs/abba_staggered.cpp:";
+    std::size_t p = dump.out.find(key);
+    EXPECT_NE(p, std::string::npos) << dump.out;
+    return p == std::string::npos ? 0 : std::stoi(dump.out.substr(p + key.size()));
+  };
+  int t1 = created_at("0x2"), t2 = created_at("0x3");
+  EXPECT_TRUE(t1 >= 10 && t1 <= 16) << t1;
+  EXPECT_TRUE(t2 >= 17 && t2 <= 21) << t2;
   RunResult stats = run_program({kCli, "dump", "--stats", t->trace()});
   EXPECT_NE(stats.out.find("lock_acquired"), std::string::npos);
 }

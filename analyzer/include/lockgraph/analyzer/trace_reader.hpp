@@ -67,6 +67,8 @@ class TraceFile {
   std::string_view string(std::uint32_t id) const noexcept;
   const Site* site(std::uint32_t id) const noexcept;
   const std::unordered_map<std::uint32_t, Site>& sites() const noexcept { return sites_; }
+  // Fills in file:line:function of a pc site once it has been symbolized (symbolize.hpp).
+  void resolve_site(std::uint32_t id, std::string file, unsigned line, std::string function);
   const std::unordered_map<std::uint32_t, std::string>& strings() const noexcept { return strings_; }
 
   struct Span {

@@ -1,0 +1,129 @@
+// symbolize_pc_sites: llvm-symbolizer over each module's return addresses.
+#include "lockgraph/analyzer/symbolize.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
+
+namespace lockgraph::analysis {
+namespace {
+
+std::string symbolizer_path() {
+  const char* env = std::getenv("LOCKGRAPH_SYMBOLIZER");
+  if (env != nullptr && *env != '\0') return env;
+  for (const char* p : {"/usr/bin/llvm-symbolizer-14", "/usr/bin/llvm-symbolizer", "/usr/lib/llvm-14/bin/llvm-symbolizer"}) {
+    if (access(p, X_OK) == 0) return p;
+  }
+  return "";
+}
+
+// ELF type at byte 16: 2 = ET_EXEC (addresses are absolute), 3 = ET_DYN (relative to the load base).
+bool is_position_dependent(const std::string& module) {
+  std::ifstream in(module, std::ios::binary);
+  unsigned char h[18] = {};
+  in.read(reinterpret_cast<char*>(h), sizeof h);
+  return in.gcount() == sizeof h && h[0] == 0x7f && h[1] == 'E' && h[16] == 2;
+}
+
+// Runs the symbolizer with `input` on stdin and returns its stdout.
+std::string run(const std::string& tool, const std::string& module, const std::string& input) {
+  int in_pipe[2], out_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) return "";
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    close(in_pipe[0]);
+    close(in_pipe[1]);
+    return "";
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in_pipe[0], 0);
+    dup2(out_pipe[1], 1);
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, 2);
+    std::string obj = "--obj=" + module;
+    execl(tool.c_str(), tool.c_str(), obj.c_str(), "--inlining", "--functions=short", "--demangle",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  if (pid < 0) {
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+    return "";
+  }
+  // Inputs are small (one line per distinct return address): write all, then read all.
+  ssize_t unused = write(in_pipe[1], input.data(), input.size());
+  (void)unused;
+  close(in_pipe[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(out_pipe[0], buf, sizeof buf)) > 0;) out.append(buf, std::size_t(n));
+  close(out_pipe[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return out;
+}
+
+bool system_header(const std::string& file) {
+  return file.rfind("/usr/include/", 0) == 0 || file.rfind("/usr/lib/", 0) == 0;
+}
+
+}  // namespace
+
+void symbolize_pc_sites(TraceFile& file) {
+  std::map<std::string, std::vector<std::pair<std::uint32_t, std::uint64_t>>> by_module;
+  for (const auto& [id, site] : file.sites()) {
+    if (!site.module.empty() && site.line == 0) by_module[site.module].push_back({id, site.module_offset});
+  }
+  if (by_module.empty()) return;
+  std::string tool = symbolizer_path();
+  if (tool.empty() || tool == "none") return;
+  for (const auto& [module, sites] : by_module) {
+    std::uint64_t base = 0;
+    if (is_position_dependent(module)) {
+      // The recorded offset is relative to the mapping's base; an ET_EXEC wants the address.
+      for (const auto& [id, s] : file.sites()) {
+        if (s.module == module && s.pc > s.module_offset) base = s.pc - s.module_offset;
+      }
+    }
+    std::string input;
+    for (const auto& [id, offset] : sites) {
+      char line[40];
+      // A return address points after the call; the call is the byte before it.
+      std::snprintf(line, sizeof line, "0x%llx\n", static_cast<unsigned long long>(base + offset - 1));
+      input += line;
+    }
+    std::istringstream out(run(tool, module, input));
+    // Output: per address, pairs of lines (function, file:line:column) per inlined frame, then
+    // a blank line.
+    for (const auto& [id, offset] : sites) {
+      std::string function, location, best_function, best_file;
+      unsigned best_line = 0;
+      bool chosen = false;
+      while (std::getline(out, function) && !function.empty()) {
+        if (!std::getline(out, location)) break;
+        auto c2 = location.rfind(':');
+        auto c1 = c2 == std::string::npos ? std::string::npos : location.rfind(':', c2 - 1);
+        if (c1 == std::string::npos) continue;
+        std::string f = location.substr(0, c1);
+        unsigned l = unsigned(std::strtoul(location.c_str() + c1 + 1, nullptr, 10));
+        if (chosen || f == "??" || l == 0) continue;
+        best_function = function;
+        best_file = f;
+        best_line = l;
+        chosen = !system_header(f);  // keep looking outward past std:: internals
+      }
+      if (best_line != 0) file.resolve_site(id, best_file, best_line, best_function);
+    }
+  }
+}
+
+}  // namespace lockgraph::analysis
