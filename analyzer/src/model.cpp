@@ -316,6 +316,19 @@ void Model::apply(const Event& e) {
     case Kind::kEventWaitEnd:
       if (e.flags & 1) acquire_from(sync_[ObjectKey{object_scope(e.process, e.object), e.object}], t, true);
       break;
+    case Kind::kAtomic: {
+      // flags: bits 0-1 operation (1 load, 2 store, 3 read-modify-write), bits 2-4 the
+      // std::memory_order (0 relaxed, 1 consume, 2 acquire, 3 release, 4 acq_rel, 5 seq_cst).
+      // A release store synchronizes with the acquire loads after it on the same address.
+      unsigned op = e.flags & 3u;
+      unsigned order = (e.flags >> format::kAtomicOrderShift) & 7u;
+      bool releases = (op == format::kAtomicStore || op == format::kAtomicRmw) && order >= 3;
+      bool acquires = (op == format::kAtomicLoad || op == format::kAtomicRmw) && (order == 1 || order == 2 || order >= 4);
+      SyncClock& s = sync_[ObjectKey{e.process, e.object}];
+      if (acquires) acquire_from(s, t, true);
+      if (releases) release_to(s, t, true);
+      break;
+    }
     case Kind::kPoolSubmit:
       release_to(handoff(kSubmit, e.object, e.value), t, true);
       break;

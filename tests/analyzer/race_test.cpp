@@ -81,6 +81,14 @@ process 1 pid=11 ppid=10 fork=1
   EXPECT_TRUE(of_kind(r, kDataRace).empty()) << kinds(r);
 }
 
+TEST(Races, ReleaseStoreAcquireLoadOrdersTheHandOff) {
+  // flags = operation | order << 2: store = 2, load = 1; release = 3, acquire = 2, relaxed = 0.
+  auto ordered = analyze_text(handoff("2 atomic obj=0x2000 value=4 flags=14", "3 atomic obj=0x2000 value=4 flags=9"));
+  EXPECT_TRUE(of_kind(ordered, kDataRace).empty()) << kinds(ordered);
+  auto relaxed = analyze_text(handoff("2 atomic obj=0x2000 value=4 flags=2", "3 atomic obj=0x2000 value=4 flags=1"));
+  EXPECT_EQ(of_kind(relaxed, kDataRace).size(), 1u) << kinds(relaxed);
+}
+
 TEST(Races, AtomicsNeverRace) {
   auto r = analyze_text(R"(
 2 atomic obj=0x2000 value=4 flags=2
