@@ -186,6 +186,23 @@ std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, P
     *fatal = set->problems_.empty() ? Problem{args[0], 0, "no readable trace"} : set->problems_.front();
     return nullptr;
   }
+  // Processes of one run form one fork tree; several roots usually mean several runs left in one
+  // trace directory, whose findings would be mixed.
+  std::vector<std::uint64_t> roots;
+  for (const ProcessInfo& p : set->processes_) {
+    bool has_parent = false;
+    for (const ProcessInfo& q : set->processes_) has_parent = has_parent || (p.fork_id != 0 && q.pid == p.ppid);
+    if (!has_parent) roots.push_back(p.pid);
+  }
+  if (roots.size() > 1) {
+    std::string list;
+    for (std::size_t i = 0; i < roots.size() && i < 5; ++i) list += (i ? ", " : "") + std::to_string(roots[i]);
+    if (roots.size() > 5) list += ", ...";
+    set->problems_.push_back({args.size() == 1 ? args[0] : std::string("input"), 0,
+                              "holds " + std::to_string(roots.size()) + " unrelated process trees (pids " + list +
+                                  "): traces of several runs? They are analyzed together; use a fresh "
+                                  "LOCKGRAPH_TRACE_DIR per run"});
+  }
   return set;
 }
 
