@@ -129,19 +129,18 @@ std::uint64_t Model::run_ns(std::uint32_t process) const {
   return end > start ? end - start : 0;
 }
 
-void Model::release_to(SyncClock& s, ThreadState& t, bool hard_edge) {
-  std::uint32_t self = thread_ids_.at(ObjectKey{t.process, t.tid});
+// Every hand-off that reaches here is structural (not a lock): it advances both clocks. Lock
+// release/acquire update only the full clock, in on_lock_release/on_lock_acquired.
+void Model::release_to(SyncClock& s, ThreadState& t) {
   s.vc.join(t.vc);
-  t.vc.tick(self);
-  if (hard_edge) {
-    s.hard.join(t.hard);
-    t.hard.tick(self);
-  }
+  t.vc.tick(current_);
+  s.hard.join(t.hard);
+  t.hard.tick(current_);
 }
 
-void Model::acquire_from(const SyncClock& s, ThreadState& t, bool hard_edge) {
+void Model::acquire_from(const SyncClock& s, ThreadState& t) {
   t.vc.join(s.vc);
-  if (hard_edge) t.hard.join(s.hard);
+  t.hard.join(s.hard);
 }
 
 void Model::on_lock_acquired(const Event& e, std::uint32_t ti) {
@@ -217,18 +216,18 @@ void Model::apply(const Event& e) {
   };
   switch (e.kind) {
     case Kind::kThreadCreate:
-      release_to(handoff(kCreate, e.object), t, true);
+      release_to(handoff(kCreate, e.object), t);
       break;
     case Kind::kThreadStart: {
       t.started = true;
       if (e.object != 0) {
-        acquire_from(handoff(kCreate, e.thread), t, true);
+        acquire_from(handoff(kCreate, e.thread), t);
       } else if (e.thread == 1 && set_.processes()[e.process].fork_id != 0) {
         // The first thread of a forked child starts after its parent's fork().
         for (std::uint32_t q = 0; q < set_.processes().size(); ++q) {
           if (set_.processes()[q].pid == set_.processes()[e.process].ppid) {
             auto it = handoffs_.find({q, kFork, set_.processes()[e.process].fork_id, 0});
-            if (it != handoffs_.end()) acquire_from(it->second, t, true);
+            if (it != handoffs_.end()) acquire_from(it->second, t);
           }
         }
       }
@@ -236,10 +235,10 @@ void Model::apply(const Event& e) {
     }
     case Kind::kThreadEnd:
       t.ended = true;
-      release_to(handoff(kEnd, e.thread), t, true);
+      release_to(handoff(kEnd, e.thread), t);
       break;
     case Kind::kThreadJoin: {
-      acquire_from(handoff(kEnd, e.object), t, true);
+      acquire_from(handoff(kEnd, e.object), t);
       threads_[thread_index(e.process, std::uint32_t(e.object))].joined = true;
       break;
     }
@@ -255,7 +254,7 @@ void Model::apply(const Event& e) {
       threads_[thread_index(e.process, std::uint32_t(e.object))].detached = true;
       break;
     case Kind::kProcessFork:
-      release_to(handoff(kFork, e.seq), t, true);
+      release_to(handoff(kFork, e.seq), t);
       break;
     case Kind::kLockCreate: {
       // An id (an address, for interposed locks) reused after its lock was destroyed names a new lock.
@@ -306,15 +305,15 @@ void Model::apply(const Event& e) {
     case Kind::kEventSet:
     case Kind::kHbRelease:
     case Kind::kBarrierArrive:
-      release_to(sync_[ObjectKey{object_scope(e.process, e.object), e.object}], t, true);
+      release_to(sync_[ObjectKey{object_scope(e.process, e.object), e.object}], t);
       break;
     case Kind::kSemAcquired:
     case Kind::kHbAcquire:
     case Kind::kBarrierDepart:
-      acquire_from(sync_[ObjectKey{object_scope(e.process, e.object), e.object}], t, true);
+      acquire_from(sync_[ObjectKey{object_scope(e.process, e.object), e.object}], t);
       break;
     case Kind::kEventWaitEnd:
-      if (e.flags & 1) acquire_from(sync_[ObjectKey{object_scope(e.process, e.object), e.object}], t, true);
+      if (e.flags & 1) acquire_from(sync_[ObjectKey{object_scope(e.process, e.object), e.object}], t);
       break;
     case Kind::kAtomic: {
       // flags: bits 0-1 operation (1 load, 2 store, 3 read-modify-write), bits 2-4 the
@@ -325,22 +324,22 @@ void Model::apply(const Event& e) {
       bool releases = (op == format::kAtomicStore || op == format::kAtomicRmw) && order >= 3;
       bool acquires = (op == format::kAtomicLoad || op == format::kAtomicRmw) && (order == 1 || order == 2 || order >= 4);
       SyncClock& s = sync_[ObjectKey{e.process, e.object}];
-      if (acquires) acquire_from(s, t, true);
-      if (releases) release_to(s, t, true);
+      if (acquires) acquire_from(s, t);
+      if (releases) release_to(s, t);
       break;
     }
     case Kind::kPoolSubmit:
-      release_to(handoff(kSubmit, e.object, e.value), t, true);
+      release_to(handoff(kSubmit, e.object, e.value), t);
       break;
     case Kind::kPoolTaskStart:
-      acquire_from(handoff(kSubmit, e.object, e.value), t, true);
+      acquire_from(handoff(kSubmit, e.object, e.value), t);
       break;
     case Kind::kPoolTaskEnd:
-      release_to(handoff(kTaskEnd, e.object, e.value), t, true);
+      release_to(handoff(kTaskEnd, e.object, e.value), t);
       break;
     case Kind::kPoolResult:
     case Kind::kPoolCallback:
-      acquire_from(handoff(kTaskEnd, e.object, e.value), t, true);
+      acquire_from(handoff(kTaskEnd, e.object, e.value), t);
       break;
     case Kind::kSemCreate:
     case Kind::kEventCreate:

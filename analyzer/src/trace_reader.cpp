@@ -114,6 +114,12 @@ void TraceFile::scan() {
     problems_.push_back({path_, size_, "truncated: the file ends inside the header page; no records"});
     return;
   }
+  // Site definitions name strings that may be defined later in the file (by another thread).
+  struct PendingSite {
+    std::uint32_t site;
+    std::uint64_t file, function, module;
+  };
+  std::vector<PendingSite> pending;
   // thread -> (chunk index -> span)
   std::map<std::uint32_t, std::map<std::uint32_t, Span>> by_thread;
   for (std::uint64_t off = hs; off < size_; off += cs) {
@@ -165,19 +171,18 @@ void TraceFile::scan() {
         Site s;
         std::uint64_t w[4] = {};
         for (std::size_t i = 0; i < std::min<std::size_t>(words, 4); ++i) w[i] = load64(payload + 8 * i);
-        s.file = std::to_string(w[0]);  // resolved below, once all strings are known
         s.line = unsigned(w[1]);
-        s.function = std::to_string(w[2]);
         s.pc = w[3];
         sites_[id] = std::move(s);
+        pending.push_back({id, w[0], w[2], 0});  // strings resolved below, once all are known
       } else if (k == Kind::kSiteDefPc) {
         Site s;
         std::uint64_t w[3] = {};
         for (std::size_t i = 0; i < std::min<std::size_t>(words, 3); ++i) w[i] = load64(payload + 8 * i);
         s.pc = w[0];
-        s.module = "#" + std::to_string(w[1]);
         s.module_offset = w[2];
         sites_[id] = std::move(s);
+        pending.push_back({id, 0, 0, w[1]});
       } else if (k == Kind::kTrailer) {
         Event e;
         decode_at(p, ch.thread, &e);
@@ -195,18 +200,15 @@ void TraceFile::scan() {
     }
   }
   // Resolve site strings now that every definition is known.
-  auto str = [this](const std::string& id_text) -> std::string {
-    std::uint32_t id = std::uint32_t(std::stoul(id_text));
-    auto it = strings_.find(id);
-    return it == strings_.end() ? (id == 0 ? std::string() : "<string " + id_text + ">") : it->second;
+  auto str = [this](std::uint64_t id) -> std::string {
+    auto it = strings_.find(std::uint32_t(id));
+    return it != strings_.end() ? it->second : id == 0 ? std::string() : "<string " + std::to_string(id) + ">";
   };
-  for (auto& [id, s] : sites_) {
-    if (!s.module.empty()) {
-      s.module = str(s.module.substr(1));
-    } else {
-      s.file = str(s.file);
-      s.function = str(s.function);
-    }
+  for (const PendingSite& ps : pending) {
+    Site& s = sites_[ps.site];
+    s.file = str(ps.file);
+    s.function = str(ps.function);
+    s.module = str(ps.module);
   }
   for (auto& [tid, chunks] : by_thread) {
     if (tid == format::kTrailerThread) continue;

@@ -119,8 +119,9 @@ class Model {
     VectorClock vc;
     VectorClock hard;
   };
-  void release_to(SyncClock& s, ThreadState& t, bool hard_edge);
-  void acquire_from(const SyncClock& s, ThreadState& t, bool hard_edge);
+  // `t` is the current event's thread (current_).
+  void release_to(SyncClock& s, ThreadState& t);
+  void acquire_from(const SyncClock& s, ThreadState& t);
   void on_lock_acquired(const Event& e, std::uint32_t ti);
   void on_lock_release(const Event& e, std::uint32_t ti);
 
