@@ -270,8 +270,13 @@ void Model::apply(const Event& e) {
       l.create_site = e.site;
       std::uint32_t n = ++creations_per_site_[{e.process, e.site}];
       std::string_view given = set_.string(e.process, std::uint32_t(e.value));
+      // Interposed locks carry the data site of their address: a global is named after itself.
+      const Site* var = e.value2 != 0 ? set_.site(e.process, std::uint32_t(e.value2)) : nullptr;
       if (!given.empty()) {
         l.name = std::string(given);
+        l.named = true;
+      } else if (var != nullptr && var->data && !var->function.empty()) {
+        l.name = var->function;
         l.named = true;
       } else {
         const Site* s = set_.site(e.process, e.site);

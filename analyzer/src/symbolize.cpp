@@ -76,24 +76,52 @@ bool system_header(const std::string& file) {
   return file.rfind("/usr/include/", 0) == 0 || file.rfind("/usr/lib/", 0) == 0;
 }
 
+// The load base to add to a recorded offset: 0 for position-independent modules.
+std::uint64_t module_base(const TraceFile& file, const std::string& module) {
+  std::uint64_t base = 0;
+  if (is_position_dependent(module)) {
+    for (const auto& [id, s] : file.sites()) {
+      if (s.module == module && s.pc > s.module_offset) base = s.pc - s.module_offset;
+    }
+  }
+  return base;
+}
+
+// Global variables (lock names): "DATA addr" queries answer the variable's name, then its
+// start and size, then a blank line.
+void symbolize_data(TraceFile& file, const std::string& tool, const std::string& module, std::uint64_t base,
+                    const std::vector<std::pair<std::uint32_t, std::uint64_t>>& sites) {
+  std::string input;
+  for (const auto& [id, offset] : sites) {
+    char line[48];
+    std::snprintf(line, sizeof line, "DATA 0x%llx\n", static_cast<unsigned long long>(base + offset));
+    input += line;
+  }
+  std::istringstream out(run(tool, module, input));
+  for (const auto& [id, offset] : sites) {
+    std::string name, range, rest;
+    if (!std::getline(out, name) || !std::getline(out, range)) break;
+    while (std::getline(out, rest) && !rest.empty()) {
+    }
+    if (!name.empty() && name != "??") file.resolve_site(id, "", 0, name);
+  }
+}
+
 }  // namespace
 
 void symbolize_pc_sites(TraceFile& file) {
-  std::map<std::string, std::vector<std::pair<std::uint32_t, std::uint64_t>>> by_module;
+  std::map<std::string, std::vector<std::pair<std::uint32_t, std::uint64_t>>> by_module, data_by_module;
   for (const auto& [id, site] : file.sites()) {
-    if (!site.module.empty() && site.line == 0) by_module[site.module].push_back({id, site.module_offset});
+    if (site.module.empty() || site.line != 0) continue;
+    (site.data ? data_by_module : by_module)[site.module].push_back({id, site.module_offset});
   }
-  if (by_module.empty()) return;
+  if (by_module.empty() && data_by_module.empty()) return;
   std::string tool = symbolizer_path();
   if (tool.empty() || tool == "none") return;
+  for (const auto& [module, sites] : data_by_module) symbolize_data(file, tool, module, module_base(file, module), sites);
   for (const auto& [module, sites] : by_module) {
-    std::uint64_t base = 0;
-    if (is_position_dependent(module)) {
-      // The recorded offset is relative to the mapping's base; an ET_EXEC wants the address.
-      for (const auto& [id, s] : file.sites()) {
-        if (s.module == module && s.pc > s.module_offset) base = s.pc - s.module_offset;
-      }
-    }
+    // The recorded offset is relative to the mapping's base; an ET_EXEC wants the address.
+    std::uint64_t base = module_base(file, module);
     std::string input;
     for (const auto& [id, offset] : sites) {
       char line[40];

@@ -181,6 +181,7 @@ void TraceFile::scan() {
         for (std::size_t i = 0; i < std::min<std::size_t>(words, 3); ++i) w[i] = load64(payload + 8 * i);
         s.pc = w[0];
         s.module_offset = w[2];
+        s.data = (format::word0_flags(w0) & 1) != 0;
         sites_[id] = std::move(s);
         pending.push_back({id, 0, 0, w[1]});
       } else if (k == Kind::kTrailer) {

@@ -23,6 +23,7 @@
 namespace lockgraph::rt {
 
 thread_local constinit ThreadState* tls_state = nullptr;
+thread_local constinit int tls_untraced = 0;
 std::uint32_t g_timing_mask = 63;  // time 1 in 64 uncontended holds (LOCKGRAPH_TIMING)
 
 namespace internal {
@@ -142,6 +143,7 @@ char* chunk_address(Process& p, std::uint64_t index) {
 }
 
 void provisioner_main() {
+  tls_untraced = 1;  // a runtime thread: never traced
   Process& p = process();
   for (;;) {
     std::uint64_t target;
@@ -165,6 +167,7 @@ void request_provision(Process& p, std::uint64_t until) {
   if (until > p.provision_target) p.provision_target = until;
   if (!p.provisioner_started) {
     p.provisioner_started = true;
+    untraced_scope internal;
     std::thread(provisioner_main).detach();
   }
   p.provision_cv.notify_one();
@@ -216,6 +219,7 @@ void on_thread_exit(ThreadState* t);
 struct ThreadExitGuard {
   ThreadState* state = nullptr;
   ~ThreadExitGuard() {
+    untraced_scope internal;
     if (state != nullptr) on_thread_exit(state);
   }
 };
@@ -238,7 +242,10 @@ bool init_process(Process& p) {
   p.pid = std::uint64_t(getpid());
   if (!open_trace_file(p, 0, std::uint64_t(getppid()))) return false;
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-  std::atexit([] { write_trailer(0); });
+  std::atexit([] {
+    untraced_scope internal;
+    write_trailer(0);
+  });
   return true;
 }
 
@@ -292,6 +299,8 @@ void on_thread_exit(ThreadState* t) {
 }
 
 void atfork_prepare() {
+  untraced_scope internal;  // balanced in atfork_parent / atfork_child
+  ++tls_untraced;
   Process& p = process();
   ThreadState* t = recording_self();
   std::uint64_t id = p.forks.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -310,6 +319,8 @@ void atfork_prepare() {
 }
 
 void atfork_parent() {
+  untraced_scope internal;
+  --tls_untraced;  // the scope opened in atfork_prepare
   Process& p = process();
   p.provision_mu.unlock();
   p.registry_mu.unlock();
@@ -319,6 +330,8 @@ void atfork_parent() {
 }
 
 void atfork_child() {
+  untraced_scope internal;
+  --tls_untraced;  // the scope opened in atfork_prepare
   Process& p = process();
   // The mutexes were locked by this very thread in prepare; unlocking them here is well-defined.
   // The provisioner thread does not exist in the child: it is started again when needed.
@@ -382,6 +395,7 @@ void atfork_child() {
 void emit_process(format::Kind kind, std::uint8_t flags, const std::uint64_t* payload, std::size_t n) noexcept {
   Process& p = process();
   if (!p.enabled) return;
+  untraced_scope internal;
   std::lock_guard<std::mutex> g(p.process_chunk_mu);
   ThreadState* t = &p.process_state;
   if (t->end - t->cur < static_cast<std::ptrdiff_t>(n + 2)) {
@@ -438,6 +452,7 @@ std::uint32_t reserve_tid() noexcept {
 
 ThreadState* register_current_thread(std::uint32_t parent_tid, std::uint32_t reserved_tid) noexcept {
   if (tls_state != nullptr) return tls_state;
+  untraced_scope internal;
   Process& p = process();
   if (!initialized(p)) return nullptr;
   ThreadState* t = nullptr;
@@ -468,6 +483,7 @@ ThreadState* register_current_thread(std::uint32_t parent_tid, std::uint32_t res
 }
 
 void refill(ThreadState* t, std::size_t words) noexcept {
+  untraced_scope internal;
   Process& p = process();
   if (words * 8 + sizeof(format::ChunkHeader) > format::kChunkSize || !p.enabled ||
       !claim_chunk(p, t, t->tid)) {
@@ -478,6 +494,7 @@ void refill(ThreadState* t, std::size_t words) noexcept {
 
 std::uint32_t intern_string(ThreadState* t, const char* s) noexcept {
   if (s == nullptr) return 0;
+  untraced_scope internal;
   Process& p = process();
   bool was = t->in_runtime;
   t->in_runtime = true;
@@ -488,6 +505,7 @@ std::uint32_t intern_string(ThreadState* t, const char* s) noexcept {
 }
 
 std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcept {
+  untraced_scope internal;
   Process& p = process();
   bool was = t->in_runtime;
   t->in_runtime = true;
@@ -515,41 +533,59 @@ std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcep
   return id;
 }
 
-std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept {
-  // The thread's site cache serves pc sites too, keyed by (pc, ~0u): operators of shared<T> hit it.
-  source_site key{static_cast<const char*>(pc), nullptr, ~0u};
-  auto h = ((reinterpret_cast<std::uintptr_t>(key.file) >> 3) ^ (key.line * 0x9E3779B1u)) & 255;
-  if (t->site_cache[h].file == key.file && t->site_cache[h].line == key.line) return t->site_cache[h].id;
+namespace {
+
+// Interns a kSiteDefPc for `addr` under `key` (the pc, or the address with the top bit set for
+// data sites); returns 0 for a data address outside every module.
+std::uint32_t intern_address_site(ThreadState* t, const void* addr, std::uintptr_t key, bool data) {
   Process& p = process();
   bool was = t->in_runtime;
   t->in_runtime = true;
-  std::uint32_t id;
+  untraced_scope internal;
+  std::uint32_t id = 0;
   {
     std::lock_guard<std::mutex> g(p.intern_mu);
-    auto it = p.pc_sites.find(reinterpret_cast<std::uintptr_t>(pc));
+    auto it = p.pc_sites.find(key);
     if (it != p.pc_sites.end()) {
       id = it->second;
     } else {
       Dl_info info{};
       std::uint64_t offset = 0;
       std::uint32_t module = 0;
-      if (dladdr(pc, &info) != 0 && info.dli_fname != nullptr) {
+      if (dladdr(addr, &info) != 0 && info.dli_fname != nullptr) {
         module = intern_string_locked(p, t, info.dli_fname);
-        offset = reinterpret_cast<std::uintptr_t>(pc) - reinterpret_cast<std::uintptr_t>(info.dli_fbase);
+        offset = reinterpret_cast<std::uintptr_t>(addr) - reinterpret_cast<std::uintptr_t>(info.dli_fbase);
       }
-      id = p.next_site++;
-      std::uint64_t payload[3] = {reinterpret_cast<std::uintptr_t>(pc), module, offset};
-      emit(t, format::make_word0(Kind::kSiteDefPc, 0, 32, id), payload, 3);
-      p.pc_sites.emplace(reinterpret_cast<std::uintptr_t>(pc), id);
-      if (p.site_names.size() <= id) p.site_names.resize(id + 1);
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "pc 0x%llx", static_cast<unsigned long long>(offset));
-      p.site_names[id] = buf;
+      if (module != 0 || !data) {
+        id = p.next_site++;
+        std::uint64_t payload[3] = {reinterpret_cast<std::uintptr_t>(addr), module, offset};
+        emit(t, format::make_word0(Kind::kSiteDefPc, data ? 1 : 0, 32, id), payload, 3);
+        if (p.site_names.size() <= id) p.site_names.resize(id + 1);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "pc 0x%llx", static_cast<unsigned long long>(offset));
+        p.site_names[id] = buf;
+      }
+      p.pc_sites.emplace(key, id);
     }
   }
-  t->site_cache[h] = SiteCacheEntry{key.file, key.line, id};
   t->in_runtime = was;
   return id;
+}
+
+}  // namespace
+
+std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept {
+  // The thread's site cache serves pc sites too, keyed by (pc, ~0u): operators of shared<T> hit it.
+  source_site key{static_cast<const char*>(pc), nullptr, ~0u};
+  auto h = ((reinterpret_cast<std::uintptr_t>(key.file) >> 3) ^ (key.line * 0x9E3779B1u)) & 255;
+  if (t->site_cache[h].file == key.file && t->site_cache[h].line == key.line) return t->site_cache[h].id;
+  std::uint32_t id = intern_address_site(t, pc, reinterpret_cast<std::uintptr_t>(pc), false);
+  t->site_cache[h] = SiteCacheEntry{key.file, key.line, id};
+  return id;
+}
+
+std::uint32_t intern_data_site(ThreadState* t, const void* addr) noexcept {
+  return intern_address_site(t, addr, reinterpret_cast<std::uintptr_t>(addr) | (std::uintptr_t(1) << 63), true);
 }
 
 std::uint64_t new_object_id(bool process_shared) noexcept {
@@ -610,6 +646,12 @@ std::uint64_t annotation_slot(const void* key, std::uint64_t* seq) noexcept {
   *seq = slots[slot].fetch_add(1, std::memory_order_acq_rel) + 1;
   return format::kAnnotationTag | slot;
 }
+
+#ifndef LOCKGRAPH_PRELOAD_BUILD
+// Lets `lockgraph run` see that a program records itself (it then does not preload the
+// interposer, which would record every lock twice). Searched for in the program's file.
+extern "C" [[gnu::used]] const char lockgraph_static_runtime_marker[] = "lockgraph-static-runtime-v1";
+#endif
 
 // Registers the main thread at load time so it is thread 1 and its start comes first.
 __attribute__((constructor)) static void lockgraph_register_main() { (void)self(); }

@@ -53,6 +53,7 @@ namespace lockgraph {
 void set_thread_name(const char* name, source_site where) noexcept {
   rt::ThreadState* t = rt::recording_self();
   if (t == nullptr || name == nullptr) return;
+  rt::untraced_scope internal;
   std::uint32_t id = rt::intern_string(t, name);
   {
     // The watchdog copies the name under the registry lock; take it too.

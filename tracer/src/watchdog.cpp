@@ -131,6 +131,7 @@ void act(Process& p) {
 }
 
 void watchdog_main() {
+  tls_untraced = 1;  // a runtime thread: never traced
   Process& p = process();
   const std::uint64_t interval = env_ms("LOCKGRAPH_WATCHDOG_MS", 100);
   const std::uint64_t deadlock_ms = env_ms("LOCKGRAPH_DEADLOCK_MS", 500);
@@ -187,6 +188,7 @@ void start_watchdog_once() noexcept {
   static bool started = [] {
     const char* off = std::getenv("LOCKGRAPH_WATCHDOG");
     if (off != nullptr && std::strcmp(off, "0") == 0) return false;
+    untraced_scope internal;
     std::thread(watchdog_main).detach();
     return true;
   }();

@@ -70,6 +70,9 @@ void refill(ThreadState* t, std::size_t words) noexcept;                  // slo
 std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcept;
 std::uint32_t intern_string(ThreadState* t, const char* s) noexcept;      // slow path
 std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept;    // slow path
+// The address of a global variable as a site the analyzer names from debug info; 0 when `addr`
+// is not inside a loaded module (heap, stack). Slow path.
+std::uint32_t intern_data_site(ThreadState* t, const void* addr) noexcept;
 // Unique per process (pid in the high bits); process-shared objects get format::kProcessSharedObject.
 std::uint64_t new_object_id(bool process_shared = false) noexcept;
 std::uint64_t now_ns() noexcept;          // CLOCK_MONOTONIC
@@ -83,6 +86,18 @@ void thread_exiting(ThreadState* t) noexcept;
 // constinit: no dynamic initialization, so every access is a plain %fs-relative load instead of
 // a call to the thread_local wrapper function (measured: that call was a third of the hot path).
 extern thread_local constinit ThreadState* tls_state;
+
+// Non-zero while the runtime works on this thread's behalf, and for the runtime's own threads
+// (provisioner, watchdog): the pthread interposer (preload/) passes such calls straight to libc,
+// so the runtime's internal locks and threads never appear in the trace.
+extern thread_local constinit int tls_untraced;
+
+struct untraced_scope {
+  untraced_scope() noexcept { ++tls_untraced; }
+  ~untraced_scope() { --tls_untraced; }
+  untraced_scope(const untraced_scope&) = delete;
+  untraced_scope& operator=(const untraced_scope&) = delete;
+};
 
 inline ThreadState* self() noexcept {
   ThreadState* t = tls_state;

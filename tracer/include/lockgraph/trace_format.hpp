@@ -33,7 +33,7 @@ enum class Kind : std::uint8_t {
   // metadata
   kStringDef = 1,  // site=string id; payload: bytes, NUL padded to 8
   kSiteDef = 2,    // site=site id; payload: file string, line, function string, pc
-  kSiteDefPc = 3,  // site=site id; payload: pc, module string, offset in module (no file:line yet)
+  kSiteDefPc = 3,  // site=site id; payload: pc, module string, offset in module (no file:line yet); flags bit0: a data address (a global), not code
   kTrailer = 4,    // time = end ns; value = chunks used; value2 = records lost; value3 = threads; extra[0] = reason (0 exit, 1 watchdog)
   kProcessStart = 6,  // value = pid, value2 = parent pid, value3 = fork id (the parent's fork record seq), 0 if none
   kProcessFork = 8,   // in the forking thread's stream: seq = fork id; value = child pid (0 = unknown)
@@ -46,7 +46,7 @@ enum class Kind : std::uint8_t {
   kThreadDetach = 14,
   kThreadName = 15,   // value = name string id (lockgraph::set_thread_name)
   // locks (object = lock id)
-  kLockCreate = 20,   // flags = LockType; value = name string id
+  kLockCreate = 20,   // flags = LockType; value = name string id; value2 = data site of its address (interposed locks)
   kLockDestroy = 21,
   kLockRequest = 22,  // flags = AcqFlags; time
   kLockAcquired = 23, // flags = AcqFlags; seq; time (0 = not timed)

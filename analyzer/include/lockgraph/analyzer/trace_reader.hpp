@@ -44,6 +44,7 @@ struct Site {
   std::uint64_t pc = 0;           // for pc sites (no file:line known yet)
   std::string module;
   std::uint64_t module_offset = 0;
+  bool data = false;              // a global variable's address: `function` becomes its name
   std::string location() const;   // "file:line", "module+0xOFFSET" or "?"
 };
 

@@ -71,6 +71,11 @@ class lock_core {
     rt::emit_sync(t, Kind::kLockCreate, flags, rt::site_id(t, where), id_, 0, 0, name_id, 0, 4);
   }
 
+  // For objects that are not locks but need an id and a sequence (the preload's semaphores,
+  // condition variables and barriers).
+  void adopt_id(std::uint64_t id) noexcept { id_ = id; }
+  std::uint64_t next_seq() noexcept { return bump_shared(); }
+
   void destroy(const source_site& where) noexcept {
     rt::ThreadState* t = rt::recording_self();
     if (t == nullptr) return;

@@ -1,0 +1,353 @@
+// pthread_mutex_*, pthread_rwlock_* and pthread_spin_* of an unmodified program, recorded.
+//
+// Each operation records what the wrappers record (lock_core): an acquisition after the real
+// lock succeeded, a release before the real unlock, so the per-lock sequence is bumped while the
+// lock is held and the trace's order is exact. A blocking acquisition first tries the lock; only
+// when it is taken does it publish the wait for the watchdog and block in bounded slices (the
+// owner the watchdog sees stays fresh, and a self-deadlock is seen as a one-thread cycle).
+// Sites are the caller's return address; the analyzer symbolizes them.
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+
+#include "lockgraph/detail/lock_core.hpp"
+#include "object_table.hpp"
+#include "real.hpp"
+
+namespace lockgraph::preload {
+namespace {
+
+using format::LockType;
+
+LockType mutex_type(const pthread_mutex_t* m) {
+  // glibc keeps the type in the low bits of __kind (PTHREAD_MUTEX_KIND_MASK_NP).
+  switch (m->__data.__kind & 3) {
+    case PTHREAD_MUTEX_RECURSIVE_NP: return LockType::kRecursiveMutex;
+    default: return LockType::kMutex;
+  }
+}
+
+// The slot of a lock, created (with its kLockCreate record) at the first operation on it.
+ObjectSlot* lock_slot(rt::ThreadState* t, const void* addr, ObjectKind kind, LockType type, std::uint32_t site) {
+  bool created = false;
+  ObjectSlot* s = find_or_create(addr, kind, &created);
+  if (s != nullptr && created) {
+    s->lock_type = static_cast<std::uint8_t>(type);
+    s->core.adopt_id(rt::new_object_id());
+    // value2: the lock's address as a data site, so the analyzer names a global lock after its
+    // variable (from debug info); 0 for locks on the heap or stack.
+    rt::emit_sync(t, format::Kind::kLockCreate, static_cast<std::uint8_t>(type), site, s->core.id(), 0, 0, 0,
+                  rt::intern_data_site(t, addr), 5);
+  }
+  return s;
+}
+
+void record_destroy(rt::ThreadState* t, const void* addr, std::uint32_t site) {
+  std::uint32_t owner = 0;
+  std::uint64_t id = forget(addr, &owner);
+  if (id != 0 && t != nullptr) rt::emit_sync(t, format::Kind::kLockDestroy, 0, site, id, 0, 0, owner, 0, 4);
+}
+
+std::uint64_t monotonic_deadline_of(const timespec* abs_realtime) {
+  timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  std::int64_t left = (std::int64_t(abs_realtime->tv_sec) - now.tv_sec) * 1000000000 +
+                      (abs_realtime->tv_nsec - now.tv_nsec);
+  return rt::now_ns() + std::uint64_t(left > 0 ? left : 0);
+}
+
+enum class Mode { kBlock, kTry, kTimed };
+
+// The shared acquisition protocol. `try_op()` returns 0 or EBUSY; `timed_op(ts)` blocks until an
+// absolute CLOCK_REALTIME time and returns 0, ETIMEDOUT or an error.
+template <class TryOp, class TimedOp>
+int acquire(rt::ThreadState* t, ObjectSlot* s, std::uint32_t site, Mode mode, const timespec* abstime, bool shared,
+            TryOp try_op, TimedOp timed_op) {
+  const bool recursive_reentry = !shared && s->core.owner() == t->tid;
+  std::uint8_t flags = (shared ? format::kAcqShared : 0) | (mode == Mode::kTry ? format::kAcqTry : 0) |
+                       (mode == Mode::kTimed ? format::kAcqTimed : 0);
+  int rc = try_op();
+  std::uint64_t got_at = 0;
+  if (rc == EBUSY || rc == EAGAIN) {
+    if (mode == Mode::kTry) {
+      s->core.failed(t, site, flags);
+      return rc;
+    }
+    flags |= format::kAcqContended;
+    std::uint64_t start = rt::now_ns();
+    rt::emit_sync(t, format::Kind::kLockRequest, flags, site, s->core.id(), 0, start, 0, 0, 3);
+    const bool forever = mode == Mode::kBlock;
+    const std::uint64_t deadline = forever ? detail::kNoDeadline : monotonic_deadline_of(abstime);
+    if (forever) rt::begin_wait(t, rt::WaitKind::kLock, s->core.id(), s->core.owner(), site);
+    for (;;) {
+      std::uint64_t now = rt::now_ns();
+      std::uint64_t slice = detail::kOwnerRefreshNs;
+      if (!forever) slice = deadline > now ? std::min(slice, deadline - now) : 0;
+      timespec ts = detail::realtime_after(slice);
+      rc = timed_op(&ts);
+      if (rc != ETIMEDOUT) break;
+      if (!forever && rt::now_ns() >= deadline) break;
+      if (forever) rt::update_wait_owner(t, s->core.owner());
+    }
+    if (forever) rt::end_wait(t);
+    if (rc != 0 && rc != EOWNERDEAD) {
+      s->core.failed(t, site, flags);
+      return rc;
+    }
+    got_at = rt::now_ns();
+  } else if (rc != 0 && rc != EOWNERDEAD) {
+    return rc;  // EINVAL, EDEADLK, EAGAIN (recursion count), ...: nothing was acquired
+  }
+  if (shared) {
+    s->core.acquired_shared(t, site, flags, got_at);
+  } else if (recursive_reentry) {
+    ++s->depth;
+    s->core.acquired(t, site, flags | format::kAcqRecursive, got_at);
+  } else {
+    s->depth = 1;
+    s->core.acquired(t, site, flags, got_at);
+  }
+  return rc;
+}
+
+// Records the release of an exclusive hold (or of a reader's hold when not the owner).
+void release(rt::ThreadState* t, ObjectSlot* s, std::uint32_t site, bool may_be_shared) {
+  if (s->core.owner() == t->tid) {
+    if (s->depth > 1) {
+      --s->depth;
+      s->core.releasing(t, site, format::kAcqRecursive);
+    } else {
+      s->depth = 0;
+      s->core.releasing(t, site);
+    }
+  } else if (may_be_shared && s->core.owner() == 0) {
+    s->core.releasing_shared(t, site);
+  } else {
+    s->core.releasing(t, site);  // not the owner: the analyzer reports the misuse
+  }
+}
+
+// --- mutexes ---------------------------------------------------------------------------------
+
+int mutex_acquire(pthread_mutex_t* m, const void* pc, Mode mode, const timespec* abstime) {
+  const RealFunctions& r = real();
+  rt::untraced_scope internal;
+  rt::ThreadState* t = recorder();
+  if (t == nullptr) {
+    return mode == Mode::kTry ? r.mutex_trylock(m) : mode == Mode::kTimed ? r.mutex_timedlock(m, abstime) : r.mutex_lock(m);
+  }
+  std::uint32_t site = pc_site(t, pc);
+  LockType type = mutex_type(m);
+  ObjectSlot* s = lock_slot(t, m, ObjectKind::kMutex, type, site);
+  if (s == nullptr) return mode == Mode::kTry ? r.mutex_trylock(m) : r.mutex_lock(m);
+  return acquire(t, s, site, mode, abstime, false, [&] { return r.mutex_trylock(m); },
+                 [&](const timespec* ts) { return r.mutex_timedlock(m, ts); });
+}
+
+}  // namespace
+}  // namespace lockgraph::preload
+
+using namespace lockgraph;
+using namespace lockgraph::preload;
+
+#define LG_EXPORT extern "C" __attribute__((visibility("default")))
+
+LG_EXPORT int pthread_mutex_lock(pthread_mutex_t* m) {
+  if (passthrough()) return real().mutex_lock(m);
+  return mutex_acquire(m, __builtin_return_address(0), Mode::kBlock, nullptr);
+}
+
+LG_EXPORT int pthread_mutex_trylock(pthread_mutex_t* m) {
+  if (passthrough()) return real().mutex_trylock(m);
+  return mutex_acquire(m, __builtin_return_address(0), Mode::kTry, nullptr);
+}
+
+LG_EXPORT int pthread_mutex_timedlock(pthread_mutex_t* m, const timespec* abstime) {
+  if (passthrough()) return real().mutex_timedlock(m, abstime);
+  return mutex_acquire(m, __builtin_return_address(0), Mode::kTimed, abstime);
+}
+
+LG_EXPORT int pthread_mutex_unlock(pthread_mutex_t* m) {
+  const RealFunctions& r = real();
+  if (passthrough()) return r.mutex_unlock(m);
+  const void* pc = __builtin_return_address(0);
+  rt::untraced_scope internal;
+  rt::ThreadState* t = recorder();
+  ObjectSlot* s = t != nullptr ? find(m) : nullptr;
+  if (s == nullptr && t != nullptr) s = lock_slot(t, m, ObjectKind::kMutex, mutex_type(m), pc_site(t, pc));
+  if (s != nullptr) release(t, s, pc_site(t, pc), false);
+  return r.mutex_unlock(m);
+}
+
+LG_EXPORT int pthread_mutex_init(pthread_mutex_t* m, const pthread_mutexattr_t* a) {
+  const RealFunctions& r = real();
+  if (passthrough()) return r.mutex_init(m, a);
+  rt::untraced_scope internal;
+  // A new mutex at this address is a new lock, whatever lived here before.
+  record_destroy(nullptr, m, 0);
+  return r.mutex_init(m, a);
+}
+
+LG_EXPORT int pthread_mutex_destroy(pthread_mutex_t* m) {
+  const RealFunctions& r = real();
+  if (passthrough()) return r.mutex_destroy(m);
+  const void* pc = __builtin_return_address(0);
+  rt::untraced_scope internal;
+  rt::ThreadState* t = recorder();
+  record_destroy(t, m, t != nullptr ? pc_site(t, pc) : 0);
+  return r.mutex_destroy(m);
+}
+
+// --- reader-writer locks ----------------------------------------------------------------------
+
+namespace {
+
+int rwlock_acquire(pthread_rwlock_t* l, const void* pc, Mode mode, const timespec* abstime, bool shared) {
+  const RealFunctions& r = real();
+  rt::untraced_scope internal;
+  rt::ThreadState* t = recorder();
+  auto try_op = [&] { return shared ? r.rwlock_tryrdlock(l) : r.rwlock_trywrlock(l); };
+  auto timed_op = [&](const timespec* ts) { return shared ? r.rwlock_timedrdlock(l, ts) : r.rwlock_timedwrlock(l, ts); };
+  ObjectSlot* s = nullptr;
+  std::uint32_t site = 0;
+  if (t != nullptr) {
+    site = pc_site(t, pc);
+    s = lock_slot(t, l, ObjectKind::kRwlock, LockType::kSharedMutex, site);
+  }
+  if (s == nullptr) {
+    if (mode == Mode::kTry) return try_op();
+    if (mode == Mode::kTimed) return timed_op(abstime);
+    return shared ? r.rwlock_rdlock(l) : r.rwlock_wrlock(l);
+  }
+  return acquire(t, s, site, mode, abstime, shared, try_op, timed_op);
+}
+
+}  // namespace
+
+LG_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t* l) {
+  if (passthrough()) return real().rwlock_rdlock(l);
+  return rwlock_acquire(l, __builtin_return_address(0), Mode::kBlock, nullptr, true);
+}
+LG_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t* l) {
+  if (passthrough()) return real().rwlock_tryrdlock(l);
+  return rwlock_acquire(l, __builtin_return_address(0), Mode::kTry, nullptr, true);
+}
+LG_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const timespec* abstime) {
+  if (passthrough()) return real().rwlock_timedrdlock(l, abstime);
+  return rwlock_acquire(l, __builtin_return_address(0), Mode::kTimed, abstime, true);
+}
+LG_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t* l) {
+  if (passthrough()) return real().rwlock_wrlock(l);
+  return rwlock_acquire(l, __builtin_return_address(0), Mode::kBlock, nullptr, false);
+}
+LG_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t* l) {
+  if (passthrough()) return real().rwlock_trywrlock(l);
+  return rwlock_acquire(l, __builtin_return_address(0), Mode::kTry, nullptr, false);
+}
+LG_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const timespec* abstime) {
+  if (passthrough()) return real().rwlock_timedwrlock(l, abstime);
+  return rwlock_acquire(l, __builtin_return_address(0), Mode::kTimed, abstime, false);
+}
+
+LG_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t* l) {
+  const RealFunctions& r = real();
+  if (passthrough()) return r.rwlock_unlock(l);
+  const void* pc = __builtin_return_address(0);
+  rt::untraced_scope internal;
+  rt::ThreadState* t = recorder();
+  ObjectSlot* s = t != nullptr ? find(l) : nullptr;
+  if (s != nullptr) release(t, s, pc_site(t, pc), true);
+  return r.rwlock_unlock(l);
+}
+
+LG_EXPORT int pthread_rwlock_init(pthread_rwlock_t* l, const pthread_rwlockattr_t* a) {
+  const RealFunctions& r = real();
+  if (passthrough()) return r.rwlock_init(l, a);
+  rt::untraced_scope internal;
+  record_destroy(nullptr, l, 0);
+  return r.rwlock_init(l, a);
+}
+
+LG_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t* l) {
+  const RealFunctions& r = real();
+  if (passthrough()) return r.rwlock_destroy(l);
+  const void* pc = __builtin_return_address(0);
+  rt::untraced_scope internal;
+  rt::ThreadState* t = recorder();
+  record_destroy(t, l, t != nullptr ? pc_site(t, pc) : 0);
+  return r.rwlock_destroy(l);
+}
+
+// --- spin locks -------------------------------------------------------------------------------
+
+namespace {
+// pthread_spinlock_t is a volatile int; the table only needs its address.
+const void* spin_key(pthread_spinlock_t* l) { return const_cast<const int*>(l); }
+}  // namespace
+
+LG_EXPORT int pthread_spin_lock(pthread_spinlock_t* l) {
+  const RealFunctions& r = real();
+  if (passthrough()) return r.spin_lock(l);
+  const void* pc = __builtin_return_address(0);
+  rt::untraced_scope internal;
+  rt::ThreadState* t = recorder();
+  ObjectSlot* s = nullptr;
+  std::uint32_t site = 0;
+  if (t != nullptr) {
+    site = pc_site(t, pc);
+    s = lock_slot(t, spin_key(l), ObjectKind::kSpin, LockType::kSpinLock, site);
+  }
+  if (s == nullptr) return r.spin_lock(l);
+  // A spin lock has no timed variant: the bounded slices are yields between tries.
+  return acquire(t, s, site, Mode::kBlock, nullptr, false, [&] { return r.spin_trylock(l); },
+                 [&](const timespec*) {
+                   for (int i = 0; i < 4096; ++i) {
+                     if (r.spin_trylock(l) == 0) return 0;
+                     sched_yield();
+                   }
+                   return ETIMEDOUT;
+                 });
+}
+
+LG_EXPORT int pthread_spin_trylock(pthread_spinlock_t* l) {
+  const RealFunctions& r = real();
+  if (passthrough()) return r.spin_trylock(l);
+  const void* pc = __builtin_return_address(0);
+  rt::untraced_scope internal;
+  rt::ThreadState* t = recorder();
+  if (t == nullptr) return r.spin_trylock(l);
+  std::uint32_t site = pc_site(t, pc);
+  ObjectSlot* s = lock_slot(t, spin_key(l), ObjectKind::kSpin, LockType::kSpinLock, site);
+  if (s == nullptr) return r.spin_trylock(l);
+  return acquire(t, s, site, Mode::kTry, nullptr, false, [&] { return r.spin_trylock(l); },
+                 [&](const timespec*) { return EBUSY; });
+}
+
+LG_EXPORT int pthread_spin_unlock(pthread_spinlock_t* l) {
+  const RealFunctions& r = real();
+  if (passthrough()) return r.spin_unlock(l);
+  const void* pc = __builtin_return_address(0);
+  rt::untraced_scope internal;
+  rt::ThreadState* t = recorder();
+  ObjectSlot* s = t != nullptr ? find(spin_key(l)) : nullptr;
+  if (s != nullptr) release(t, s, pc_site(t, pc), false);
+  return r.spin_unlock(l);
+}
+
+LG_EXPORT int pthread_spin_init(pthread_spinlock_t* l, int pshared) {
+  const RealFunctions& r = real();
+  if (passthrough()) return r.spin_init(l, pshared);
+  rt::untraced_scope internal;
+  record_destroy(nullptr, spin_key(l), 0);
+  return r.spin_init(l, pshared);
+}
+
+LG_EXPORT int pthread_spin_destroy(pthread_spinlock_t* l) {
+  const RealFunctions& r = real();
+  if (passthrough()) return r.spin_destroy(l);
+  const void* pc = __builtin_return_address(0);
+  rt::untraced_scope internal;
+  rt::ThreadState* t = recorder();
+  record_destroy(t, spin_key(l), t != nullptr ? pc_site(t, pc) : 0);
+  return r.spin_destroy(l);
+}

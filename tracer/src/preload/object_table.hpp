@@ -1,0 +1,59 @@
+// The preload's address-keyed table of the pthread objects an unmodified program uses.
+//
+// A pthread_mutex_t belongs to the program, so its recording state (trace id, per-object
+// sequence, owner, recursion depth) lives here, keyed by the object's address. The first use of an
+// address creates its entry and a trace id; pthread_*_destroy and free() of the memory holding it
+// forget the entry, so a new object at a reused address gets a new id (lock identity survives
+// address reuse, and two unrelated locks at one address never merge into a false cycle).
+//
+// Contract: find() is lock-free and safe from any thread. Creation and forgetting take one of 256
+// striped spin locks (first use and destruction only). Capacity is 2^21 live objects; the table
+// is reserved, not committed, so only the pages in use cost memory (64 bytes an object).
+// Cost of find(): one hash and usually one cache line.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "lockgraph/detail/lock_core.hpp"
+
+namespace lockgraph::preload {
+
+enum class ObjectKind : std::uint8_t { kMutex, kRwlock, kSpin, kCond, kBarrier, kSem };
+
+struct alignas(64) ObjectSlot {
+  std::atomic<std::uintptr_t> key{0};  // the object's address; 0 empty, 1 forgotten
+  detail::lock_core core;              // id, sequence and owner (owner for locks only)
+  std::uint32_t depth = 0;             // recursion depth of the exclusive owner (owner only)
+  std::uint32_t barrier_count = 0;     // threads per barrier phase (pthread_barrier_init)
+  std::atomic<std::uint64_t> arrivals{0};  // barrier arrivals so far: phase = arrivals / count
+  ObjectKind kind = ObjectKind::kMutex;
+  std::uint8_t lock_type = 0;          // format::LockType
+};
+
+// Returns the live slot for `addr`, or nullptr.
+ObjectSlot* find(const void* addr) noexcept;
+
+// Returns the slot for `addr`, creating it when absent (*created tells). nullptr when full.
+ObjectSlot* find_or_create(const void* addr, ObjectKind kind, bool* created) noexcept;
+
+// Forgets the slot of `addr` (pthread_*_destroy). Returns the forgotten slot's id, 0 if none.
+std::uint64_t forget(const void* addr, std::uint32_t* owner) noexcept;
+
+// True when some object may live in [p, p+n): a cheap filter for free().
+bool may_hold_objects(const void* p, std::size_t n) noexcept;
+
+}  // namespace lockgraph::preload
+
+namespace lockgraph::preload {
+
+// True once any object was created: free() skips all checks before that.
+bool any_objects() noexcept;
+
+// Forgets every object inside [p, p+n) (the block is being freed) and calls
+// `on_forget(id, owner, ctx)` for each, so a freed, still-held lock is reported.
+void forget_range(const void* p, std::size_t n, void (*on_forget)(std::uint64_t id, std::uint32_t owner, void* ctx),
+                  void* ctx) noexcept;
+
+}  // namespace lockgraph::preload
