@@ -20,6 +20,8 @@ using Runner = std::function<int()>;
 Runner add_dump(CLI::App& app);
 Runner add_analyze(CLI::App& app);
 Runner add_stats(CLI::App& app);
+Runner add_run(CLI::App& app);
+Runner add_config(CLI::App& app);
 
 // Options shared by `analyze` and `run` (which analyzes the trace of the program it ran).
 struct AnalyzeOptions {

@@ -21,8 +21,9 @@ int main(int argc, char** argv) {
   using namespace lockgraph::cli;
   CLI::App app{
       "lockgraph — finds deadlocks and data races in multithreaded C++ programs.\n"
+      "Unmodified programs: `lockgraph run -- PROGRAM ARGS...` records and reports in one step.\n"
       "Programs linked with the lockgraph wrappers write a trace (one file per process) to\n"
-      "$LOCKGRAPH_TRACE_DIR (default ./lockgraph-trace); these commands read it.\n\n"
+      "$LOCKGRAPH_TRACE_DIR (default ./lockgraph-trace); `analyze`, `stats` and `dump` read it.\n\n"
       "Exit codes: 0 success, 1 findings that fail the gate, 2 usage or input error.",
       "lockgraph"};
   app.set_version_flag("--version", "lockgraph 0.1.0 (trace format v1)");
@@ -33,9 +34,11 @@ int main(int argc, char** argv) {
     Runner r = f(app);
     runners[app.get_subcommands({})[before]] = std::move(r);
   };
+  add(add_run);
   add(add_analyze);
   add(add_stats);
   add(add_dump);
+  add(add_config);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

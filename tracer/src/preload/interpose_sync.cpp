@@ -11,6 +11,7 @@
 
 #include "lockgraph/detail/lock_core.hpp"
 #include "object_table.hpp"
+#include "caller.hpp"
 #include "real.hpp"
 
 namespace lockgraph::preload {
@@ -51,7 +52,7 @@ int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const void* pc, bool timed,
   rt::ThreadState* t = recorder();
   ObjectSlot* ms = t != nullptr ? mutex_slot(m) : nullptr;
   if (ms == nullptr) return wait();  // the mutex was never locked through us: nothing to record
-  std::uint32_t site = pc_site(t, pc);
+  std::uint32_t site = pc_site(t, user_caller(pc));
   ObjectSlot* cs = object_slot(t, c, ObjectKind::kCond, site);
   std::uint64_t cid = cs != nullptr ? cs->core.id() : 0;
   rt::emit_sync(t, Kind::kCondWaitBegin, 0, site, cid, 0, rt::now_ns(), ms->core.id(), 0, 4);
@@ -72,7 +73,7 @@ void cond_notify(pthread_cond_t* c, const void* pc, bool all) {
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   if (t == nullptr) return;
-  std::uint32_t site = pc_site(t, pc);
+  std::uint32_t site = pc_site(t, user_caller(pc));
   ObjectSlot* cs = object_slot(t, c, ObjectKind::kCond, site);
   if (cs == nullptr) return;
   rt::emit_sync(t, Kind::kCondNotify, all ? 1 : 0, site, cs->core.id(), cs->core.next_seq(), 0, 0, 0, 2);

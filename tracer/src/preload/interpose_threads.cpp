@@ -12,6 +12,7 @@
 
 #include "lockgraph/thread.hpp"
 #include "object_table.hpp"
+#include "caller.hpp"
 #include "real.hpp"
 
 extern "C" void __libc_free(void*);
@@ -87,7 +88,7 @@ LG_EXPORT int pthread_create(pthread_t* th, const pthread_attr_t* attr, void* (*
   std::uint32_t child = 0;
   if (t != nullptr) {
     child = rt::reserve_tid();
-    rt::emit_sync(t, format::Kind::kThreadCreate, 0, pc_site(t, pc), child, 0, 0, 0, 0, 2);
+    rt::emit_sync(t, format::Kind::kThreadCreate, 0, pc_site(t, user_caller(pc)), child, 0, 0, 0, 0, 2);
   }
   auto* a = new StartArgs{fn, arg, t != nullptr ? t->tid : 0, child};
   int rc = r.create(th, attr, start_thread, a);
@@ -111,7 +112,7 @@ LG_EXPORT int pthread_join(pthread_t th, void** result) {
   rt::ThreadState* t = recorder();
   std::uint32_t child = take_id(th, false);
   if (t == nullptr || child == 0) return r.join(th, result);
-  std::uint32_t site = pc_site(t, pc);
+  std::uint32_t site = pc_site(t, user_caller(pc));
   rt::begin_wait(t, rt::WaitKind::kJoin, child, child, site);
   int rc = r.join(th, result);
   rt::end_wait(t);
@@ -131,7 +132,7 @@ LG_EXPORT int pthread_detach(pthread_t th) {
   std::uint32_t child = take_id(th, true);
   int rc = r.detach(th);
   if (rc == 0 && t != nullptr && child != 0) {
-    rt::emit_sync(t, format::Kind::kThreadDetach, 0, pc_site(t, pc), child, 0, 0, 0, 0, 2);
+    rt::emit_sync(t, format::Kind::kThreadDetach, 0, pc_site(t, user_caller(pc)), child, 0, 0, 0, 0, 2);
   }
   return rc;
 }
