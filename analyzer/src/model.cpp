@@ -328,7 +328,8 @@ void Model::apply(const Event& e) {
       unsigned order = (e.flags >> format::kAtomicOrderShift) & 7u;
       bool releases = (op == format::kAtomicStore || op == format::kAtomicRmw) && order >= 3;
       bool acquires = (op == format::kAtomicLoad || op == format::kAtomicRmw) && (order == 1 || order == 2 || order >= 4);
-      SyncClock& s = sync_[ObjectKey{e.process, e.object}];
+      // value2 is the address (the object is the hashed slot that orders it), when recorded.
+      SyncClock& s = sync_[ObjectKey{e.process, e.value2 != 0 ? e.value2 : e.object}];
       if (acquires) acquire_from(s, t);
       if (releases) release_to(s, t);
       break;

@@ -50,10 +50,17 @@ bool carries_seq(const Event& e) {
     case Kind::kBarrierDepart:
     case Kind::kHbRelease:
     case Kind::kHbAcquire:
+    case Kind::kAtomic:
       return true;
     default:
       return false;
   }
+}
+
+// An acquire-only atomic names the releases it may have observed (all up to seq - 1) but is not
+// an operation in the object's sequence itself: replaying it must not let later ones pass.
+bool observes_only(const Event& e) {
+  return e.kind == Kind::kAtomic && (e.flags & 3u) == format::kAtomicLoad;
 }
 
 // What must have been replayed before `e`; false when nothing.
@@ -349,7 +356,7 @@ ReplayStats TraceSet::replay(const std::function<void(const Event&)>& fn) {
         }
         fn(th.ev);
         ++stats.events;
-        if (has_need && need.type == KeyType::kSeq) {
+        if (has_need && need.type == KeyType::kSeq && !observes_only(th.ev)) {
           std::uint64_t& n = next_seq.find_or_insert(need);
           if (th.ev.seq + 1 > n) n = th.ev.seq + 1;
           wake(need);

@@ -88,7 +88,7 @@ enum class Kind : std::uint8_t {
   kWrite = 81,
   kReadRange = 82,   // value = size
   kWriteRange = 83,
-  kAtomic = 84,      // flags = AtomicFlags; seq = per-address version; value = size
+  kAtomic = 84,      // flags = AtomicFlags; object = address slot; seq = the slot's sequence (a load: releases up to seq-1 observed); value = size; value2 = address
   kFence = 85,       // flags = memory order
   // happens-before annotations (object = annotation key; seq per key)
   kHbRelease = 90,  // object = slot id (kAnnotationTag | slot); seq; value = the key address
