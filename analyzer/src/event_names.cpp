@@ -59,6 +59,8 @@ constexpr std::pair<Kind, std::string_view> kKinds[] = {
     {Kind::kWriteRange, "write_range"},
     {Kind::kAtomic, "atomic"},
     {Kind::kFence, "fence"},
+    {Kind::kMemAlloc, "mem_alloc"},
+    {Kind::kMemFree, "mem_free"},
     {Kind::kHbRelease, "hb_release"},
     {Kind::kHbAcquire, "hb_acquire"},
     {Kind::kDeadlock, "deadlock"},

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -36,6 +38,25 @@ class FlatMap {
     }
   }
 
+  // The value for key, or nullptr.
+  Value* find(const Key& key) noexcept {
+    if (slots_.empty()) return nullptr;
+    std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = Hash{}(key) & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (!s.used) return nullptr;
+      if (s.key == key) return &s.value;
+    }
+  }
+
+  // Calls fn(key, value) for every entry.
+  template <class Fn>
+  void for_each(Fn fn) {
+    for (Slot& s : slots_) {
+      if (s.used) fn(s.key, s.value);
+    }
+  }
+
   std::size_t size() const noexcept { return size_; }
 
  private:
@@ -58,5 +79,21 @@ class FlatMap {
   std::vector<Slot> slots_;
   std::size_t size_ = 0;
 };
+
+// Resets to Value{} every entry whose key (process, unit) has a unit in [first, last]: one
+// lookup per unit for small ranges, one pass over the map for ranges larger than the map.
+template <class Map, class KeyT>
+void reset_range(Map& map, std::uint32_t process, std::uint64_t first, std::uint64_t last) {
+  using V = std::remove_reference_t<decltype(*map.find(KeyT{}))>;
+  if (last - first + 1 <= map.size()) {
+    for (std::uint64_t u = first; u <= last; ++u) {
+      if (V* v = map.find(KeyT{process, u})) *v = V{};
+    }
+    return;
+  }
+  map.for_each([&](const KeyT& k, V& v) {
+    if (k.process == process && k.id >= first && k.id <= last) v = V{};
+  });
+}
 
 }  // namespace lockgraph::analysis

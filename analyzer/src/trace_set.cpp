@@ -51,6 +51,8 @@ bool carries_seq(const Event& e) {
     case Kind::kHbRelease:
     case Kind::kHbAcquire:
     case Kind::kAtomic:
+    case Kind::kMemAlloc:
+    case Kind::kMemFree:
       return true;
     default:
       return false;
@@ -60,7 +62,7 @@ bool carries_seq(const Event& e) {
 // An acquire-only atomic names the releases it may have observed (all up to seq - 1) but is not
 // an operation in the object's sequence itself: replaying it must not let later ones pass.
 bool observes_only(const Event& e) {
-  return e.kind == Kind::kAtomic && (e.flags & 3u) == format::kAtomicLoad;
+  return (e.kind == Kind::kAtomic && (e.flags & 3u) == format::kAtomicLoad) || e.kind == Kind::kMemAlloc;
 }
 
 // What must have been replayed before `e`; false when nothing.

@@ -1,7 +1,7 @@
 // unprotected_write: the Eraser lockset view (Savage, Burrows, Nelson, Sobalvarro, Anderson,
 // "Eraser: A Dynamic Data Race Detector for Multithreaded Programs", SOSP 1997).
 //
-// Per 8-byte granule: Exclusive while only its first thread touches it (initialization needs no
+// Per 4-byte word (Eraser's unit; two ints of an array are two variables): Exclusive while only its first thread touches it (initialization needs no
 // lock); once a second thread touches it, the candidate lockset starts as the locks held then and
 // is intersected at every access (writes count exclusive holds only). A granule written by two or
 // more threads whose candidate set became empty is reported — even when this run's timing (or a
@@ -46,12 +46,16 @@ void intersect_in_place(std::vector<std::uint32_t>& a, const std::vector<std::ui
 class LocksetDetector : public Detector {
  public:
   void after(const Event& e, Model& m) override {
+    if (e.kind == Kind::kMemFree && e.value != 0) {
+      reset_range<decltype(vars_), ObjectKey>(vars_, e.process, e.value2 >> 2, (e.value2 + e.value - 1) >> 2);
+      return;
+    }
     if (!is_plain_access(e.kind)) return;
     std::uint32_t ti = m.current_thread();
     const ThreadState& t = m.thread(ti);
     bool write = is_write(e.kind);
     const std::vector<std::uint32_t>& held = held_set(ti, t, write);
-    std::uint64_t granule = e.object >> 3;
+    std::uint64_t granule = e.object >> 2;
     bool fresh = false;
     VarState& v = vars_.find_or_insert(ObjectKey{e.process, granule}, &fresh);
     // Ownership transfer: an access ordered after every earlier access by thread start/join,

@@ -1,7 +1,7 @@
 // data_race: FastTrack-style happens-before race detection over recorded plain accesses
 // (Flanagan & Freund, "FastTrack: Efficient and Precise Dynamic Race Detection", PLDI 2009).
 //
-// Shadow state per 8-byte granule: the last write as an epoch, and the reads since that write
+// Shadow state per 8-byte granule: the last write to each byte as an epoch, and the reads since
 // (one per thread; reads ordered before a newer read of the same thread are dropped, which is
 // FastTrack's read-epoch / read-set adaptivity). Byte masks make "the same bytes" precise within a
 // granule. Atomic accesses are not looked at: atomics never race with each other.
@@ -27,9 +27,10 @@ struct Access {
   std::uint64_t address = 0;
 };
 
+// The last write and the reads since, per byte of the granule: a write to some bytes leaves the
+// accesses to the other bytes in place (two variables can share a granule), so at most 8 of each.
 struct Shadow {
-  bool has_write = false;
-  Access write;
+  std::vector<Access> writes;
   std::vector<Access> reads;
 };
 
@@ -54,6 +55,11 @@ constexpr std::uint64_t kMaxRangeGranules = 1u << 16;  // larger ranges are chec
 class RaceDetector : public Detector {
  public:
   void after(const Event& e, Model& m) override {
+    if (e.kind == Kind::kMemFree && e.value != 0) {
+      // Freed memory: its next owner (whose allocation the replay puts after this) starts afresh.
+      reset_range<decltype(shadow_), ObjectKey>(shadow_, e.process, e.value2 >> 3, (e.value2 + e.value - 1) >> 3);
+      return;
+    }
     if (!is_plain_access(e.kind)) return;
     std::uint32_t ti = m.current_thread();
     const ThreadState& t = m.thread(ti);
@@ -111,14 +117,21 @@ class RaceDetector : public Detector {
     auto races_with = [&](const Access& prev) {
       return prev.thread != cur.thread && (prev.mask & cur.mask) != 0 && !vc.covers(Epoch{prev.thread, prev.clock});
     };
-    if (s.has_write && races_with(s.write)) report(m, process, s.write, cur);
+    for (const Access& w : s.writes) {
+      if (races_with(w)) report(m, process, w, cur);
+    }
     if (cur.write) {
       for (const Access& r : s.reads) {
         if (races_with(r)) report(m, process, r, cur);
       }
-      s.reads.clear();
-      s.write = cur;
-      s.has_write = true;
+      // This write supersedes earlier accesses to its bytes only.
+      auto supersede = [&](std::vector<Access>& v) {
+        for (Access& a : v) a.mask = std::uint8_t(a.mask & ~cur.mask);
+        std::erase_if(v, [](const Access& a) { return a.mask == 0; });
+      };
+      supersede(s.reads);
+      supersede(s.writes);
+      s.writes.push_back(cur);
     } else {
       // Reads that happen-before this one add nothing any more.
       std::erase_if(s.reads, [&](const Access& r) { return vc.covers(Epoch{r.thread, r.clock}) && (r.mask & ~cur.mask) == 0; });

@@ -90,6 +90,12 @@ enum class Kind : std::uint8_t {
   kWriteRange = 83,
   kAtomic = 84,      // flags = AtomicFlags; object = address slot; seq = the slot's sequence (a load: releases up to seq-1 observed); value = size; value2 = address
   kFence = 85,       // flags = memory order
+  // Heap blocks of instrumented programs (and thread stacks): object = the block's address slot;
+  // value = size; value2 = address. A free takes the slot's next seq; an allocation observes it
+  // (seq = observed + 1), so the replay puts the reuse of memory after its release. Not
+  // synchronization: a free ends its bytes' race history, the next owner starts afresh.
+  kMemAlloc = 86,
+  kMemFree = 87,
   // happens-before annotations (object = annotation key; seq per key)
   kHbRelease = 90,  // object = slot id (kAnnotationTag | slot); seq; value = the key address
   kHbAcquire = 91,

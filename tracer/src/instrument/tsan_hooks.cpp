@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "../preload/memory_records.hpp"
 #include "lockgraph/runtime.hpp"
 
 namespace lockgraph::instrument {
@@ -108,7 +109,8 @@ using namespace lockgraph::instrument;
 #define LG_EXPORT extern "C" __attribute__((visibility("default")))
 #define LG_PC __builtin_return_address(0)
 
-LG_EXPORT void __tsan_init() {}
+// Called by every instrumented module's constructor: from now on allocations are recorded.
+LG_EXPORT void __tsan_init() { lockgraph::preload::set_instrumented(); }
 LG_EXPORT void __tsan_func_entry(void*) {}
 LG_EXPORT void __tsan_func_exit() {}
 LG_EXPORT void __tsan_ignore_thread_begin() { ++tls_ignore; }

@@ -1,22 +1,18 @@
-// pthread_create/join/detach/setname_np of an unmodified program, and free()/realloc(), which
-// end the identity of any pthread object inside the freed block.
+// pthread_create/join/detach/setname_np of an unmodified program.
 //
 // A created thread starts in a trampoline that registers it under the id its creator reserved,
 // so the create record names the child and the replay orders the child after it. Thread exit
 // (return, pthread_exit, cancellation) is recorded by the runtime's thread-exit hook.
-#include <malloc.h>
 #include <pthread.h>
 
 #include <mutex>
 #include <unordered_map>
 
 #include "lockgraph/thread.hpp"
+#include "memory_records.hpp"
 #include "object_table.hpp"
 #include "caller.hpp"
 #include "real.hpp"
-
-extern "C" void __libc_free(void*);
-extern "C" void* __libc_realloc(void*, std::size_t);
 
 namespace lockgraph::preload {
 namespace {
@@ -57,18 +53,12 @@ void* start_thread(void* p) {
     delete static_cast<StartArgs*>(p);
     if (a.child != 0) (void)rt::register_current_thread(a.parent, a.child);
   }
-  return a.fn(a.arg);
-}
-
-void record_freed(std::uint64_t id, std::uint32_t owner, void* ctx) {
-  auto* t = static_cast<rt::ThreadState*>(ctx);
-  if (t != nullptr) rt::emit_sync(t, format::Kind::kLockDestroy, 0, 0, id, 0, 0, owner, 0, 4);
-}
-
-void forget_block(void* p, std::size_t n) {
-  rt::ThreadState* t = passthrough() ? nullptr : rt::tls_state;  // never register a thread from free()
-  rt::untraced_scope internal;
-  forget_range(p, n, record_freed, t != nullptr && !t->in_runtime ? t : nullptr);
+  // A new thread may run on the cached stack of one that ended: its bytes start afresh.
+  StackRange stack = current_stack();
+  record_alloc(stack.low, stack.size);
+  void* result = a.fn(a.arg);
+  record_free(stack.low, stack.size);
+  return result;
 }
 
 }  // namespace
@@ -147,19 +137,4 @@ LG_EXPORT int pthread_setname_np(pthread_t th, const char* name) {
     lockgraph::set_thread_name(name, source_site::from_pc(pc));
   }
   return rc;
-}
-
-LG_EXPORT void free(void* p) {
-  if (p != nullptr && any_objects()) {
-    std::size_t n = malloc_usable_size(p);
-    if (may_hold_objects(p, n)) forget_block(p, n);
-  }
-  __libc_free(p);
-}
-
-LG_EXPORT void* realloc(void* p, std::size_t size) {
-  std::size_t n = (p != nullptr && any_objects()) ? malloc_usable_size(p) : 0;
-  void* q = __libc_realloc(p, size);
-  if (n != 0 && q != p && (q != nullptr || size == 0) && may_hold_objects(p, n)) forget_block(p, n);
-  return q;
 }

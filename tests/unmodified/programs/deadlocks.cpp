@@ -1,0 +1,218 @@
+// Lock-order programs (std:: and pthread only, no instrumentation: the preload alone sees their
+// locks), run under `lockgraph run`. The first group can deadlock in another schedule and must be
+// reported as deadlock_potential; the second cannot, and must not be. Threads are staggered with
+// a pipe (baton.hpp) so no run ever hangs and lockgraph sees no ordering between them.
+#include <pthread.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <vector>
+
+#include "baton.hpp"
+
+namespace {
+
+std::mutex lock_a, lock_b, lock_c;
+
+void abba() {
+  Baton done;
+  std::thread t1([&] {
+    std::lock_guard<std::mutex> ga(lock_a);  // @abba_t1_a
+    std::lock_guard<std::mutex> gb(lock_b);  // @abba_t1_b
+    done.pass();
+  });
+  std::thread t2([&] {
+    done.wait();
+    std::lock_guard<std::mutex> gb(lock_b);  // @abba_t2_b
+    std::lock_guard<std::mutex> ga(lock_a);  // @abba_t2_a
+  });
+  t1.join();
+  t2.join();
+}
+
+void three_cycle() {
+  Baton one, two;
+  std::thread t1([&] {
+    std::lock_guard<std::mutex> g1(lock_a);
+    std::lock_guard<std::mutex> g2(lock_b);
+    one.pass();
+  });
+  std::thread t2([&] {
+    one.wait();
+    std::lock_guard<std::mutex> g1(lock_b);
+    std::lock_guard<std::mutex> g2(lock_c);
+    two.pass();
+  });
+  std::thread t3([&] {
+    two.wait();
+    std::lock_guard<std::mutex> g1(lock_c);
+    std::lock_guard<std::mutex> g2(lock_a);
+  });
+  t1.join();
+  t2.join();
+  t3.join();
+}
+
+std::mutex forks[5];
+void philosophers() {
+  // Left then right: philosopher 4's right fork is fork 0 — the classic cycle of five.
+  Baton turn[5];
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 5; ++i) {
+    ts.emplace_back([&, i] {
+      if (i > 0) turn[i - 1].wait();
+      {
+        std::lock_guard<std::mutex> left(forks[i]);
+        std::lock_guard<std::mutex> right(forks[(i + 1) % 5]);
+      }
+      if (i < 4) turn[i].pass();
+    });
+  }
+  for (auto& t : ts) t.join();
+}
+
+std::shared_mutex table_lock;
+std::mutex stats_lock;
+void shared_exclusive() {
+  Baton done;
+  std::thread reader([&] {
+    std::shared_lock<std::shared_mutex> r(table_lock);
+    std::lock_guard<std::mutex> s(stats_lock);
+    done.pass();
+  });
+  std::thread writer([&] {
+    done.wait();
+    std::lock_guard<std::mutex> s(stats_lock);
+    std::unique_lock<std::shared_mutex> w(table_lock);
+  });
+  reader.join();
+  writer.join();
+}
+
+void many_locks() {
+  // 2,000 locks; each thread holds 64 at once. Only locks 100 and 1900 are taken in both orders.
+  std::vector<std::unique_ptr<std::mutex>> locks;
+  for (int i = 0; i < 2000; ++i) locks.push_back(std::make_unique<std::mutex>());
+  Baton done;
+  std::thread t1([&] {
+    for (int i = 100; i < 164; ++i) locks[i]->lock();
+    locks[1900]->lock();
+    locks[1900]->unlock();
+    for (int i = 163; i >= 100; --i) locks[i]->unlock();
+    for (int i = 0; i < 2000; ++i) {  // touch every lock, in order
+      locks[i]->lock();
+      locks[i]->unlock();
+    }
+    done.pass();
+  });
+  std::thread t2([&] {
+    done.wait();
+    for (int i = 1900; i < 1964; ++i) locks[i]->lock();
+    locks[100]->lock();
+    locks[100]->unlock();
+    for (int i = 1963; i >= 1900; --i) locks[i]->unlock();
+  });
+  t1.join();
+  t2.join();
+}
+
+// --- not deadlocks ------------------------------------------------------------------------------
+
+std::mutex gate;
+void gate_lock() {
+  Baton done;
+  std::thread t1([&] {
+    std::lock_guard<std::mutex> g(gate);
+    std::lock_guard<std::mutex> a(lock_a);
+    std::lock_guard<std::mutex> b(lock_b);
+    done.pass();
+  });
+  std::thread t2([&] {
+    done.wait();
+    std::lock_guard<std::mutex> g(gate);
+    std::lock_guard<std::mutex> b(lock_b);
+    std::lock_guard<std::mutex> a(lock_a);
+  });
+  t1.join();
+  t2.join();
+}
+
+void join_ordered() {
+  std::thread t1([&] {
+    std::lock_guard<std::mutex> a(lock_a);  // @joined_t1_a
+    std::lock_guard<std::mutex> b(lock_b);  // @joined_t1_b
+  });
+  t1.join();  // everything t1 did happens before t2 exists
+  std::thread t2([&] {
+    std::lock_guard<std::mutex> b(lock_b);
+    std::lock_guard<std::mutex> a(lock_a);
+  });
+  t2.join();
+}
+
+void trylock_backoff() {
+  Baton done;
+  std::thread t1([&] {
+    std::lock_guard<std::mutex> a(lock_a);
+    std::lock_guard<std::mutex> b(lock_b);
+    done.pass();
+  });
+  std::thread t2([&] {
+    done.wait();
+    std::lock_guard<std::mutex> b(lock_b);
+    if (lock_a.try_lock()) lock_a.unlock();  // never blocks while holding b
+  });
+  t1.join();
+  t2.join();
+}
+
+pthread_rwlock_t rw1 = PTHREAD_RWLOCK_INITIALIZER, rw2 = PTHREAD_RWLOCK_INITIALIZER;
+void reader_reader() {
+  Baton done;
+  std::thread t1([&] {
+    pthread_rwlock_rdlock(&rw1);
+    pthread_rwlock_rdlock(&rw2);
+    pthread_rwlock_unlock(&rw2);
+    pthread_rwlock_unlock(&rw1);
+    done.pass();
+  });
+  std::thread t2([&] {
+    done.wait();
+    pthread_rwlock_rdlock(&rw2);
+    pthread_rwlock_rdlock(&rw1);
+    pthread_rwlock_unlock(&rw1);
+    pthread_rwlock_unlock(&rw2);
+  });
+  t1.join();
+  t2.join();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* s = argc > 1 ? argv[1] : "";
+  struct {
+    const char* name;
+    void (*run)();
+  } scenarios[] = {{"abba", abba},
+                   {"three_cycle", three_cycle},
+                   {"philosophers", philosophers},
+                   {"shared_exclusive", shared_exclusive},
+                   {"many_locks", many_locks},
+                   {"gate_lock", gate_lock},
+                   {"join_ordered", join_ordered},
+                   {"trylock_backoff", trylock_backoff},
+                   {"reader_reader", reader_reader}};
+  for (const auto& sc : scenarios) {
+    if (std::strcmp(s, sc.name) == 0) {
+      sc.run();
+      return 0;
+    }
+  }
+  std::fprintf(stderr, "usage: deadlocks SCENARIO\n");
+  return 2;
+}
