@@ -2,13 +2,36 @@
 // "Semantics the detectors must get right", happens-before sources).
 #include "lockgraph/analyzer/model.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 namespace lockgraph::analysis {
 
 namespace {
 enum Handoff { kCreate = 1, kEnd = 2, kSubmit = 3, kTaskEnd = 4, kFork = 5 };
+
+// The size of the pthread object behind each lock type on x86-64 glibc, to name array elements.
+std::uint64_t pthread_object_size(std::uint8_t type) {
+  switch (static_cast<format::LockType>(type & 0x7f)) {
+    case format::LockType::kSharedMutex:
+    case format::LockType::kSharedTimedMutex: return sizeof(pthread_rwlock_t);
+    case format::LockType::kSpinLock: return sizeof(pthread_spinlock_t);
+    default: return sizeof(pthread_mutex_t);
+  }
 }
+
+// "forks[2]" for the third lock of a global array, "server+48" for a lock inside a global
+// struct, "table_lock" for a global lock.
+std::string variable_element_name(const Site& var, std::uint8_t lock_type) {
+  std::uint64_t unit = pthread_object_size(lock_type);
+  if (var.data_size > unit && var.data_size % unit == 0 && var.data_offset % unit == 0) {
+    return var.function + "[" + std::to_string(var.data_offset / unit) + "]";
+  }
+  if (var.data_offset != 0) return var.function + "+" + std::to_string(var.data_offset);
+  return var.function;
+}
+}  // namespace
 
 Model::Model(const TraceSet& set) : set_(set) {
   first_ns_.assign(set.processes().size(), 0);
@@ -276,7 +299,7 @@ void Model::apply(const Event& e) {
         l.name = std::string(given);
         l.named = true;
       } else if (var != nullptr && var->data && !var->function.empty()) {
-        l.name = var->function;
+        l.name = variable_element_name(*var, e.flags);
         l.named = true;
       } else {
         const Site* s = set_.site(e.process, e.site);

@@ -103,7 +103,14 @@ void symbolize_data(TraceFile& file, const std::string& tool, const std::string&
     if (!std::getline(out, name) || !std::getline(out, range)) break;
     while (std::getline(out, rest) && !rest.empty()) {
     }
-    if (!name.empty() && name != "??") file.resolve_site(id, "", 0, name);
+    if (name.empty() || name == "??") continue;
+    // "(anonymous namespace)::" says nothing a reader needs next to a file and line.
+    for (std::size_t at; (at = name.find("(anonymous namespace)::")) != std::string::npos;) name.erase(at, 23);
+    unsigned long long start = 0, size = 0;
+    std::sscanf(range.c_str(), "%llu %llu", &start, &size);
+    file.resolve_site(id, "", 0, name);
+    std::uint64_t address = base + offset;
+    if (start != 0 && address >= start) file.set_data_extent(id, address - start, size);
   }
 }
 

@@ -283,6 +283,13 @@ void TraceFile::resolve_site(std::uint32_t id, std::string file, unsigned line, 
   it->second.function = std::move(function);
 }
 
+void TraceFile::set_data_extent(std::uint32_t id, std::uint64_t offset, std::uint64_t size) {
+  auto it = sites_.find(id);
+  if (it == sites_.end()) return;
+  it->second.data_offset = offset;
+  it->second.data_size = size;
+}
+
 std::string_view TraceFile::string(std::uint32_t id) const noexcept {
   auto it = strings_.find(id);
   return it == strings_.end() ? std::string_view{} : std::string_view(it->second);

@@ -45,6 +45,8 @@ struct Site {
   std::string module;
   std::uint64_t module_offset = 0;
   bool data = false;              // a global variable's address: `function` becomes its name
+  std::uint64_t data_offset = 0;  // data sites: where the address lies in the variable
+  std::uint64_t data_size = 0;    // data sites: the variable's size (0 unknown)
   std::string location() const;   // "file:line", "module+0xOFFSET" or "?"
 };
 
@@ -70,6 +72,7 @@ class TraceFile {
   const std::unordered_map<std::uint32_t, Site>& sites() const noexcept { return sites_; }
   // Fills in file:line:function of a pc site once it has been symbolized (symbolize.hpp).
   void resolve_site(std::uint32_t id, std::string file, unsigned line, std::string function);
+  void set_data_extent(std::uint32_t id, std::uint64_t offset, std::uint64_t size);
   const std::unordered_map<std::uint32_t, std::string>& strings() const noexcept { return strings_; }
 
   struct Span {
