@@ -123,6 +123,8 @@ std::string Model::variable_name(std::uint32_t process, std::uint64_t address) c
 std::string Model::variable_label(std::uint32_t process, std::uint64_t address) const {
   std::string name = variable_name(process, address);
   if (!name.empty()) return name;
+  name = set_.global_name(process, address);
+  if (!name.empty()) return name;
   char buf[40];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(address));
   return buf;

@@ -116,6 +116,82 @@ void symbolize_data(TraceFile& file, const std::string& tool, const std::string&
 
 }  // namespace
 
+GlobalNames::~GlobalNames() {
+  for (auto& [module, s] : running_) {
+    if (s.to >= 0) close(s.to);
+    if (s.from != nullptr) std::fclose(static_cast<FILE*>(s.from));
+    if (s.pid > 0) waitpid(s.pid, nullptr, 0);
+  }
+}
+
+GlobalNames::Symbolizer* GlobalNames::symbolizer_for(const std::string& module) {
+  auto it = running_.find(module);
+  if (it != running_.end()) return it->second.pid > 0 ? &it->second : nullptr;
+  Symbolizer& s = running_[module];
+  std::string tool = symbolizer_path();
+  if (tool.empty() || tool == "none") return nullptr;
+  int in_pipe[2], out_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) return nullptr;
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    close(in_pipe[0]);
+    close(in_pipe[1]);
+    return nullptr;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in_pipe[0], 0);
+    dup2(out_pipe[1], 1);
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, 2);
+    std::string obj = "--obj=" + module;
+    execl(tool.c_str(), tool.c_str(), obj.c_str(), "--demangle", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  if (pid < 0) {
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+    return nullptr;
+  }
+  s.pid = pid;
+  s.to = in_pipe[1];
+  s.from = fdopen(out_pipe[0], "r");
+  return &s;
+}
+
+std::string GlobalNames::name(const std::vector<Module>& modules, std::uint64_t address) {
+  auto cached = cache_.find(address);
+  if (cached != cache_.end()) return cached->second;
+  std::string& result = cache_[address];
+  const Module* m = nullptr;
+  for (const Module& candidate : modules) {
+    if (address >= candidate.low && address < candidate.high) m = &candidate;
+  }
+  if (m == nullptr) return result;
+  Symbolizer* s = symbolizer_for(m->path);
+  if (s == nullptr) return result;
+  char query[48];
+  int n = std::snprintf(query, sizeof query, "DATA 0x%llx\n", static_cast<unsigned long long>(address - m->bias));
+  if (write(s->to, query, std::size_t(n)) != n) return result;
+  // The answer: the symbol, then "start size", then a blank line.
+  char line[4096];
+  std::string symbol;
+  unsigned long long start = 0, size = 0;
+  for (int i = 0; std::fgets(line, sizeof line, static_cast<FILE*>(s->from)) != nullptr; ++i) {
+    std::string l(line);
+    while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
+    if (l.empty()) break;
+    if (i == 0) symbol = l;
+    if (i == 1) std::sscanf(l.c_str(), "%llu %llu", &start, &size);
+  }
+  if (symbol.empty() || symbol == "??") return result;
+  for (std::size_t at; (at = symbol.find("(anonymous namespace)::")) != std::string::npos;) symbol.erase(at, 23);
+  std::uint64_t offset = address - m->bias - start;
+  result = offset != 0 && offset < size ? symbol + "+" + std::to_string(offset) : symbol;
+  return result;
+}
+
 void symbolize_pc_sites(TraceFile& file) {
   std::map<std::string, std::vector<std::pair<std::uint32_t, std::uint64_t>>> by_module, data_by_module;
   for (const auto& [id, site] : file.sites()) {

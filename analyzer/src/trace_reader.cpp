@@ -28,7 +28,9 @@ std::uint64_t load64(const unsigned char* p) {
 }
 
 // Records whose payload is not the canonical object/seq/time/value... layout.
-bool is_definition(Kind k) { return k == Kind::kStringDef || k == Kind::kSiteDef || k == Kind::kSiteDefPc; }
+bool is_definition(Kind k) {
+  return k == Kind::kStringDef || k == Kind::kSiteDef || k == Kind::kSiteDefPc || k == Kind::kModule;
+}
 
 constexpr std::uint32_t kMaxPlausibleThread = 1u << 24;
 }  // namespace
@@ -184,6 +186,14 @@ void TraceFile::scan() {
         s.data = (format::word0_flags(w0) & 1) != 0;
         sites_[id] = std::move(s);
         pending.push_back({id, 0, 0, w[1]});
+      } else if (k == Kind::kModule && words > 3) {
+        Module m;
+        m.bias = load64(payload);
+        m.low = load64(payload + 8);
+        m.high = load64(payload + 16);
+        std::size_t n = strnlen(reinterpret_cast<const char*>(payload + 24), (words - 3) * 8);
+        m.path = std::string(reinterpret_cast<const char*>(payload + 24), n);
+        if (m.low < m.high) modules_.push_back(std::move(m));
       } else if (k == Kind::kTrailer) {
         Event e;
         decode_at(p, ch.thread, &e);

@@ -258,6 +258,13 @@ std::string TraceSet::function(std::uint32_t process, std::uint32_t id) const {
   return s ? s->function : std::string();
 }
 
+std::string TraceSet::global_name(std::uint32_t process, std::uint64_t address) const {
+  if (text_ || process >= files_.size() || files_[process]->modules().empty()) return "";
+  if (global_names_.size() < files_.size()) global_names_.resize(files_.size());
+  if (!global_names_[process]) global_names_[process] = std::make_unique<GlobalNames>();
+  return global_names_[process]->name(files_[process]->modules(), address);
+}
+
 std::string TraceSet::object_word(std::uint64_t id) const {
   auto it = object_words_.find(id);
   return it == object_words_.end() ? std::string() : it->second;

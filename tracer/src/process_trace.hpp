@@ -63,6 +63,7 @@ struct Process {
 
 Process& process() noexcept;
 void count_lost(std::uint64_t n) noexcept;
+void program_name(char* out, std::size_t size);  // the running program's path
 // Writes a record into the process chunk (thread 0); used for process-level facts.
 void emit_process(format::Kind kind, std::uint8_t flags, const std::uint64_t* payload, std::size_t n) noexcept;
 std::string site_name(std::uint32_t site);  // "file:line" for the watchdog's message

@@ -3,6 +3,7 @@
 #include "lockgraph/runtime.hpp"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -53,11 +54,15 @@ std::uint64_t real_ns() {
   return std::uint64_t(ts.tv_sec) * 1000000000u + std::uint64_t(ts.tv_nsec);
 }
 
+}  // namespace
+
 void program_name(char* out, std::size_t size) {
   out[0] = '\0';
   ssize_t n = readlink("/proc/self/exe", out, size - 1);
   if (n > 0) out[n] = '\0';
 }
+
+namespace {
 
 void warn(const char* what) {
   std::fprintf(stderr, "lockgraph: %s\n", what);
@@ -611,6 +616,34 @@ void flush() noexcept {
 }
 
 void shutdown() noexcept { write_trailer(0); }
+
+void record_module_map() noexcept {
+  if (!enabled()) return;
+  untraced_scope internal;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void*) -> int {
+        std::uint64_t lo = ~std::uint64_t(0), hi = 0;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const auto& ph = info->dlpi_phdr[i];
+          if (ph.p_type != PT_LOAD) continue;
+          lo = std::min<std::uint64_t>(lo, info->dlpi_addr + ph.p_vaddr);
+          hi = std::max<std::uint64_t>(hi, info->dlpi_addr + ph.p_vaddr + ph.p_memsz);
+        }
+        char path[4096] = {};
+        if (info->dlpi_name != nullptr && info->dlpi_name[0] != '\0') {
+          std::snprintf(path, sizeof path, "%s", info->dlpi_name);
+        } else {
+          internal::program_name(path, sizeof path);  // the main program has no name here
+        }
+        if (hi <= lo || path[0] != '/') return 0;  // the vDSO and other pseudo-modules
+        std::uint64_t payload[3 + 512] = {info->dlpi_addr, lo, hi};
+        std::size_t len = std::min<std::size_t>(std::strlen(path), 8 * 500);
+        std::memcpy(&payload[3], path, len);
+        internal::emit_process(Kind::kModule, 0, payload, 3 + (len + 8) / 8);
+        return 0;
+      },
+      nullptr);
+}
 
 const char* trace_path() noexcept {
   Process& p = process();

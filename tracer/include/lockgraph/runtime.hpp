@@ -82,6 +82,9 @@ void flush() noexcept;                    // msync the trace (watchdog, fatal si
 void shutdown() noexcept;
 const char* trace_path() noexcept;        // this process's trace file, or "" when not tracing
 void thread_exiting(ThreadState* t) noexcept;
+// Records every loaded module's address range and path (kModule), so the analyzer can name the
+// global variables that instrumented accesses touch. Slow; called once (__tsan_init).
+void record_module_map() noexcept;
 
 // constinit: no dynamic initialization, so every access is a plain %fs-relative load instead of
 // a call to the thread_local wrapper function (measured: that call was a third of the hot path).

@@ -35,6 +35,7 @@ enum class Kind : std::uint8_t {
   kSiteDef = 2,    // site=site id; payload: file string, line, function string, pc
   kSiteDefPc = 3,  // site=site id; payload: pc, module string, offset in module (no file:line yet); flags bit0: a data address (a global), not code
   kTrailer = 4,    // time = end ns; value = chunks used; value2 = records lost; value3 = threads; extra[0] = reason (0 exit, 1 watchdog)
+  kModule = 7,     // a loaded module: load bias, first and end address of its segments, then its path (NUL padded)
   kProcessStart = 6,  // value = pid, value2 = parent pid, value3 = fork id (the parent's fork record seq), 0 if none
   kProcessFork = 8,   // in the forking thread's stream: seq = fork id; value = child pid (0 = unknown)
   kVarName = 9,       // object = address; value = size; value2 = name string id

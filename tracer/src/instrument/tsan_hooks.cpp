@@ -110,7 +110,14 @@ using namespace lockgraph::instrument;
 #define LG_PC __builtin_return_address(0)
 
 // Called by every instrumented module's constructor: from now on allocations are recorded.
-LG_EXPORT void __tsan_init() { lockgraph::preload::set_instrumented(); }
+LG_EXPORT void __tsan_init() {
+  static const bool once = [] {
+    lockgraph::rt::record_module_map();
+    return true;
+  }();
+  (void)once;
+  lockgraph::preload::set_instrumented();
+}
 LG_EXPORT void __tsan_func_entry(void*) {}
 LG_EXPORT void __tsan_func_exit() {}
 LG_EXPORT void __tsan_ignore_thread_begin() { ++tls_ignore; }

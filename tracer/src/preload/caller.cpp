@@ -1,11 +1,24 @@
 // user_caller(); see caller.hpp.
+//
+// "System" code is code the user did not write: modules under /lib and /usr/lib, this runtime,
+// and the std:: functions instantiated into the user's own modules (at -O0 std::mutex::lock and
+// std::lock_guard's constructor are real functions in the program). The latter are found by
+// name in each module's ELF symbol table, read once.
 #include "caller.hpp"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <execinfo.h>
+#include <fcntl.h>
+#include <link.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace lockgraph::preload {
 namespace {
@@ -19,9 +32,91 @@ bool in_system_module(const void* pc) {
          std::strncmp(f, "/lib64/", 7) == 0;
 }
 
+struct Range {
+  std::uintptr_t low, high;
+};
+
+bool is_library_function(const char* name) {
+  // std:: functions and members (_ZSt, _ZNSt, _ZNKSt) and libstdc++'s gthread wrappers.
+  return std::strncmp(name, "_ZSt", 4) == 0 || std::strncmp(name, "_ZNSt", 5) == 0 ||
+         std::strncmp(name, "_ZNKSt", 6) == 0 || std::strncmp(name, "_ZL20__gthread", 14) == 0 ||
+         std::strncmp(name, "__gthread", 9) == 0 || std::strstr(name, "__gthread_") != nullptr;
+}
+
+void add_library_functions(const char* path, std::uintptr_t bias, std::vector<Range>& out) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || st.st_size < static_cast<off_t>(sizeof(Elf64_Ehdr))) {
+    close(fd);
+    return;
+  }
+  std::size_t size = std::size_t(st.st_size);
+  void* m = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (m == MAP_FAILED) return;
+  const auto* base = static_cast<const unsigned char*>(m);
+  const auto* eh = reinterpret_cast<const Elf64_Ehdr*>(base);
+  bool ok = std::memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 && eh->e_ident[EI_CLASS] == ELFCLASS64 &&
+            eh->e_shoff != 0 && eh->e_shoff + std::uint64_t(eh->e_shnum) * sizeof(Elf64_Shdr) <= size;
+  const auto* sh = ok ? reinterpret_cast<const Elf64_Shdr*>(base + eh->e_shoff) : nullptr;
+  for (unsigned i = 0; ok && i < eh->e_shnum; ++i) {
+    if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum) continue;
+    const Elf64_Shdr& strtab = sh[sh[i].sh_link];
+    if (sh[i].sh_offset + sh[i].sh_size > size || strtab.sh_offset + strtab.sh_size > size) continue;
+    const auto* syms = reinterpret_cast<const Elf64_Sym*>(base + sh[i].sh_offset);
+    std::size_t count = sh[i].sh_size / sizeof(Elf64_Sym);
+    const char* names = reinterpret_cast<const char*>(base + strtab.sh_offset);
+    for (std::size_t k = 0; k < count; ++k) {
+      const Elf64_Sym& s = syms[k];
+      if (ELF64_ST_TYPE(s.st_info) != STT_FUNC || s.st_size == 0 || s.st_name >= strtab.sh_size) continue;
+      if (!is_library_function(names + s.st_name)) continue;
+      out.push_back(Range{bias + s.st_value, bias + s.st_value + s.st_size});
+    }
+  }
+  munmap(m, size);
+}
+
+// The std:: function bodies inside the program's own (non-system) modules, sorted.
+const std::vector<Range>& library_functions() {
+  static const std::vector<Range> ranges = [] {
+    std::vector<Range> r;
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, std::size_t, void* ctx) -> int {
+          auto& out = *static_cast<std::vector<Range>*>(ctx);
+          char self[4096] = {};
+          const char* path = info->dlpi_name;
+          if (path == nullptr || path[0] == '\0') {
+            ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+            if (n <= 0) return 0;
+            path = self;
+          }
+          if (path[0] != '/' || std::strncmp(path, "/lib", 4) == 0 || std::strncmp(path, "/usr/lib/", 9) == 0 ||
+              std::strstr(path, "liblockgraph_rt") != nullptr) {
+            return 0;
+          }
+          add_library_functions(path, info->dlpi_addr, out);
+          return 0;
+        },
+        &r);
+    std::sort(r.begin(), r.end(), [](const Range& a, const Range& b) { return a.low < b.low; });
+    return r;
+  }();
+  return ranges;
+}
+
+bool in_library_function(const void* pc) {
+  const std::vector<Range>& r = library_functions();
+  auto a = reinterpret_cast<std::uintptr_t>(pc);
+  auto it = std::upper_bound(r.begin(), r.end(), a, [](std::uintptr_t x, const Range& g) { return x < g.low; });
+  return it != r.begin() && a < std::prev(it)->high;
+}
+
+bool not_users(const void* pc) { return in_system_module(pc) || in_library_function(pc); }
+
 struct CacheEntry {
   const void* pc;
-  bool system;
+  bool forwarder;
 };
 thread_local constinit CacheEntry tls_cache[64] = {};
 
@@ -30,12 +125,12 @@ thread_local constinit CacheEntry tls_cache[64] = {};
 const void* user_caller(const void* pc) noexcept {
   auto h = (reinterpret_cast<std::uintptr_t>(pc) >> 2) & 63;
   CacheEntry& e = tls_cache[h];
-  if (e.pc != pc) e = CacheEntry{pc, in_system_module(pc)};
-  if (!e.system) return pc;
+  if (e.pc != pc) e = CacheEntry{pc, not_users(pc)};
+  if (!e.forwarder) return pc;
   void* frames[24];
   int n = backtrace(frames, 24);
   for (int i = 1; i < n; ++i) {
-    if (!in_system_module(frames[i])) return frames[i];
+    if (!not_users(frames[i])) return frames[i];
   }
   return pc;
 }

@@ -11,6 +11,7 @@
 #include <sched.h>
 
 #include "lockgraph/detail/lock_core.hpp"
+#include "caller.hpp"
 #include "object_table.hpp"
 #include "real.hpp"
 
@@ -136,7 +137,7 @@ int mutex_acquire(pthread_mutex_t* m, const void* pc, Mode mode, const timespec*
   if (t == nullptr) {
     return mode == Mode::kTry ? r.mutex_trylock(m) : mode == Mode::kTimed ? r.mutex_timedlock(m, abstime) : r.mutex_lock(m);
   }
-  std::uint32_t site = pc_site(t, pc);
+  std::uint32_t site = pc_site(t, user_caller(pc));
   LockType type = mutex_type(m);
   ObjectSlot* s = lock_slot(t, m, ObjectKind::kMutex, type, site);
   if (s == nullptr) return mode == Mode::kTry ? r.mutex_trylock(m) : r.mutex_lock(m);
@@ -174,8 +175,8 @@ LG_EXPORT int pthread_mutex_unlock(pthread_mutex_t* m) {
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   ObjectSlot* s = t != nullptr ? find(m) : nullptr;
-  if (s == nullptr && t != nullptr) s = lock_slot(t, m, ObjectKind::kMutex, mutex_type(m), pc_site(t, pc));
-  if (s != nullptr) release(t, s, pc_site(t, pc), false);
+  if (s == nullptr && t != nullptr) s = lock_slot(t, m, ObjectKind::kMutex, mutex_type(m), pc_site(t, user_caller(pc)));
+  if (s != nullptr) release(t, s, pc_site(t, user_caller(pc)), false);
   return r.mutex_unlock(m);
 }
 
@@ -194,7 +195,7 @@ LG_EXPORT int pthread_mutex_destroy(pthread_mutex_t* m) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  record_destroy(t, m, t != nullptr ? pc_site(t, pc) : 0);
+  record_destroy(t, m, t != nullptr ? pc_site(t, user_caller(pc)) : 0);
   return r.mutex_destroy(m);
 }
 
@@ -211,7 +212,7 @@ int rwlock_acquire(pthread_rwlock_t* l, const void* pc, Mode mode, const timespe
   ObjectSlot* s = nullptr;
   std::uint32_t site = 0;
   if (t != nullptr) {
-    site = pc_site(t, pc);
+    site = pc_site(t, user_caller(pc));
     s = lock_slot(t, l, ObjectKind::kRwlock, LockType::kSharedMutex, site);
   }
   if (s == nullptr) {
@@ -256,7 +257,7 @@ LG_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t* l) {
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   ObjectSlot* s = t != nullptr ? find(l) : nullptr;
-  if (s != nullptr) release(t, s, pc_site(t, pc), true);
+  if (s != nullptr) release(t, s, pc_site(t, user_caller(pc)), true);
   return r.rwlock_unlock(l);
 }
 
@@ -274,7 +275,7 @@ LG_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t* l) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  record_destroy(t, l, t != nullptr ? pc_site(t, pc) : 0);
+  record_destroy(t, l, t != nullptr ? pc_site(t, user_caller(pc)) : 0);
   return r.rwlock_destroy(l);
 }
 
@@ -294,7 +295,7 @@ LG_EXPORT int pthread_spin_lock(pthread_spinlock_t* l) {
   ObjectSlot* s = nullptr;
   std::uint32_t site = 0;
   if (t != nullptr) {
-    site = pc_site(t, pc);
+    site = pc_site(t, user_caller(pc));
     s = lock_slot(t, spin_key(l), ObjectKind::kSpin, LockType::kSpinLock, site);
   }
   if (s == nullptr) return r.spin_lock(l);
@@ -316,7 +317,7 @@ LG_EXPORT int pthread_spin_trylock(pthread_spinlock_t* l) {
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   if (t == nullptr) return r.spin_trylock(l);
-  std::uint32_t site = pc_site(t, pc);
+  std::uint32_t site = pc_site(t, user_caller(pc));
   ObjectSlot* s = lock_slot(t, spin_key(l), ObjectKind::kSpin, LockType::kSpinLock, site);
   if (s == nullptr) return r.spin_trylock(l);
   return acquire(t, s, site, Mode::kTry, nullptr, false, [&] { return r.spin_trylock(l); },
@@ -330,7 +331,7 @@ LG_EXPORT int pthread_spin_unlock(pthread_spinlock_t* l) {
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   ObjectSlot* s = t != nullptr ? find(spin_key(l)) : nullptr;
-  if (s != nullptr) release(t, s, pc_site(t, pc), false);
+  if (s != nullptr) release(t, s, pc_site(t, user_caller(pc)), false);
   return r.spin_unlock(l);
 }
 
@@ -348,6 +349,6 @@ LG_EXPORT int pthread_spin_destroy(pthread_spinlock_t* l) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  record_destroy(t, spin_key(l), t != nullptr ? pc_site(t, pc) : 0);
+  record_destroy(t, spin_key(l), t != nullptr ? pc_site(t, user_caller(pc)) : 0);
   return r.spin_destroy(l);
 }

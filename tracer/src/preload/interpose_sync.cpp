@@ -150,7 +150,7 @@ LG_EXPORT int pthread_barrier_init(pthread_barrier_t* b, const pthread_barrierat
   int rc = r.barrier_init(b, a, count);
   rt::ThreadState* t = recorder();
   if (rc == 0 && t != nullptr) {
-    if (ObjectSlot* s = object_slot(t, b, ObjectKind::kBarrier, pc_site(t, pc), count)) s->barrier_count = count;
+    if (ObjectSlot* s = object_slot(t, b, ObjectKind::kBarrier, pc_site(t, user_caller(pc)), count)) s->barrier_count = count;
   }
   return rc;
 }
@@ -161,9 +161,9 @@ LG_EXPORT int pthread_barrier_wait(pthread_barrier_t* b) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  ObjectSlot* s = t != nullptr ? object_slot(t, b, ObjectKind::kBarrier, pc_site(t, pc)) : nullptr;
+  ObjectSlot* s = t != nullptr ? object_slot(t, b, ObjectKind::kBarrier, pc_site(t, user_caller(pc))) : nullptr;
   if (s == nullptr) return r.barrier_wait(b);
-  std::uint32_t site = pc_site(t, pc);
+  std::uint32_t site = pc_site(t, user_caller(pc));
   std::uint64_t arrival = s->arrivals.fetch_add(1, std::memory_order_acq_rel);
   std::uint64_t phase = s->barrier_count != 0 ? arrival / s->barrier_count : 0;
   rt::emit_sync(t, Kind::kBarrierArrive, 0, site, s->core.id(), s->core.next_seq(), 0, phase, 0, 4);
@@ -192,7 +192,7 @@ int sem_acquire(sem_t* sem, const void* pc, std::uint8_t flags, bool blocking, W
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   if (t == nullptr) return wait();
-  std::uint32_t site = pc_site(t, pc);
+  std::uint32_t site = pc_site(t, user_caller(pc));
   ObjectSlot* s = object_slot(t, sem, ObjectKind::kSem, site);
   if (s == nullptr) return wait();
   int rc = r.sem_trywait(sem);
@@ -228,7 +228,7 @@ LG_EXPORT int sem_init(sem_t* sem, int pshared, unsigned value) {
   forget_object(sem);
   int rc = r.sem_init(sem, pshared, value);
   rt::ThreadState* t = recorder();
-  if (rc == 0 && t != nullptr) (void)object_slot(t, sem, ObjectKind::kSem, pc_site(t, pc), value);
+  if (rc == 0 && t != nullptr) (void)object_slot(t, sem, ObjectKind::kSem, pc_site(t, user_caller(pc)), value);
   return rc;
 }
 
@@ -246,9 +246,9 @@ LG_EXPORT int sem_post(sem_t* sem) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  ObjectSlot* s = t != nullptr ? object_slot(t, sem, ObjectKind::kSem, pc_site(t, pc)) : nullptr;
+  ObjectSlot* s = t != nullptr ? object_slot(t, sem, ObjectKind::kSem, pc_site(t, user_caller(pc))) : nullptr;
   if (s != nullptr) {
-    rt::emit_sync(t, Kind::kSemRelease, 0, pc_site(t, pc), s->core.id(), s->core.next_seq(), 0, 1, 0, 4);
+    rt::emit_sync(t, Kind::kSemRelease, 0, pc_site(t, user_caller(pc)), s->core.id(), s->core.next_seq(), 0, 1, 0, 4);
   }
   return r.sem_post(sem);
 }

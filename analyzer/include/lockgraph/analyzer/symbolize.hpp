@@ -8,10 +8,37 @@
 // Cost: one process per module per analysis. Missing tool or debug info: sites stay as they were.
 #pragma once
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "lockgraph/analyzer/trace_reader.hpp"
 
 namespace lockgraph::analysis {
 
 void symbolize_pc_sites(TraceFile& file);
+
+// Names global variables by address ("counter", "cells+8") for the race reports of instrumented
+// programs. One llvm-symbolizer per module is kept running and asked one address at a time, as
+// findings need them; answers are cached. "" when the address is in no recorded module (heap,
+// stack) or has no symbol.
+class GlobalNames {
+ public:
+  GlobalNames() = default;
+  ~GlobalNames();
+  GlobalNames(const GlobalNames&) = delete;
+  GlobalNames& operator=(const GlobalNames&) = delete;
+  std::string name(const std::vector<Module>& modules, std::uint64_t address);
+
+ private:
+  struct Symbolizer {
+    int pid = -1;
+    int to = -1;     // its stdin
+    void* from = nullptr;  // FILE* on its stdout
+  };
+  Symbolizer* symbolizer_for(const std::string& module);
+  std::map<std::string, Symbolizer> running_;
+  std::map<std::uint64_t, std::string> cache_;
+};
 
 }  // namespace lockgraph::analysis

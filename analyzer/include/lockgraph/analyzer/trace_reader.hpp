@@ -50,6 +50,13 @@ struct Site {
   std::string location() const;   // "file:line", "module+0xOFFSET" or "?"
 };
 
+// A module loaded in the traced process (recorded for instrumented programs).
+struct Module {
+  std::uint64_t bias = 0;  // add to the module's ELF addresses to get run-time addresses
+  std::uint64_t low = 0, high = 0;
+  std::string path;
+};
+
 class TraceFile {
  public:
   static std::unique_ptr<TraceFile> open(const std::string& path, Problem* error);
@@ -70,6 +77,7 @@ class TraceFile {
   std::string_view string(std::uint32_t id) const noexcept;
   const Site* site(std::uint32_t id) const noexcept;
   const std::unordered_map<std::uint32_t, Site>& sites() const noexcept { return sites_; }
+  const std::vector<Module>& modules() const noexcept { return modules_; }
   // Fills in file:line:function of a pc site once it has been symbolized (symbolize.hpp).
   void resolve_site(std::uint32_t id, std::string file, unsigned line, std::string function);
   void set_data_extent(std::uint32_t id, std::uint64_t offset, std::uint64_t size);
@@ -108,6 +116,7 @@ class TraceFile {
   std::vector<std::uint32_t> thread_ids_;
   std::unordered_map<std::uint32_t, std::string> strings_;
   std::unordered_map<std::uint32_t, Site> sites_;
+  std::vector<Module> modules_;
   std::optional<Event> trailer_;
   std::uint64_t record_count_ = 0;
 };

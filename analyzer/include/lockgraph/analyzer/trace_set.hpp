@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "lockgraph/analyzer/event.hpp"
+#include "lockgraph/analyzer/symbolize.hpp"
 #include "lockgraph/analyzer/text_form.hpp"
 #include "lockgraph/analyzer/trace_reader.hpp"
 
@@ -67,6 +68,9 @@ class TraceSet {
   // Every event, process by process and thread by thread, in program order (for dump).
   void for_each_in_program_order(const std::function<void(const Event&)>& fn) const;
 
+  // The global variable at `address` in `process`, from debug info ("" if none is known).
+  std::string global_name(std::uint32_t process, std::uint64_t address) const;
+
  private:
   TraceSet() = default;
   std::vector<std::unique_ptr<TraceFile>> files_;
@@ -74,6 +78,7 @@ class TraceSet {
   std::vector<ProcessInfo> processes_;
   std::vector<Problem> problems_;
   std::unordered_map<std::uint64_t, std::string> object_words_;
+  mutable std::vector<std::unique_ptr<GlobalNames>> global_names_;  // per process, filled on demand
 };
 
 }  // namespace lockgraph::analysis
