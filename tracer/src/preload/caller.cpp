@@ -1,9 +1,9 @@
 // user_caller(); see caller.hpp.
 //
 // "System" code is code the user did not write: modules under /lib and /usr/lib, this runtime,
-// and the std:: functions instantiated into the user's own modules (at -O0 std::mutex::lock and
-// std::lock_guard's constructor are real functions in the program). The latter are found by
-// name in each module's ELF symbol table, read once.
+// and the std:: lock and thread functions instantiated into the user's own modules (at -O0
+// std::mutex::lock and std::lock_guard's constructor are real functions in the program). The
+// latter are found by name in each module's ELF symbol table, read once.
 #include "caller.hpp"
 
 #include <dlfcn.h>
@@ -36,11 +36,30 @@ struct Range {
   std::uintptr_t low, high;
 };
 
+// The std:: functions that only pass a lock or thread operation on: std::mutex::lock,
+// lock_guard/unique_lock/scoped_lock/shared_lock, std::lock, condition_variable, std::thread's
+// constructor and join, vector<std::thread>, and libstdc++'s __gthread_* wrappers. Not every
+// std:: function: user code inlined into one (a thread's lambda inside _State_impl::_M_run) is
+// the user's.
 bool is_library_function(const char* name) {
-  // std:: functions and members (_ZSt, _ZNSt, _ZNKSt) and libstdc++'s gthread wrappers.
-  return std::strncmp(name, "_ZSt", 4) == 0 || std::strncmp(name, "_ZNSt", 5) == 0 ||
-         std::strncmp(name, "_ZNKSt", 6) == 0 || std::strncmp(name, "_ZL20__gthread", 14) == 0 ||
-         std::strncmp(name, "__gthread", 9) == 0 || std::strstr(name, "__gthread_") != nullptr;
+  if (std::strncmp(name, "_ZL", 3) == 0 && std::strstr(name, "__gthread_") != nullptr) return true;
+  const char* rest = nullptr;
+  for (const char* prefix : {"_ZNKSt", "_ZNSt", "_ZSt"}) {
+    if (std::strncmp(name, prefix, std::strlen(prefix)) == 0) {
+      rest = name + std::strlen(prefix);
+      break;
+    }
+  }
+  if (rest == nullptr) return false;
+  // The mangled name of the class (or function template) right after "std::".
+  for (const char* what : {"5mutex", "15recursive_mutex", "11timed_mutex", "21recursive_timed_mutex",
+                           "12shared_mutex", "17shared_timed_mutex", "22__shared_mutex_pthread",
+                           "10lock_guard", "11unique_lock", "11scoped_lock", "11shared_lock", "4lockI",
+                           "8try_lockI", "18condition_variable", "6threadC", "6thread4join",
+                           "6vectorISt6thread"}) {
+    if (std::strncmp(rest, what, std::strlen(what)) == 0) return true;
+  }
+  return false;
 }
 
 void add_library_functions(const char* path, std::uintptr_t bias, std::vector<Range>& out) {

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Overhead on unmodified programs, side by side in one run (issue 5): the same sources built
+#   plain            g++ -O2
+#   instrumented     g++ -O2 $(lockgraph config --cxxflags), linked with --ldflags
+#   tsan             clang++-14 -O2 -fsanitize=thread (the real ThreadSanitizer)
+# and run plain, under `lockgraph run` (preload only), instrumented under `lockgraph run`, under
+# TSan and under valgrind --tool=helgrind. Times are the program's wall time (best of 3); the
+# lockgraph rows record into a trace exactly as `lockgraph run` does (LD_PRELOAD +
+# LOCKGRAPH_TRACE_DIR), and the analysis time of that trace is shown separately.
+#   bench/overhead.sh [THREADS ITERATIONS WORK]   (default: 2 1000000 50)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release --target lockgraph lockgraph_rt >/dev/null
+lg=$PWD/build/release/analyzer/lockgraph
+rt=$($lg config --preload)
+args=("${1:-2}" "${2:-1000000}" "${3:-50}")
+tmp=$(mktemp -d /tmp/lockgraph-overhead-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+src=bench/unmodified/lock_heavy.cpp
+g++ -std=c++20 -O2 -pthread "$src" -o "$tmp/plain"
+g++ -std=c++20 -O2 $($lg config --cxxflags) -c "$src" -o "$tmp/inst.o"
+g++ "$tmp/inst.o" $($lg config --compiler g++ --ldflags) -o "$tmp/instrumented"
+clang++-14 -std=c++20 -O2 -g -fsanitize=thread "$src" -o "$tmp/tsan"
+
+best_of_3() {  # prints the best wall time in seconds of "$@"
+  local best=
+  for _ in 1 2 3; do
+    local s e
+    s=$(date +%s.%N)
+    "$@" >/dev/null 2>&1
+    e=$(date +%s.%N)
+    best=$(python3 -c "import sys; a=float(sys.argv[1])-float(sys.argv[2]); b=sys.argv[3]; print(a if not b or a<float(b) else b)" "$e" "$s" "$best")
+  done
+  echo "$best"
+}
+traced() {  # a fresh trace directory per run, as `lockgraph run` makes
+  rm -rf "$tmp/trace"
+  LD_PRELOAD=$rt LOCKGRAPH_TRACE_DIR=$tmp/trace "$@"
+}
+
+plain=$(best_of_3 "$tmp/plain" "${args[@]}")
+preload=$(best_of_3 traced "$tmp/plain" "${args[@]}")
+preload_analyze=$(best_of_3 "$lg" analyze "$tmp/trace")
+preload_trace=$(du -sk "$tmp/trace" | cut -f1)
+inst=$(best_of_3 traced "$tmp/instrumented" "${args[@]}")
+inst_analyze=$(best_of_3 "$lg" analyze "$tmp/trace")
+tsan=$(best_of_3 "$tmp/tsan" "${args[@]}")
+helgrind_args=("${args[0]}" "$(( ${args[1]} / 20 ))" "${args[2]}")
+helgrind=$(best_of_3 valgrind --tool=helgrind "$tmp/plain" "${helgrind_args[@]}")
+plain_small=$(best_of_3 "$tmp/plain" "${helgrind_args[@]}")
+
+python3 - "$plain" "$preload" "$inst" "$tsan" "$helgrind" "$plain_small" "$preload_analyze" "$inst_analyze" "$preload_trace" "${args[@]}" <<'PY'
+import sys
+plain, preload, inst, tsan, helgrind, plain_small, pa, ia, kb = map(float, sys.argv[1:10])
+threads, iters, work = sys.argv[10:13]
+print(f"lock_heavy: {threads} threads x {iters} critical sections, {work} work steps each (best of 3, wall s)")
+print(f"  plain                     {plain:8.3f}")
+print(f"  lockgraph run (preload)   {preload:8.3f}  {preload/plain:5.2f}x plain   TSan is {tsan/preload:5.2f}x slower"
+      f"   (analysis {pa:.2f} s, trace {kb/1024:.1f} MiB)")
+print(f"  lockgraph instrumented    {inst:8.3f}  {inst/plain:5.2f}x plain   TSan is {tsan/inst:5.2f}x slower   (analysis {ia:.2f} s)")
+print(f"  -fsanitize=thread (TSan)  {tsan:8.3f}  {tsan/plain:5.2f}x plain")
+print(f"  valgrind helgrind         {helgrind:8.3f}  {helgrind/plain_small:5.2f}x plain (on 1/20 of the iterations)")
+PY
