@@ -115,6 +115,14 @@ inline ThreadState* recording_self() noexcept {
   return t;
 }
 
+// A return-address site: the thread's site cache, then the slow path.
+inline std::uint32_t pc_site_id(ThreadState* t, const void* pc) noexcept {
+  auto h = ((reinterpret_cast<std::uintptr_t>(pc) >> 3) ^ (~0u * 0x9E3779B1u)) & 255;
+  const SiteCacheEntry& e = t->site_cache[h];
+  if (e.file == static_cast<const char*>(pc) && e.line == ~0u) return e.id;
+  return intern_pc_site(t, pc);
+}
+
 inline std::uint32_t site_id(ThreadState* t, const source_site& where) noexcept {
   if (where.file == nullptr) return where.pc != nullptr ? intern_pc_site(t, where.pc) : 0;
   auto h = ((reinterpret_cast<std::uintptr_t>(where.file) >> 3) ^ (where.line * 0x9E3779B1u)) & 255;

@@ -133,18 +133,14 @@ bool in_library_function(const void* pc) {
 
 bool not_users(const void* pc) { return in_system_module(pc) || in_library_function(pc); }
 
-struct CacheEntry {
-  const void* pc;
-  bool forwarder;
-};
-thread_local constinit CacheEntry tls_cache[64] = {};
-
 }  // namespace
 
-const void* user_caller(const void* pc) noexcept {
+thread_local constinit CallerCacheEntry tls_caller_cache[64] = {};
+
+const void* user_caller_slow(const void* pc) noexcept {
   auto h = (reinterpret_cast<std::uintptr_t>(pc) >> 2) & 63;
-  CacheEntry& e = tls_cache[h];
-  if (e.pc != pc) e = CacheEntry{pc, not_users(pc)};
+  CallerCacheEntry& e = tls_caller_cache[h];
+  if (e.pc != pc) e = CallerCacheEntry{pc, not_users(pc)};
   if (!e.forwarder) return pc;
   void* frames[24];
   int n = backtrace(frames, 24);

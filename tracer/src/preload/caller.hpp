@@ -7,8 +7,21 @@
 // std::mutex::lock is inline); a stack walk (backtrace(), about a microsecond) otherwise.
 #pragma once
 
+#include <cstdint>
+
 namespace lockgraph::preload {
 
-const void* user_caller(const void* pc) noexcept;
+struct CallerCacheEntry {
+  const void* pc;
+  bool forwarder;
+};
+extern thread_local constinit CallerCacheEntry tls_caller_cache[64];
+const void* user_caller_slow(const void* pc) noexcept;
+
+inline const void* user_caller(const void* pc) noexcept {
+  const CallerCacheEntry& e = tls_caller_cache[(reinterpret_cast<std::uintptr_t>(pc) >> 2) & 63];
+  if (__builtin_expect(e.pc == pc && !e.forwarder, 1)) return pc;
+  return user_caller_slow(pc);
+}
 
 }  // namespace lockgraph::preload

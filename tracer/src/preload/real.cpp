@@ -69,12 +69,20 @@ RealFunctions lookup() {
 
 }  // namespace
 
-const RealFunctions& real() noexcept {
-  static const RealFunctions r = lookup();
-  return r;
+RealFunctions g_real{};
+bool g_real_ready = false;
+
+void resolve_real() noexcept {
+  // Thread-safe once; later calls find g_real_ready set. dlsym takes no lock we interpose.
+  static const bool done = [] {
+    g_real = lookup();
+    __atomic_store_n(&g_real_ready, true, __ATOMIC_RELEASE);
+    return true;
+  }();
+  (void)done;
 }
 
 // Resolve before the program's own constructors run.
-__attribute__((constructor(101))) static void resolve_early() { (void)real(); }
+__attribute__((constructor(101))) static void resolve_early() { resolve_real(); }
 
 }  // namespace lockgraph::preload

@@ -59,7 +59,14 @@ struct RealFunctions {
   int (*setname)(pthread_t, const char*);
 };
 
-const RealFunctions& real() noexcept;
+extern RealFunctions g_real;
+extern bool g_real_ready;
+void resolve_real() noexcept;  // slow path: the first interposed call before our constructor ran
+
+inline const RealFunctions& real() noexcept {
+  if (__builtin_expect(!g_real_ready, 0)) resolve_real();
+  return g_real;
+}
 
 inline bool passthrough() noexcept { return rt::tls_untraced != 0; }
 
@@ -69,7 +76,7 @@ inline rt::ThreadState* recorder() noexcept { return rt::recording_self(); }
 
 // A return-address site, interned once per (thread, address).
 inline std::uint32_t pc_site(rt::ThreadState* t, const void* pc) noexcept {
-  return rt::intern_pc_site(t, pc);
+  return rt::pc_site_id(t, pc);
 }
 
 }  // namespace lockgraph::preload
