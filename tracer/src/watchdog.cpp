@@ -40,13 +40,15 @@ std::uint64_t env_ms(const char* name, std::uint64_t fallback) {
   return (end != nullptr && *end == '\0') ? x : fallback;
 }
 
-std::vector<WaitSnapshot> snapshot(Process& p, std::size_t* live) {
+std::vector<WaitSnapshot> snapshot(Process& p, std::size_t* live, std::set<std::uint32_t>* live_tids) {
   std::vector<WaitSnapshot> out;
   std::lock_guard<std::mutex> g(p.registry_mu);
   *live = 0;
+  live_tids->clear();
   for (ThreadState* t = p.threads; t != nullptr; t = t->next_registered) {
     if (t->exited) continue;
     ++*live;
+    live_tids->insert(t->tid);
     auto kind = static_cast<WaitKind>(t->wait_kind.load(std::memory_order_acquire));
     if (kind == WaitKind::kNone) continue;
     std::string label = "thread " + std::to_string(t->tid);
@@ -100,11 +102,15 @@ void report(Process& p, std::uint8_t reason, const std::vector<const WaitSnapsho
   }
   emit_process(format::Kind::kDeadlock, reason, payload.data(), payload.size());
   std::fprintf(stderr, "lockgraph: %s: %zu thread(s) blocked for good\n",
-               reason == kDeadlockCycle ? "deadlock detected" : "all threads blocked (stall)", threads.size());
+               reason == kDeadlockCycle    ? "deadlock detected"
+               : reason == kDeadlockOrphan ? "lock held by an exited thread"
+                                           : "all threads blocked (stall)",
+               threads.size());
   for (const WaitSnapshot* w : threads) {
     std::string site = site_name(w->site);
     if (w->owner != 0) {
       std::string owner = "thread " + std::to_string(w->owner);
+      if (reason == kDeadlockOrphan) owner += ", which has exited";
       for (const WaitSnapshot* o : threads) {
         if (o->tid == w->owner) owner = o->label;
       }
@@ -141,7 +147,8 @@ void watchdog_main() {
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(interval));
     std::size_t live = 0;
-    std::vector<WaitSnapshot> snap = snapshot(p, &live);
+    std::set<std::uint32_t> live_tids;
+    std::vector<WaitSnapshot> snap = snapshot(p, &live, &live_tids);
     std::uint64_t now = now_ns();
     std::map<std::uint32_t, const WaitSnapshot*> stable;  // unchanged since the last scan
     for (const WaitSnapshot& w : snap) {
@@ -154,7 +161,18 @@ void watchdog_main() {
     std::vector<const WaitSnapshot*> culprits;
     std::uint8_t reason = 0;
     std::vector<std::uint32_t> cycle = find_cycle(stable);
-    if (!cycle.empty()) {
+    // A lock whose owner has exited is never released: no need to wait for every thread to stall.
+    const WaitSnapshot* orphaned = nullptr;
+    for (const auto& [tid, w] : stable) {
+      if (w->kind == WaitKind::kLock && w->owner != 0 && w->owner != tid && !live_tids.count(w->owner) &&
+          now - w->since_ns >= deadlock_ms * 1000000u) {
+        orphaned = w;
+      }
+    }
+    if (cycle.empty() && orphaned != nullptr) {
+      culprits.push_back(orphaned);
+      reason = kDeadlockOrphan;
+    } else if (!cycle.empty()) {
       bool old_enough = true;
       for (std::uint32_t tid : cycle) {
         const WaitSnapshot* w = stable.at(tid);

@@ -76,6 +76,19 @@ class ActualDeadlockDetector : public Detector {
         cur = nxt;
       }
     }
+    // A thread blocked on a lock that only ended threads hold waits forever.
+    for (std::uint32_t ti = 0; ti < m.threads().size(); ++ti) {
+      const ThreadState& t = m.thread(ti);
+      if (!t.pending_lock || waits_for.count(ti) == 0) continue;
+      const std::vector<std::uint32_t>& holders = waits_for[ti];
+      bool orphaned = !holders.empty() && std::all_of(holders.begin(), holders.end(), [&](std::uint32_t h) {
+        return h != ti && m.thread(h).ended;
+      });
+      if (orphaned) {
+        result.findings.push_back(orphan_finding(m, ti, holders.front()));
+        seen.insert({ti});
+      }
+    }
     if (seen.empty()) {
       for (const auto& stall : stalls_) result.findings.push_back(stall_finding(m, stall));
     }
@@ -119,6 +132,27 @@ class ActualDeadlockDetector : public Detector {
                  "std::scoped_lock.";
     }
     if (m.multi_process()) f.process = m.process_label(m.thread(cyc[0]).process);
+    return f;
+  }
+
+  Finding orphan_finding(Model& m, std::uint32_t waiter, std::uint32_t holder) {
+    const ThreadState& t = m.thread(waiter);
+    const ThreadState& h = m.thread(holder);
+    const LockInfo& l = m.lock(*t.pending_lock);
+    Finding f;
+    f.kind = std::string(kDeadlockActual);
+    f.severity = Severity::kError;
+    f.threads = {t.label, h.label};
+    f.objects = {l.name};
+    f.message = t.label + " waits forever for " + l.name + ": " + h.label + " exited while holding it";
+    for (const HeldLock& held : h.held) {
+      if (held.lock == *t.pending_lock) {
+        f.locations.push_back(m.location(h.process, held.site, "acquired " + l.name + ", never released", holder));
+      }
+    }
+    f.locations.push_back(m.location(t.process, t.pending_site, "waits for " + l.name, waiter));
+    f.advice = "Release every lock before a thread ends (RAII guards do it), or hand the work back before exiting.";
+    if (m.multi_process()) f.process = m.process_label(t.process);
     return f;
   }
 

@@ -15,5 +15,6 @@ namespace lockgraph {
 inline constexpr int kDeadlockExitCode = 86;  // exit status of a program the watchdog ended
 inline constexpr unsigned char kDeadlockCycle = 1;  // kDeadlock record flags: a wait-for cycle
 inline constexpr unsigned char kDeadlockStall = 2;  // every live thread blocked, no cycle
+inline constexpr unsigned char kDeadlockOrphan = 3; // a thread waits for a lock whose owner has exited
 
 }  // namespace lockgraph
