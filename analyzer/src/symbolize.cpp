@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -224,7 +225,8 @@ void symbolize_pc_sites(TraceFile& file) {
         auto c2 = location.rfind(':');
         auto c1 = c2 == std::string::npos ? std::string::npos : location.rfind(':', c2 - 1);
         if (c1 == std::string::npos) continue;
-        std::string f = location.substr(0, c1);
+        // clang writes header paths as /usr/bin/../lib/gcc/...: compare and show them resolved.
+        std::string f = std::filesystem::path(location.substr(0, c1)).lexically_normal().string();
         unsigned l = unsigned(std::strtoul(location.c_str() + c1 + 1, nullptr, 10));
         if (chosen || f == "??" || l == 0) continue;
         best_function = function;

@@ -99,8 +99,14 @@ std::set<std::string> cycle_locks(const json& finding) {
 TEST(UnmodifiedRaces, UnlockedCounter) {
   Verdict v = run_under_lockgraph("um_races", "counter");
   EXPECT_EQ(v.run.exit_code, 1);
-  EXPECT_EQ(kinds(v.report), (std::multiset<std::string>{"data_race", "data_race", "unprotected_write"})) << v.report.dump(2);
+  // How many access pairs race (read/write, write/write) depends on the compiler's code for
+  // `counter = counter + 1`; every one must be on counter between the two marked lines.
+  std::set<std::string> distinct;
+  for (const auto& k : kinds(v.report)) distinct.insert(k);
+  EXPECT_EQ(distinct, (std::set<std::string>{"data_race", "unprotected_write"})) << v.report.dump(2);
+  EXPECT_EQ(findings_of(v.report, "unprotected_write").size(), 1u);
   expect_race(v.report, "counter", "races.cpp", "counter_thread", "counter_main");
+  for (const json& f : findings_of(v.report, "data_race")) EXPECT_EQ(f["objects"][0], "counter");
 }
 
 TEST(UnmodifiedRaces, FlagSpinRacesOnTheFlagAndThePayload) {
