@@ -164,7 +164,8 @@ TEST_P(UnmodifiedClean, PreloadOnly) {
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, UnmodifiedClean,
                          ::testing::Values("mutex_counter", "atomics", "cv_handoff", "semaphore", "barrier",
-                                           "fork_join", "async", "scoped_lock", "philosophers_ordered"));
+                                           "latch_barrier", "fork_join", "async", "scoped_lock",
+                                           "philosophers_ordered"));
 
 // --- lock order (preload only) ------------------------------------------------------------------
 

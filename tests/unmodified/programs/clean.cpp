@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <future>
+#include <latch>
 #include <mutex>
 #include <semaphore>
 #include <thread>
@@ -103,6 +104,29 @@ void barrier_phases() {
   std::printf("%d\n", sums[0]);
 }
 
+// C++20 std::latch and std::barrier are built on atomics (and futex waits): lockgraph must see
+// their release/acquire ordering through the instrumented atomics alone.
+void latch_and_barrier() {
+  constexpr int kThreads = 3;
+  int slots[kThreads] = {};
+  int seen[kThreads] = {};
+  std::barrier phase(kThreads);
+  std::latch done(kThreads);
+  std::vector<std::thread> ts;
+  for (int i = 0; i < kThreads; ++i) {
+    ts.emplace_back([&, i] {
+      slots[i] = i + 1;
+      phase.arrive_and_wait();
+      for (int j = 0; j < kThreads; ++j) seen[i] += slots[j];
+      done.count_down();
+    });
+  }
+  done.wait();
+  int total = seen[0] + seen[1] + seen[2];  // read before the joins: ordered by the latch only
+  for (auto& t : ts) t.join();
+  std::printf("%d\n", total);
+}
+
 void fork_join() {
   int result = 0;
   std::thread t([&] { result = 42; });
@@ -171,7 +195,8 @@ int main(int argc, char** argv) {
     void (*run)();
   } scenarios[] = {{"mutex_counter", mutex_counter}, {"atomics", atomics},
                    {"cv_handoff", cv_handoff},       {"semaphore", semaphore_handoff},
-                   {"barrier", barrier_phases},      {"fork_join", fork_join},
+                   {"barrier", barrier_phases},      {"latch_barrier", latch_and_barrier},
+                   {"fork_join", fork_join},
                    {"async", async_results},         {"scoped_lock", scoped_lock_two},
                    {"philosophers_ordered", philosophers_ordered}};
   for (const auto& sc : scenarios) {
