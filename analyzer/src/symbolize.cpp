@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace lockgraph::analysis {
@@ -33,14 +34,20 @@ bool is_position_dependent(const std::string& module) {
   return in.gcount() == sizeof h && h[0] == 0x7f && h[1] == 'E' && h[16] == 2;
 }
 
-// Runs the symbolizer with `input` on stdin and returns its stdout.
-std::string run(const std::string& tool, const std::string& module, const std::string& input) {
+struct Child {
+  pid_t pid = -1;
+  int to = -1;    // its stdin
+  int from = -1;  // its stdout
+};
+
+// Starts the symbolizer on `module`, with pipes to its stdin and from its stdout.
+bool spawn(const std::string& tool, const std::string& module, bool inlining, Child* c) {
   int in_pipe[2], out_pipe[2];
-  if (pipe2(in_pipe, O_CLOEXEC) != 0) return "";
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) return false;
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
     close(in_pipe[0]);
     close(in_pipe[1]);
-    return "";
+    return false;
   }
   pid_t pid = fork();
   if (pid == 0) {
@@ -49,8 +56,12 @@ std::string run(const std::string& tool, const std::string& module, const std::s
     int devnull = open("/dev/null", O_WRONLY);
     if (devnull >= 0) dup2(devnull, 2);
     std::string obj = "--obj=" + module;
-    execl(tool.c_str(), tool.c_str(), obj.c_str(), "--inlining", "--functions=short", "--demangle",
-          static_cast<char*>(nullptr));
+    if (inlining) {
+      execl(tool.c_str(), tool.c_str(), obj.c_str(), "--inlining", "--functions=short", "--demangle",
+            static_cast<char*>(nullptr));
+    } else {
+      execl(tool.c_str(), tool.c_str(), obj.c_str(), "--demangle", static_cast<char*>(nullptr));
+    }
     _exit(127);
   }
   close(in_pipe[0]);
@@ -58,18 +69,32 @@ std::string run(const std::string& tool, const std::string& module, const std::s
   if (pid < 0) {
     close(in_pipe[1]);
     close(out_pipe[0]);
-    return "";
+    return false;
   }
-  // Inputs are small (one line per distinct return address): write all, then read all.
-  ssize_t unused = write(in_pipe[1], input.data(), input.size());
-  (void)unused;
-  close(in_pipe[1]);
+  *c = Child{pid, in_pipe[1], out_pipe[0]};
+  return true;
+}
+
+// Runs the symbolizer with `input` on stdin and returns its stdout.
+std::string run(const std::string& tool, const std::string& module, const std::string& input) {
+  Child c;
+  if (!spawn(tool, module, true, &c)) return "";
+  // Written from another thread: a large input would otherwise fill both pipes and block both sides.
+  std::thread writer([&] {
+    for (std::size_t done = 0; done < input.size();) {
+      ssize_t n = write(c.to, input.data() + done, input.size() - done);
+      if (n <= 0) break;
+      done += std::size_t(n);
+    }
+    close(c.to);
+  });
   std::string out;
   char buf[4096];
-  for (ssize_t n; (n = read(out_pipe[0], buf, sizeof buf)) > 0;) out.append(buf, std::size_t(n));
-  close(out_pipe[0]);
+  for (ssize_t n; (n = read(c.from, buf, sizeof buf)) > 0;) out.append(buf, std::size_t(n));
+  writer.join();
+  close(c.from);
   int status = 0;
-  waitpid(pid, &status, 0);
+  waitpid(c.pid, &status, 0);
   return out;
 }
 
@@ -131,33 +156,11 @@ GlobalNames::Symbolizer* GlobalNames::symbolizer_for(const std::string& module) 
   Symbolizer& s = running_[module];
   std::string tool = symbolizer_path();
   if (tool.empty() || tool == "none") return nullptr;
-  int in_pipe[2], out_pipe[2];
-  if (pipe2(in_pipe, O_CLOEXEC) != 0) return nullptr;
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
-    close(in_pipe[0]);
-    close(in_pipe[1]);
-    return nullptr;
-  }
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in_pipe[0], 0);
-    dup2(out_pipe[1], 1);
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) dup2(devnull, 2);
-    std::string obj = "--obj=" + module;
-    execl(tool.c_str(), tool.c_str(), obj.c_str(), "--demangle", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(in_pipe[0]);
-  close(out_pipe[1]);
-  if (pid < 0) {
-    close(in_pipe[1]);
-    close(out_pipe[0]);
-    return nullptr;
-  }
-  s.pid = pid;
-  s.to = in_pipe[1];
-  s.from = fdopen(out_pipe[0], "r");
+  Child c;
+  if (!spawn(tool, module, false, &c)) return nullptr;
+  s.pid = c.pid;
+  s.to = c.to;
+  s.from = fdopen(c.from, "r");
   return &s;
 }
 

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "scenarios.hpp"
+
 namespace {
 
 void mutex_counter() {
@@ -189,22 +191,9 @@ void philosophers_ordered() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* s = argc > 1 ? argv[1] : "";
-  struct {
-    const char* name;
-    void (*run)();
-  } scenarios[] = {{"mutex_counter", mutex_counter}, {"atomics", atomics},
-                   {"cv_handoff", cv_handoff},       {"semaphore", semaphore_handoff},
-                   {"barrier", barrier_phases},      {"latch_barrier", latch_and_barrier},
-                   {"fork_join", fork_join},
-                   {"async", async_results},         {"scoped_lock", scoped_lock_two},
-                   {"philosophers_ordered", philosophers_ordered}};
-  for (const auto& sc : scenarios) {
-    if (std::strcmp(s, sc.name) == 0) {
-      sc.run();
-      return 0;
-    }
-  }
-  std::fprintf(stderr, "usage: clean SCENARIO\n");
-  return 2;
+  return run_scenario(argc, argv,
+                      {{"mutex_counter", mutex_counter}, {"atomics", atomics}, {"cv_handoff", cv_handoff},
+                       {"semaphore", semaphore_handoff}, {"barrier", barrier_phases},
+                       {"latch_barrier", latch_and_barrier}, {"fork_join", fork_join}, {"async", async_results},
+                       {"scoped_lock", scoped_lock_two}, {"philosophers_ordered", philosophers_ordered}});
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "baton.hpp"
+#include "scenarios.hpp"
 
 namespace {
 
@@ -194,25 +195,9 @@ void reader_reader() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* s = argc > 1 ? argv[1] : "";
-  struct {
-    const char* name;
-    void (*run)();
-  } scenarios[] = {{"abba", abba},
-                   {"three_cycle", three_cycle},
-                   {"philosophers", philosophers},
-                   {"shared_exclusive", shared_exclusive},
-                   {"many_locks", many_locks},
-                   {"gate_lock", gate_lock},
-                   {"join_ordered", join_ordered},
-                   {"trylock_backoff", trylock_backoff},
-                   {"reader_reader", reader_reader}};
-  for (const auto& sc : scenarios) {
-    if (std::strcmp(s, sc.name) == 0) {
-      sc.run();
-      return 0;
-    }
-  }
-  std::fprintf(stderr, "usage: deadlocks SCENARIO\n");
-  return 2;
+  return run_scenario(argc, argv,
+                      {{"abba", abba}, {"three_cycle", three_cycle}, {"philosophers", philosophers},
+                       {"shared_exclusive", shared_exclusive}, {"many_locks", many_locks}, {"gate_lock", gate_lock},
+                       {"join_ordered", join_ordered}, {"trylock_backoff", trylock_backoff},
+                       {"reader_reader", reader_reader}});
 }

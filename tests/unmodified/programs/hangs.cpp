@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "scenarios.hpp"
+
 namespace {
 
 std::mutex solo;
@@ -48,11 +50,7 @@ void unlock_unlocked() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* s = argc > 1 ? argv[1] : "";
-  if (std::strcmp(s, "self_relock") == 0) self_relock();
-  else if (std::strcmp(s, "abba_hang") == 0) abba_hang();
-  else if (std::strcmp(s, "exit_holding") == 0) exit_holding();
-  else if (std::strcmp(s, "unlock_unlocked") == 0) unlock_unlocked();
-  else return std::fprintf(stderr, "usage: hangs self_relock|abba_hang|exit_holding|unlock_unlocked\n"), 2;
-  return 0;
+  return run_scenario(argc, argv,
+                      {{"self_relock", self_relock}, {"abba_hang", abba_hang}, {"exit_holding", exit_holding},
+                       {"unlock_unlocked", unlock_unlocked}});
 }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "baton.hpp"
+#include "scenarios.hpp"
 
 namespace {
 
@@ -79,11 +80,7 @@ void different_locks() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* s = argc > 1 ? argv[1] : "";
-  if (std::strcmp(s, "counter") == 0) unlocked_counter();
-  else if (std::strcmp(s, "flag_spin") == 0) flag_spin();
-  else if (std::strcmp(s, "publish") == 0) publish_without_sync();
-  else if (std::strcmp(s, "different_locks") == 0) different_locks();
-  else return std::fprintf(stderr, "usage: races counter|flag_spin|publish|different_locks\n"), 2;
-  return 0;
+  return run_scenario(argc, argv,
+                      {{"counter", unlocked_counter}, {"flag_spin", flag_spin}, {"publish", publish_without_sync},
+                       {"different_locks", different_locks}});
 }
