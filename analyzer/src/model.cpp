@@ -92,6 +92,14 @@ Location Model::location(std::uint32_t process, std::uint32_t site, std::string 
     l.file = s->file.empty() ? s->location() : s->file;
     l.line = s->line;
     l.function = s->function;
+    // Callers in the user's code; system libraries, system headers, lockgraph's own runtime and
+    // unsymbolized frames add nothing at 2 a.m.
+    for (const SiteFrame& f : s->callers) {
+      bool system_module = f.module.rfind("/lib", 0) == 0 || f.module.rfind("/usr/lib", 0) == 0 ||
+                           f.module.find("liblockgraph_rt") != std::string::npos;
+      if (f.line == 0 || system_module || f.file.rfind("/usr/", 0) == 0) continue;
+      l.stack.push_back(f.function + " (" + f.file + ":" + std::to_string(f.line) + ")");
+    }
   } else {
     l.file = "?";
   }

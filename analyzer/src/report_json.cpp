@@ -26,6 +26,7 @@ json location_json(const Location& l) {
   if (!l.function.empty()) j["function"] = l.function;
   if (!l.thread.empty()) j["thread"] = l.thread;
   j["locks_held"] = l.locks_held;
+  if (!l.stack.empty()) j["stack"] = l.stack;
   return j;
 }
 

@@ -72,6 +72,9 @@ std::string render_text(const RenderContext& ctx) {
         o << st.dim() << "  [no locks held]" << st.reset();
       }
       o << "\n";
+      for (const std::string& caller : l.stack) {
+        o << st.dim() << "    " << std::string(role_w + 2, ' ') << "called from " << caller << st.reset() << "\n";
+      }
     }
     if (!f.advice.empty()) o << "  fix:     " << f.advice << "\n";
     o << st.dim() << "  id:      " << f.fingerprint << st.reset() << "\n";

@@ -197,29 +197,45 @@ std::string GlobalNames::name(const std::vector<Module>& modules, std::uint64_t 
 }
 
 void symbolize_pc_sites(TraceFile& file) {
-  std::map<std::string, std::vector<std::pair<std::uint32_t, std::uint64_t>>> by_module, data_by_module;
+  // Code addresses to resolve: each return-address site (caller = -1) and its caller frames.
+  struct CodeQuery {
+    std::uint32_t site;
+    int caller;
+    std::uint64_t offset;
+  };
+  std::map<std::string, std::vector<CodeQuery>> code_by_module;
+  std::map<std::string, std::vector<std::pair<std::uint32_t, std::uint64_t>>> data_by_module;
   for (const auto& [id, site] : file.sites()) {
-    if (site.module.empty() || site.line != 0) continue;
-    (site.data ? data_by_module : by_module)[site.module].push_back({id, site.module_offset});
+    if (site.module.empty()) continue;
+    if (site.data) {
+      if (site.function.empty()) data_by_module[site.module].push_back({id, site.module_offset});
+      continue;
+    }
+    if (site.line == 0) code_by_module[site.module].push_back({id, -1, site.module_offset});
+    for (std::size_t c = 0; c < site.callers.size(); ++c) {
+      if (!site.callers[c].module.empty() && site.callers[c].line == 0) {
+        code_by_module[site.callers[c].module].push_back({id, int(c), site.callers[c].offset});
+      }
+    }
   }
-  if (by_module.empty() && data_by_module.empty()) return;
+  if (code_by_module.empty() && data_by_module.empty()) return;
   std::string tool = symbolizer_path();
   if (tool.empty() || tool == "none") return;
   for (const auto& [module, sites] : data_by_module) symbolize_data(file, tool, module, module_base(file, module), sites);
-  for (const auto& [module, sites] : by_module) {
+  for (const auto& [module, queries] : code_by_module) {
     // The recorded offset is relative to the mapping's base; an ET_EXEC wants the address.
     std::uint64_t base = module_base(file, module);
     std::string input;
-    for (const auto& [id, offset] : sites) {
+    for (const CodeQuery& q : queries) {
       char line[40];
       // A return address points after the call; the call is the byte before it.
-      std::snprintf(line, sizeof line, "0x%llx\n", static_cast<unsigned long long>(base + offset - 1));
+      std::snprintf(line, sizeof line, "0x%llx\n", static_cast<unsigned long long>(base + q.offset - 1));
       input += line;
     }
     std::istringstream out(run(tool, module, input));
     // Output: per address, pairs of lines (function, file:line:column) per inlined frame, then
     // a blank line.
-    for (const auto& [id, offset] : sites) {
+    for (const CodeQuery& q : queries) {
       std::string function, location, best_function, best_file;
       unsigned best_line = 0;
       bool chosen = false;
@@ -237,7 +253,12 @@ void symbolize_pc_sites(TraceFile& file) {
         best_line = l;
         chosen = !system_header(f);  // keep looking outward past std:: internals
       }
-      if (best_line != 0) file.resolve_site(id, best_file, best_line, best_function);
+      if (best_line == 0) continue;
+      if (q.caller < 0) {
+        file.resolve_site(q.site, best_file, best_line, best_function);
+      } else {
+        file.resolve_caller(q.site, std::size_t(q.caller), best_file, best_line, best_function);
+      }
     }
   }
 }

@@ -120,6 +120,7 @@ void TraceFile::scan() {
   struct PendingSite {
     std::uint32_t site;
     std::uint64_t file, function, module;
+    std::vector<std::uint64_t> caller_modules;
   };
   std::vector<PendingSite> pending;
   // thread -> (chunk index -> span)
@@ -176,7 +177,7 @@ void TraceFile::scan() {
         s.line = unsigned(w[1]);
         s.pc = w[3];
         sites_[id] = std::move(s);
-        pending.push_back({id, w[0], w[2], 0});  // strings resolved below, once all are known
+        pending.push_back({id, w[0], w[2], 0, {}});  // strings resolved below, once all are known
       } else if (k == Kind::kSiteDefPc) {
         Site s;
         std::uint64_t w[3] = {};
@@ -184,8 +185,16 @@ void TraceFile::scan() {
         s.pc = w[0];
         s.module_offset = w[2];
         s.data = (format::word0_flags(w0) & 1) != 0;
+        std::vector<std::uint64_t> caller_modules;
+        std::uint64_t callers = words > 3 ? load64(payload + 24) : 0;
+        for (std::uint64_t i = 0; i < callers && 5 + 2 * i < words && i < 16; ++i) {
+          caller_modules.push_back(load64(payload + 32 + 16 * i));
+          SiteFrame f;
+          f.offset = load64(payload + 40 + 16 * i);
+          s.callers.push_back(std::move(f));
+        }
         sites_[id] = std::move(s);
-        pending.push_back({id, 0, 0, w[1]});
+        pending.push_back({id, 0, 0, w[1], std::move(caller_modules)});
       } else if (k == Kind::kModule && words > 3) {
         Module m;
         m.bias = load64(payload);
@@ -220,6 +229,9 @@ void TraceFile::scan() {
     s.file = str(ps.file);
     s.function = str(ps.function);
     s.module = str(ps.module);
+    for (std::size_t i = 0; i < ps.caller_modules.size() && i < s.callers.size(); ++i) {
+      s.callers[i].module = str(ps.caller_modules[i]);
+    }
   }
   for (auto& [tid, chunks] : by_thread) {
     if (tid == format::kTrailerThread) continue;
@@ -291,6 +303,16 @@ void TraceFile::resolve_site(std::uint32_t id, std::string file, unsigned line, 
   it->second.file = std::move(file);
   it->second.line = line;
   it->second.function = std::move(function);
+}
+
+void TraceFile::resolve_caller(std::uint32_t id, std::size_t index, std::string file, unsigned line,
+                               std::string function) {
+  auto it = sites_.find(id);
+  if (it == sites_.end() || index >= it->second.callers.size()) return;
+  SiteFrame& f = it->second.callers[index];
+  f.file = std::move(file);
+  f.line = line;
+  f.function = std::move(function);
 }
 
 void TraceFile::set_data_extent(std::uint32_t id, std::uint64_t offset, std::uint64_t size) {

@@ -107,6 +107,16 @@ TEST(UnmodifiedRaces, UnlockedCounter) {
   EXPECT_EQ(findings_of(v.report, "unprotected_write").size(), 1u);
   expect_race(v.report, "counter", "races.cpp", "counter_thread", "counter_main");
   for (const json& f : findings_of(v.report, "data_race")) EXPECT_EQ(f["objects"][0], "counter");
+  // The main thread's access has a short stack: unlocked_counter was called by run_scenario.
+  bool called_from_dispatcher = false;
+  for (const json& f : findings_of(v.report, "data_race")) {
+    for (const auto& l : f["locations"]) {
+      if (l["line"] != marker_line("races.cpp", "counter_main") || !l.contains("stack")) continue;
+      called_from_dispatcher = l["stack"][0].get<std::string>().find("run_scenario (") == 0 &&
+                               l["stack"][0].get<std::string>().find("scenarios.hpp:") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(called_from_dispatcher) << v.report.dump(2);
 }
 
 TEST(UnmodifiedRaces, FlagSpinRacesOnTheFlagAndThePayload) {

@@ -3,6 +3,7 @@
 #include "lockgraph/runtime.hpp"
 
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <link.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -540,6 +541,8 @@ std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcep
 
 namespace {
 
+constexpr std::uint64_t kSiteCallers = 4;  // frames of stack kept per return-address site
+
 // Interns a kSiteDefPc for `addr` under `key` (the pc, or the address with the top bit set for
 // data sites); returns 0 for a data address outside every module.
 std::uint32_t intern_address_site(ThreadState* t, const void* addr, std::uintptr_t key, bool data) {
@@ -563,8 +566,26 @@ std::uint32_t intern_address_site(ThreadState* t, const void* addr, std::uintptr
       }
       if (module != 0 || !data) {
         id = p.next_site++;
-        std::uint64_t payload[3] = {reinterpret_cast<std::uintptr_t>(addr), module, offset};
-        emit(t, format::make_word0(Kind::kSiteDefPc, data ? 1 : 0, 32, id), payload, 3);
+        // A short stack for code sites: the callers above `addr`, as the first time it was reached.
+        std::uint64_t payload[4 + 2 * kSiteCallers] = {reinterpret_cast<std::uintptr_t>(addr), module, offset, 0};
+        std::size_t words = 3;
+        if (!data) {
+          void* frames[24];
+          int n = backtrace(frames, 24);
+          int at = 0;
+          while (at < n && frames[at] != addr) ++at;
+          std::uint64_t k = 0;
+          for (int i = at + 1; i < n && k < kSiteCallers; ++i) {
+            Dl_info ci{};
+            if (dladdr(frames[i], &ci) == 0 || ci.dli_fname == nullptr) continue;
+            payload[4 + 2 * k] = intern_string_locked(p, t, ci.dli_fname);
+            payload[5 + 2 * k] = reinterpret_cast<std::uintptr_t>(frames[i]) - reinterpret_cast<std::uintptr_t>(ci.dli_fbase);
+            ++k;
+          }
+          payload[3] = k;
+          words = 4 + 2 * k;
+        }
+        emit(t, format::make_word0(Kind::kSiteDefPc, data ? 1 : 0, std::uint16_t((words + 1) * 8), id), payload, words);
         if (p.site_names.size() <= id) p.site_names.resize(id + 1);
         char buf[64];
         std::snprintf(buf, sizeof buf, "pc 0x%llx", static_cast<unsigned long long>(offset));

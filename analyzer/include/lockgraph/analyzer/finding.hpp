@@ -32,6 +32,7 @@ struct Location {
   std::string role;    // "holds A", "acquires B", "write", "read", "waits", ...
   std::string thread;  // display name of the thread at this location
   std::vector<std::string> locks_held;
+  std::vector<std::string> stack;  // callers, innermost first: "function (file:line)"
 };
 
 struct Finding {

@@ -37,6 +37,15 @@ struct Problem {
   std::string message() const;  // "FILE: byte OFFSET: REASON"
 };
 
+// One caller frame of a return-address site (module + offset until symbolized).
+struct SiteFrame {
+  std::string module;
+  std::uint64_t offset = 0;
+  std::string file;
+  unsigned line = 0;
+  std::string function;
+};
+
 struct Site {
   std::string file;
   unsigned line = 0;
@@ -47,6 +56,7 @@ struct Site {
   bool data = false;              // a global variable's address: `function` becomes its name
   std::uint64_t data_offset = 0;  // data sites: where the address lies in the variable
   std::uint64_t data_size = 0;    // data sites: the variable's size (0 unknown)
+  std::vector<SiteFrame> callers; // return-address sites: the stack above, innermost first
   std::string location() const;   // "file:line", "module+0xOFFSET" or "?"
 };
 
@@ -81,6 +91,7 @@ class TraceFile {
   // Fills in file:line:function of a pc site once it has been symbolized (symbolize.hpp).
   void resolve_site(std::uint32_t id, std::string file, unsigned line, std::string function);
   void set_data_extent(std::uint32_t id, std::uint64_t offset, std::uint64_t size);
+  void resolve_caller(std::uint32_t id, std::size_t index, std::string file, unsigned line, std::string function);
   const std::unordered_map<std::uint32_t, std::string>& strings() const noexcept { return strings_; }
 
   struct Span {
