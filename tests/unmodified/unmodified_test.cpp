@@ -215,6 +215,17 @@ TEST(UnmodifiedLockOrder, OneInversionAmongTwoThousandLocks) {
   EXPECT_EQ(v.report["findings"][0]["cycle"].size(), 3u);
 }
 
+TEST(UnmodifiedLockOrder, InversionInAForkedChildOnInheritedLocks) {
+  Verdict v = run_under_lockgraph("um_deadlocks", "forked_child_abba");
+  EXPECT_EQ(v.run.exit_code, 1);
+  EXPECT_EQ(v.report["summary"]["processes"], 2);
+  ASSERT_EQ(kinds(v.report), std::multiset<std::string>{"deadlock_potential"}) << v.report.dump(2);
+  const json& d = v.report["findings"][0];
+  EXPECT_EQ(cycle_locks(d), (std::set<std::string>{"lock_a", "lock_b"}));  // named in the child too
+  EXPECT_TRUE(d.contains("process")) << d.dump(2);
+  EXPECT_TRUE(v.report["summary"]["problems"].empty()) << v.report.dump(2);
+}
+
 TEST(UnmodifiedLockOrder, GateLockIsNoDeadlock) {
   Verdict v = run_under_lockgraph("um_deadlocks", "gate_lock");
   EXPECT_EQ(v.run.exit_code, 0);

@@ -3,8 +3,11 @@
 // reported as deadlock_potential; the second cannot, and must not be. Threads are staggered with
 // a pipe (baton.hpp) so no run ever hangs and lockgraph sees no ordering between them.
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -121,6 +124,20 @@ void many_locks() {
   t2.join();
 }
 
+// The AB/BA inversion in a fork()ed child (a real process), on locks it inherited from its parent.
+void forked_child_abba() {
+  { std::lock_guard<std::mutex> g(lock_a); }  // used by the parent before the fork
+  pid_t child = fork();
+  if (child < 0) std::abort();
+  if (child == 0) {
+    abba();
+    std::exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::abort();
+}
+
 // --- not deadlocks ------------------------------------------------------------------------------
 
 std::mutex gate;
@@ -197,7 +214,8 @@ void reader_reader() {
 int main(int argc, char** argv) {
   return run_scenario(argc, argv,
                       {{"abba", abba}, {"three_cycle", three_cycle}, {"philosophers", philosophers},
-                       {"shared_exclusive", shared_exclusive}, {"many_locks", many_locks}, {"gate_lock", gate_lock},
+                       {"shared_exclusive", shared_exclusive}, {"many_locks", many_locks}, {"forked_child_abba", forked_child_abba},
+                       {"gate_lock", gate_lock},
                        {"join_ordered", join_ordered}, {"trylock_backoff", trylock_backoff},
                        {"reader_reader", reader_reader}});
 }

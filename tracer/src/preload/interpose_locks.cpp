@@ -28,17 +28,32 @@ LockType mutex_type(const pthread_mutex_t* m) {
   }
 }
 
+void announce(rt::ThreadState* t, ObjectSlot* s, const void* addr, std::uint32_t site) {
+  s->core.reset(rt::new_object_id());
+  // value2: the lock's address as a data site, so the analyzer names a global lock after its
+  // variable (from debug info); 0 for locks on the heap or stack.
+  rt::emit_sync(t, format::Kind::kLockCreate, s->lock_type, site, s->core.id(), 0, 0, 0, rt::intern_data_site(t, addr), 5);
+}
+
 // The slot of a lock, created (with its kLockCreate record) at the first operation on it.
 ObjectSlot* lock_slot(rt::ThreadState* t, const void* addr, ObjectKind kind, LockType type, std::uint32_t site) {
   bool created = false;
   ObjectSlot* s = find_or_create(addr, kind, &created);
-  if (s != nullptr && created) {
+  if (s == nullptr) return s;
+  if (created) {
     s->lock_type = static_cast<std::uint8_t>(type);
-    s->core.adopt_id(rt::new_object_id());
-    // value2: the lock's address as a data site, so the analyzer names a global lock after its
-    // variable (from debug info); 0 for locks on the heap or stack.
-    rt::emit_sync(t, format::Kind::kLockCreate, static_cast<std::uint8_t>(type), site, s->core.id(), 0, 0, 0,
-                  rt::intern_data_site(t, addr), 5);
+    announce(t, s, addr, site);
+  } else if (__builtin_expect(s->generation != fork_generation(), 0)) {
+    // Inherited from the parent process: a lock of its own in this child. If the thread that
+    // forked held it, this process's copy of that thread (now this trace's thread) still does.
+    bool held_by_forker = s->core.owner() != 0 && s->core.owner() == forking_thread();
+    s->generation = fork_generation();
+    announce(t, s, addr, site);
+    if (held_by_forker) {
+      s->core.acquired(t, site, 0);
+    } else {
+      s->depth = 0;
+    }
   }
   return s;
 }
@@ -174,9 +189,11 @@ LG_EXPORT int pthread_mutex_unlock(pthread_mutex_t* m) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  ObjectSlot* s = t != nullptr ? find(m) : nullptr;
-  if (s == nullptr && t != nullptr) s = lock_slot(t, m, ObjectKind::kMutex, mutex_type(m), pc_site(t, user_caller(pc)));
-  if (s != nullptr) release(t, s, pc_site(t, user_caller(pc)), false);
+  if (t != nullptr) {
+    std::uint32_t site = pc_site(t, user_caller(pc));
+    // An unlock of a mutex never locked is recorded too: the analyzer reports the misuse.
+    if (ObjectSlot* s = lock_slot(t, m, ObjectKind::kMutex, mutex_type(m), site)) release(t, s, site, false);
+  }
   return r.mutex_unlock(m);
 }
 
@@ -256,8 +273,10 @@ LG_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t* l) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  ObjectSlot* s = t != nullptr ? find(l) : nullptr;
-  if (s != nullptr) release(t, s, pc_site(t, user_caller(pc)), true);
+  if (t != nullptr) {
+    std::uint32_t site = pc_site(t, user_caller(pc));
+    if (ObjectSlot* s = lock_slot(t, l, ObjectKind::kRwlock, LockType::kSharedMutex, site)) release(t, s, site, true);
+  }
   return r.rwlock_unlock(l);
 }
 
@@ -330,8 +349,10 @@ LG_EXPORT int pthread_spin_unlock(pthread_spinlock_t* l) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  ObjectSlot* s = t != nullptr ? find(spin_key(l)) : nullptr;
-  if (s != nullptr) release(t, s, pc_site(t, user_caller(pc)), false);
+  if (t != nullptr) {
+    std::uint32_t site = pc_site(t, user_caller(pc));
+    if (ObjectSlot* s = lock_slot(t, spin_key(l), ObjectKind::kSpin, LockType::kSpinLock, site)) release(t, s, site, false);
+  }
   return r.spin_unlock(l);
 }
 

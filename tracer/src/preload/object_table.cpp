@@ -1,6 +1,7 @@
 // Open addressing with linear probing over a reserved mapping; see object_table.hpp.
 #include "object_table.hpp"
 
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 
@@ -90,6 +91,7 @@ ObjectSlot* find_or_create(const void* addr, ObjectKind kind, bool* created) noe
     s->arrivals.store(0, std::memory_order_relaxed);
     s->kind = kind;
     s->lock_type = 0;
+    s->generation = fork_generation();
     g_page_filter[page_bit(a) / 64].fetch_or(std::uint64_t(1) << (page_bit(a) % 64), std::memory_order_relaxed);
     s->key.store(a, std::memory_order_release);
     g_any_objects.store(true, std::memory_order_relaxed);
@@ -111,6 +113,22 @@ std::uint64_t forget(const void* addr, std::uint32_t* owner) noexcept {
   s->key.store(kForgotten, std::memory_order_release);
   return id;
 }
+
+namespace {
+std::atomic<std::uint32_t> g_generation{0};
+std::uint32_t g_forking_tid = 0;
+
+void before_fork() {
+  rt::ThreadState* t = rt::tls_state;
+  g_forking_tid = t != nullptr ? t->tid : 0;
+}
+void in_child() { g_generation.fetch_add(1, std::memory_order_relaxed); }
+
+__attribute__((constructor)) void register_fork_handlers() { pthread_atfork(before_fork, nullptr, in_child); }
+}  // namespace
+
+std::uint32_t fork_generation() noexcept { return g_generation.load(std::memory_order_relaxed); }
+std::uint32_t forking_thread() noexcept { return g_forking_tid; }
 
 bool any_objects() noexcept { return g_any_objects.load(std::memory_order_relaxed); }
 

@@ -30,7 +30,14 @@ struct alignas(64) ObjectSlot {
   std::atomic<std::uint64_t> arrivals{0};  // barrier arrivals so far: phase = arrivals / count
   ObjectKind kind = ObjectKind::kMutex;
   std::uint8_t lock_type = 0;          // format::LockType
+  std::uint32_t generation = 0;        // fork_generation() when the slot's id was announced
 };
+
+// Bumped in every fork()ed child: a lock inherited from the parent is announced again (new id,
+// create record in the child's own trace) at its first use in the child.
+std::uint32_t fork_generation() noexcept;
+// The trace thread id, in the parent, of the thread that called fork() (0 when none).
+std::uint32_t forking_thread() noexcept;
 
 // Returns the live slot for `addr`, or nullptr.
 ObjectSlot* find(const void* addr) noexcept;

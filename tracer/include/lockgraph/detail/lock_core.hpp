@@ -74,6 +74,13 @@ class lock_core {
   // For objects that are not locks but need an id and a sequence (the preload's semaphores,
   // condition variables and barriers).
   void adopt_id(std::uint64_t id) noexcept { id_ = id; }
+  // A new identity for the same memory (the preload, in a fork()ed child): sequence and owner restart.
+  void reset(std::uint64_t id) noexcept {
+    id_ = id;
+    seq_.store(0, std::memory_order_relaxed);
+    owner_.store(0, std::memory_order_relaxed);
+    timed_hold_ = false;
+  }
   std::uint64_t next_seq() noexcept { return bump_shared(); }
 
   void destroy(const source_site& where) noexcept {
