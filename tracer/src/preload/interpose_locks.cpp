@@ -35,27 +35,60 @@ void announce(rt::ThreadState* t, ObjectSlot* s, const void* addr, std::uint32_t
   rt::emit_sync(t, format::Kind::kLockCreate, s->lock_type, site, s->core.id(), 0, 0, 0, rt::intern_data_site(t, addr), 5);
 }
 
-// The slot of a lock, created (with its kLockCreate record) at the first operation on it.
+// The slot of a lock, with its kLockCreate record written: at the first operation on it, at the
+// first one after the program's first thread started (it was tracked silently before), or at the
+// first one in a fork()ed child (inherited from the parent: a lock of the child's own now).
 ObjectSlot* lock_slot(rt::ThreadState* t, const void* addr, ObjectKind kind, LockType type, std::uint32_t site) {
   bool created = false;
   ObjectSlot* s = find_or_create(addr, kind, &created);
   if (s == nullptr) return s;
-  if (created) {
-    s->lock_type = static_cast<std::uint8_t>(type);
-    announce(t, s, addr, site);
-  } else if (__builtin_expect(s->generation != fork_generation(), 0)) {
-    // Inherited from the parent process: a lock of its own in this child. If the thread that
-    // forked held it, this process's copy of that thread (now this trace's thread) still does.
-    bool held_by_forker = s->core.owner() != 0 && s->core.owner() == forking_thread();
+  if (created) s->lock_type = static_cast<std::uint8_t>(type);
+  const bool inherited = !created && s->generation != fork_generation();
+  if (__builtin_expect(created || inherited || !s->announced, 0)) {
+    // If it is held — by this thread, or in a child by the copy of the thread that forked — the
+    // trace gets the acquisition it has not seen yet.
+    std::uint32_t owner = s->core.owner();
+    bool held_by_me = owner != 0 && owner == (inherited ? forking_thread() : t->tid);
     s->generation = fork_generation();
+    s->announced = true;
     announce(t, s, addr, site);
-    if (held_by_forker) {
-      s->core.acquired(t, site, 0);
+    if (held_by_me) {
+      // Taken silently before the first thread existed: the acquisition is recorded at its own site.
+      std::uint32_t at = !inherited && s->silent_pc != nullptr ? pc_site(t, s->silent_pc) : site;
+      s->core.acquired(t, at, 0);
     } else {
       s->depth = 0;
     }
   }
   return s;
+}
+
+// Mutexes held by the only thread before the first pthread_create: announced, with their
+// acquisition, when the second thread is about to exist.
+constexpr std::size_t kSilentHeldMax = 64;
+const void* g_silent_held[kSilentHeldMax];
+std::size_t g_silent_count = 0;
+
+void silent_acquired(rt::ThreadState* t, ObjectSlot* s, const void* addr, const void* pc) {
+  if (s->core.owner() == t->tid) {
+    ++s->depth;
+    return;
+  }
+  s->core.set_owner(t->tid);
+  s->depth = 1;
+  s->silent_pc = pc;
+  if (g_silent_count < kSilentHeldMax) g_silent_held[g_silent_count++] = addr;
+}
+
+void silent_released(ObjectSlot* s, const void* addr) {
+  if (--s->depth > 0) return;
+  s->core.set_owner(0);
+  for (std::size_t i = 0; i < g_silent_count; ++i) {
+    if (g_silent_held[i] == addr) {
+      g_silent_held[i] = g_silent_held[--g_silent_count];
+      break;
+    }
+  }
 }
 
 void record_destroy(rt::ThreadState* t, const void* addr, std::uint32_t site) {
@@ -152,8 +185,24 @@ int mutex_acquire(pthread_mutex_t* m, const void* pc, Mode mode, const timespec*
   if (t == nullptr) {
     return mode == Mode::kTry ? r.mutex_trylock(m) : mode == Mode::kTimed ? r.mutex_timedlock(m, abstime) : r.mutex_lock(m);
   }
-  std::uint32_t site = pc_site(t, user_caller(pc));
   LockType type = mutex_type(m);
+  if (!threaded()) {
+    // One thread: track the owner silently. Only a lock that is taken (a self-deadlock, or a
+    // thread we cannot see) goes on to the recording path below.
+    bool created = false;
+    ObjectSlot* s = find_or_create(m, ObjectKind::kMutex, &created);
+    if (s != nullptr && created) s->lock_type = static_cast<std::uint8_t>(type);
+    if (s != nullptr && (s->announced || s->generation != fork_generation())) s = nullptr;  // recorded already
+    if (s != nullptr) {
+      int rc = r.mutex_trylock(m);
+      if (rc == 0) {
+        silent_acquired(t, s, m, user_caller(pc));  // the user's frame now: the stack changes
+        return 0;
+      }
+      if (mode == Mode::kTry || rc != EBUSY) return rc;
+    }
+  }
+  std::uint32_t site = pc_site(t, user_caller(pc));
   ObjectSlot* s = lock_slot(t, m, ObjectKind::kMutex, type, site);
   if (s == nullptr) return mode == Mode::kTry ? r.mutex_trylock(m) : r.mutex_lock(m);
   return acquire(t, s, site, mode, abstime, false, [&] { return r.mutex_trylock(m); },
@@ -161,6 +210,15 @@ int mutex_acquire(pthread_mutex_t* m, const void* pc, Mode mode, const timespec*
 }
 
 }  // namespace
+
+void announce_silent_locks(rt::ThreadState* t, std::uint32_t site) noexcept {
+  for (std::size_t i = 0; i < g_silent_count; ++i) {
+    auto* m = static_cast<pthread_mutex_t*>(const_cast<void*>(g_silent_held[i]));
+    (void)lock_slot(t, m, ObjectKind::kMutex, mutex_type(m), site);
+  }
+  g_silent_count = 0;
+}
+
 }  // namespace lockgraph::preload
 
 using namespace lockgraph;
@@ -189,6 +247,13 @@ LG_EXPORT int pthread_mutex_unlock(pthread_mutex_t* m) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
+  if (t != nullptr && !threaded()) {
+    ObjectSlot* s = find(m);
+    if (s != nullptr && !s->announced && s->generation == fork_generation() && s->core.owner() == t->tid) {
+      silent_released(s, m);
+      return r.mutex_unlock(m);
+    }
+  }
   if (t != nullptr) {
     std::uint32_t site = pc_site(t, user_caller(pc));
     // An unlock of a mutex never locked is recorded too: the analyzer reports the misuse.

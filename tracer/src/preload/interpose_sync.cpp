@@ -51,7 +51,8 @@ int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const void* pc, bool timed,
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   ObjectSlot* ms = t != nullptr ? mutex_slot(m) : nullptr;
-  if (ms == nullptr) return wait();  // the mutex was never locked through us: nothing to record
+  // A mutex never locked through us, or tracked silently (no thread created yet): nothing to record.
+  if (ms == nullptr || !ms->announced) return wait();
   std::uint32_t site = pc_site(t, user_caller(pc));
   ObjectSlot* cs = object_slot(t, c, ObjectKind::kCond, site);
   std::uint64_t cid = cs != nullptr ? cs->core.id() : 0;

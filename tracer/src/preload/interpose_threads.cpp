@@ -76,6 +76,10 @@ LG_EXPORT int pthread_create(pthread_t* th, const pthread_attr_t* attr, void* (*
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   std::uint32_t child = 0;
+  if (t != nullptr && !threaded()) {
+    announce_silent_locks(t, pc_site(t, user_caller(pc)));
+  }
+  set_threaded();
   if (t != nullptr) {
     child = rt::reserve_tid();
     rt::emit_sync(t, format::Kind::kThreadCreate, 0, pc_site(t, user_caller(pc)), child, 0, 0, 0, 0, 2);

@@ -92,6 +92,7 @@ ObjectSlot* find_or_create(const void* addr, ObjectKind kind, bool* created) noe
     s->kind = kind;
     s->lock_type = 0;
     s->generation = fork_generation();
+    s->announced = false;
     g_page_filter[page_bit(a) / 64].fetch_or(std::uint64_t(1) << (page_bit(a) % 64), std::memory_order_relaxed);
     s->key.store(a, std::memory_order_release);
     g_any_objects.store(true, std::memory_order_relaxed);
@@ -126,6 +127,10 @@ void in_child() { g_generation.fetch_add(1, std::memory_order_relaxed); }
 
 __attribute__((constructor)) void register_fork_handlers() { pthread_atfork(before_fork, nullptr, in_child); }
 }  // namespace
+
+std::atomic<bool> g_threaded{false};
+bool threaded() noexcept { return g_threaded.load(std::memory_order_relaxed); }
+void set_threaded() noexcept { g_threaded.store(true, std::memory_order_relaxed); }
 
 std::uint32_t fork_generation() noexcept { return g_generation.load(std::memory_order_relaxed); }
 std::uint32_t forking_thread() noexcept { return g_forking_tid; }

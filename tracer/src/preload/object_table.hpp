@@ -31,7 +31,18 @@ struct alignas(64) ObjectSlot {
   ObjectKind kind = ObjectKind::kMutex;
   std::uint8_t lock_type = 0;          // format::LockType
   std::uint32_t generation = 0;        // fork_generation() when the slot's id was announced
+  bool announced = false;              // its create record is in the trace
+  const void* silent_pc = nullptr;     // where the only thread took it, unrecorded (see threaded())
 };
+
+// False until the program creates its first thread: until then mutexes are tracked without
+// records (a single thread can neither race nor deadlock with another), so programs that never
+// create a thread pay one table lookup per lock operation.
+bool threaded() noexcept;
+void set_threaded() noexcept;
+// Writes the create and acquire records of the mutexes the only thread holds (interpose_locks.cpp);
+// called just before the first thread is created.
+void announce_silent_locks(rt::ThreadState* t, std::uint32_t site) noexcept;
 
 // Bumped in every fork()ed child: a lock inherited from the parent is announced again (new id,
 // create record in the child's own trace) at its first use in the child.

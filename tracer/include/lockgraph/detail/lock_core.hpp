@@ -74,6 +74,10 @@ class lock_core {
   // For objects that are not locks but need an id and a sequence (the preload's semaphores,
   // condition variables and barriers).
   void adopt_id(std::uint64_t id) noexcept { id_ = id; }
+  // Ownership without a record (the preload before the program's first thread: see
+  // preload/interpose_locks.cpp). Only the owning thread calls it.
+  void set_owner(std::uint32_t tid) noexcept { owner_.store(tid, std::memory_order_relaxed); }
+
   // A new identity for the same memory (the preload, in a fork()ed child): sequence and owner restart.
   void reset(std::uint64_t id) noexcept {
     id_ = id;
