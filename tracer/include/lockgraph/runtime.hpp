@@ -146,6 +146,33 @@ inline void emit(ThreadState* t, std::uint64_t word0, const std::uint64_t* paylo
   __atomic_store_n(p, word0, __ATOMIC_RELEASE);
 }
 
+// True for records after which an access the thread repeats is still redundant: acquisitions
+// (and waits, requests, failures) only add happens-before into the thread and locks to its set,
+// so a repeated access could neither race where the first did not, nor shrink a lockset further.
+// Releases (and everything else) start a new redundancy epoch. An atomic's acquire half is an
+// acquisition too; its release half is not (flags carry the operation).
+constexpr bool keeps_access_epoch(Kind kind, std::uint8_t flags) noexcept {
+  switch (kind) {
+    case Kind::kLockRequest:
+    case Kind::kLockAcquired:
+    case Kind::kLockFailed:
+    case Kind::kSemRequest:
+    case Kind::kSemAcquired:
+    case Kind::kSemFailed:
+    case Kind::kEventWaitBegin:
+    case Kind::kEventWaitEnd:
+    case Kind::kThreadJoin:
+    case Kind::kHbAcquire:
+    case Kind::kBarrierDepart:
+    case Kind::kMemAlloc:
+      return true;
+    case Kind::kAtomic:
+      return (flags & 3u) == format::kAtomicLoad;
+    default:
+      return false;
+  }
+}
+
 // Sync record: object, seq, time, value, value2 — trailing words omitted when `words` is smaller.
 inline void emit_sync(ThreadState* t, Kind kind, std::uint8_t flags, std::uint32_t site,
                       std::uint64_t object, std::uint64_t seq, std::uint64_t time = 0,
@@ -154,7 +181,7 @@ inline void emit_sync(ThreadState* t, Kind kind, std::uint8_t flags, std::uint32
   if (words < 0) words = value2 ? 5 : value ? 4 : time ? 3 : 2;
   emit(t, format::make_word0(kind, flags, std::uint16_t((words + 1) * 8), site), payload,
        std::size_t(words));
-  ++t->sync_epoch;
+  if (!keeps_access_epoch(kind, flags)) ++t->sync_epoch;
 }
 
 // Decides whether this acquisition's hold is timed (see LOCKGRAPH_TIMING in docs/user-guide.md):
