@@ -4,6 +4,8 @@
 // so the create record names the child and the replay orders the child after it. Thread exit
 // (return, pthread_exit, cancellation) is recorded by the runtime's thread-exit hook.
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <mutex>
 #include <unordered_map>
@@ -142,3 +144,16 @@ LG_EXPORT int pthread_setname_np(pthread_t th, const char* name) {
   }
   return rc;
 }
+
+// _exit() skips atexit handlers, and so the trace's trailer: a fork()ed child that ends with
+// _exit (as it should) would look as if it had crashed. The trailer is written first.
+LG_EXPORT void _exit(int status) {
+  if (!passthrough()) {
+    rt::untraced_scope internal;
+    rt::shutdown();
+  }
+  syscall(SYS_exit_group, status);
+  __builtin_unreachable();
+}
+
+LG_EXPORT void _Exit(int status) { _exit(status); }
