@@ -39,26 +39,15 @@ std::cv_status condition_variable::wait_ns(std::unique_lock<mutex>& lk, std::uin
                                            const source_site& where) {
   if (!lk.owns_lock()) std::__throw_system_error(int(std::errc::operation_not_permitted));
   mutex& m = *lk.mutex();
-  rt::ThreadState* t = rt::recording_self();
-  std::uint32_t site = t ? rt::site_id(t, where) : 0;
-  if (t != nullptr) {
-    rt::emit_sync(t, format::Kind::kCondWaitBegin, 0, site, id_, 0, rt::now_ns(), m.trace_id(), 0, 4);
-    m.core().releasing(t, site);
-    if (deadline == detail::kNoDeadline) rt::begin_wait(t, rt::WaitKind::kCondition, id_, 0, site);
-  }
-  int rc;
-  if (deadline == detail::kNoDeadline) {
-    rc = pthread_cond_wait(&cv_, m.native_handle());
-  } else {
+  auto wait = [&] {
+    if (deadline == detail::kNoDeadline) return pthread_cond_wait(&cv_, m.native_handle());
     timespec ts = detail::to_timespec(deadline);
-    rc = pthread_cond_timedwait(&cv_, m.native_handle(), &ts);
-  }
-  if (t != nullptr) {
-    if (deadline == detail::kNoDeadline) rt::end_wait(t);
-    std::uint64_t now = rt::now_ns();
-    m.core().acquired(t, site, 0, now);
-    rt::emit_sync(t, format::Kind::kCondWaitEnd, rc == ETIMEDOUT ? 1 : 0, site, id_, 0, now, m.trace_id(), 0, 4);
-  }
+    return pthread_cond_timedwait(&cv_, m.native_handle(), &ts);
+  };
+  rt::ThreadState* t = rt::recording_self();
+  int rc = t == nullptr ? wait()
+                        : detail::traced_cond_wait(t, id_, m.core(), rt::site_id(t, where),
+                                                   deadline != detail::kNoDeadline, wait);
   return rc == ETIMEDOUT ? std::cv_status::timeout : std::cv_status::no_timeout;
 }
 

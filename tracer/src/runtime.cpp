@@ -533,8 +533,7 @@ std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcep
       p.site_names[id] = key.first + ":" + std::to_string(where.line);
     }
   }
-  auto h = ((reinterpret_cast<std::uintptr_t>(where.file) >> 3) ^ (where.line * 0x9E3779B1u)) & 255;
-  t->site_cache[h] = SiteCacheEntry{where.file, where.line, id};
+  t->site_cache[site_cache_slot(where.file, where.line)] = SiteCacheEntry{where.file, where.line, id};
   t->in_runtime = was;
   return id;
 }
@@ -601,12 +600,8 @@ std::uint32_t intern_address_site(ThreadState* t, const void* addr, std::uintptr
 }  // namespace
 
 std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept {
-  // The thread's site cache serves pc sites too, keyed by (pc, ~0u): operators of shared<T> hit it.
-  source_site key{static_cast<const char*>(pc), nullptr, ~0u};
-  auto h = ((reinterpret_cast<std::uintptr_t>(key.file) >> 3) ^ (key.line * 0x9E3779B1u)) & 255;
-  if (t->site_cache[h].file == key.file && t->site_cache[h].line == key.line) return t->site_cache[h].id;
   std::uint32_t id = intern_address_site(t, pc, reinterpret_cast<std::uintptr_t>(pc), false);
-  t->site_cache[h] = SiteCacheEntry{key.file, key.line, id};
+  t->site_cache[site_cache_slot(pc, ~0u)] = SiteCacheEntry{static_cast<const char*>(pc), ~0u, id};
   return id;
 }
 

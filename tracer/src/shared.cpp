@@ -16,7 +16,7 @@ void record_access_pc(const void* addr, std::uint32_t size, bool is_write, const
   if (t == nullptr) return;
   auto a = reinterpret_cast<std::uint64_t>(addr);
   if (!rt::access_is_new(t, a, is_write)) return;
-  rt::emit_access(t, a, size, is_write, rt::intern_pc_site(t, pc));
+  rt::emit_access(t, a, size, is_write, rt::pc_site_id(t, pc));
 }
 
 }  // namespace lockgraph::detail

@@ -69,7 +69,7 @@ std::uint32_t reserve_tid() noexcept;
 void refill(ThreadState* t, std::size_t words) noexcept;                  // slow path
 std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcept;
 std::uint32_t intern_string(ThreadState* t, const char* s) noexcept;      // slow path
-std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept;    // slow path
+std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept;    // slow path of pc_site_id
 // The address of a global variable as a site the analyzer names from debug info; 0 when `addr`
 // is not inside a loaded module (heap, stack). Slow path.
 std::uint32_t intern_data_site(ThreadState* t, const void* addr) noexcept;
@@ -115,18 +115,21 @@ inline ThreadState* recording_self() noexcept {
   return t;
 }
 
+// The thread's site cache is keyed by (file, line); a return address uses (pc, ~0u).
+inline std::size_t site_cache_slot(const void* file, unsigned line) noexcept {
+  return ((reinterpret_cast<std::uintptr_t>(file) >> 3) ^ (line * 0x9E3779B1u)) & 255;
+}
+
 // A return-address site: the thread's site cache, then the slow path.
 inline std::uint32_t pc_site_id(ThreadState* t, const void* pc) noexcept {
-  auto h = ((reinterpret_cast<std::uintptr_t>(pc) >> 3) ^ (~0u * 0x9E3779B1u)) & 255;
-  const SiteCacheEntry& e = t->site_cache[h];
+  const SiteCacheEntry& e = t->site_cache[site_cache_slot(pc, ~0u)];
   if (e.file == static_cast<const char*>(pc) && e.line == ~0u) return e.id;
   return intern_pc_site(t, pc);
 }
 
 inline std::uint32_t site_id(ThreadState* t, const source_site& where) noexcept {
-  if (where.file == nullptr) return where.pc != nullptr ? intern_pc_site(t, where.pc) : 0;
-  auto h = ((reinterpret_cast<std::uintptr_t>(where.file) >> 3) ^ (where.line * 0x9E3779B1u)) & 255;
-  SiteCacheEntry& e = t->site_cache[h];
+  if (where.file == nullptr) return where.pc != nullptr ? pc_site_id(t, where.pc) : 0;
+  SiteCacheEntry& e = t->site_cache[site_cache_slot(where.file, where.line)];
   if (e.file == where.file && e.line == where.line) return e.id;
   return intern_site_slow(t, where);
 }

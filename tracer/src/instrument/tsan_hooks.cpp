@@ -49,7 +49,7 @@ void access(const volatile void* addr, std::uint32_t size, bool write, const voi
   if (t == nullptr) return;
   auto a = reinterpret_cast<std::uintptr_t>(addr);
   if (!rt::access_is_new(t, a, write)) return;
-  rt::emit_access(t, a, size, write, rt::intern_pc_site(t, pc));
+  rt::emit_access(t, a, size, write, rt::pc_site_id(t, pc));
 }
 
 int order(int mo) noexcept {
@@ -62,7 +62,7 @@ bool acquires(int mo) noexcept { return mo == 1 || mo == 2 || mo == 4 || mo == 5
 void emit_atomic(ThreadState* t, std::uintptr_t a, std::uint32_t size, unsigned op, int mo, std::uint64_t seq,
                  const void* pc) noexcept {
   std::uint8_t flags = std::uint8_t(op | (unsigned(mo) << format::kAtomicOrderShift));
-  rt::emit_sync(t, format::Kind::kAtomic, flags, rt::intern_pc_site(t, pc), kAtomicSlotBase | slot_of(a), seq, 0,
+  rt::emit_sync(t, format::Kind::kAtomic, flags, rt::pc_site_id(t, pc), kAtomicSlotBase | slot_of(a), seq, 0,
                 size, a, 5);
 }
 

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "lockgraph/runtime.hpp"
+
 namespace lockgraph::preload {
 
 struct CallerCacheEntry {
@@ -22,6 +24,11 @@ inline const void* user_caller(const void* pc) noexcept {
   const CallerCacheEntry& e = tls_caller_cache[(reinterpret_cast<std::uintptr_t>(pc) >> 2) & 63];
   if (__builtin_expect(e.pc == pc && !e.forwarder, 1)) return pc;
   return user_caller_slow(pc);
+}
+
+// The site id of an interposed call whose return address is `pc`.
+inline std::uint32_t caller_site(rt::ThreadState* t, const void* pc) noexcept {
+  return rt::pc_site_id(t, user_caller(pc));
 }
 
 }  // namespace lockgraph::preload

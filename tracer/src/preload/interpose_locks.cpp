@@ -54,7 +54,7 @@ ObjectSlot* lock_slot(rt::ThreadState* t, const void* addr, ObjectKind kind, Loc
     announce(t, s, addr, site);
     if (held_by_me) {
       // Taken silently before the first thread existed: the acquisition is recorded at its own site.
-      std::uint32_t at = !inherited && s->silent_pc != nullptr ? pc_site(t, s->silent_pc) : site;
+      std::uint32_t at = !inherited && s->silent_pc != nullptr ? rt::pc_site_id(t, s->silent_pc) : site;
       s->core.acquired(t, at, 0);
     } else {
       s->depth = 0;
@@ -123,27 +123,12 @@ int acquire(rt::ThreadState* t, ObjectSlot* s, std::uint32_t site, Mode mode, co
       return rc;
     }
     flags |= format::kAcqContended;
-    std::uint64_t start = rt::now_ns();
-    rt::emit_sync(t, format::Kind::kLockRequest, flags, site, s->core.id(), 0, start, 0, 0, 3);
-    const bool forever = mode == Mode::kBlock;
-    const std::uint64_t deadline = forever ? detail::kNoDeadline : monotonic_deadline_of(abstime);
-    if (forever) rt::begin_wait(t, rt::WaitKind::kLock, s->core.id(), s->core.owner(), site);
-    for (;;) {
-      std::uint64_t now = rt::now_ns();
-      std::uint64_t slice = detail::kOwnerRefreshNs;
-      if (!forever) slice = deadline > now ? std::min(slice, deadline - now) : 0;
-      timespec ts = detail::realtime_after(slice);
-      rc = timed_op(&ts);
-      if (rc != ETIMEDOUT) break;
-      if (!forever && rt::now_ns() >= deadline) break;
-      if (forever) rt::update_wait_owner(t, s->core.owner());
-    }
-    if (forever) rt::end_wait(t);
-    if (rc != 0 && rc != EOWNERDEAD) {
+    const std::uint64_t deadline = mode == Mode::kBlock ? detail::kNoDeadline : monotonic_deadline_of(abstime);
+    got_at = s->core.wait_for_lock(t, site, flags, deadline, timed_op, &rc);
+    if (got_at == 0) {
       s->core.failed(t, site, flags);
       return rc;
     }
-    got_at = rt::now_ns();
   } else if (rc != 0 && rc != EOWNERDEAD) {
     return rc;  // EINVAL, EDEADLK, EAGAIN (recursion count), ...: nothing was acquired
   }
@@ -202,7 +187,7 @@ int mutex_acquire(pthread_mutex_t* m, const void* pc, Mode mode, const timespec*
       if (mode == Mode::kTry || rc != EBUSY) return rc;
     }
   }
-  std::uint32_t site = pc_site(t, user_caller(pc));
+  std::uint32_t site = caller_site(t, pc);
   ObjectSlot* s = lock_slot(t, m, ObjectKind::kMutex, type, site);
   if (s == nullptr) return mode == Mode::kTry ? r.mutex_trylock(m) : r.mutex_lock(m);
   return acquire(t, s, site, mode, abstime, false, [&] { return r.mutex_trylock(m); },
@@ -255,7 +240,7 @@ LG_EXPORT int pthread_mutex_unlock(pthread_mutex_t* m) {
     }
   }
   if (t != nullptr) {
-    std::uint32_t site = pc_site(t, user_caller(pc));
+    std::uint32_t site = caller_site(t, pc);
     // An unlock of a mutex never locked is recorded too: the analyzer reports the misuse.
     if (ObjectSlot* s = lock_slot(t, m, ObjectKind::kMutex, mutex_type(m), site)) release(t, s, site, false);
   }
@@ -267,7 +252,7 @@ LG_EXPORT int pthread_mutex_init(pthread_mutex_t* m, const pthread_mutexattr_t* 
   if (passthrough()) return r.mutex_init(m, a);
   rt::untraced_scope internal;
   // A new mutex at this address is a new lock, whatever lived here before.
-  record_destroy(nullptr, m, 0);
+  (void)forget(m, nullptr);
   return r.mutex_init(m, a);
 }
 
@@ -277,7 +262,7 @@ LG_EXPORT int pthread_mutex_destroy(pthread_mutex_t* m) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  record_destroy(t, m, t != nullptr ? pc_site(t, user_caller(pc)) : 0);
+  record_destroy(t, m, t != nullptr ? caller_site(t, pc) : 0);
   return r.mutex_destroy(m);
 }
 
@@ -294,7 +279,7 @@ int rwlock_acquire(pthread_rwlock_t* l, const void* pc, Mode mode, const timespe
   ObjectSlot* s = nullptr;
   std::uint32_t site = 0;
   if (t != nullptr) {
-    site = pc_site(t, user_caller(pc));
+    site = caller_site(t, pc);
     s = lock_slot(t, l, ObjectKind::kRwlock, LockType::kSharedMutex, site);
   }
   if (s == nullptr) {
@@ -339,7 +324,7 @@ LG_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t* l) {
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   if (t != nullptr) {
-    std::uint32_t site = pc_site(t, user_caller(pc));
+    std::uint32_t site = caller_site(t, pc);
     if (ObjectSlot* s = lock_slot(t, l, ObjectKind::kRwlock, LockType::kSharedMutex, site)) release(t, s, site, true);
   }
   return r.rwlock_unlock(l);
@@ -349,7 +334,7 @@ LG_EXPORT int pthread_rwlock_init(pthread_rwlock_t* l, const pthread_rwlockattr_
   const RealFunctions& r = real();
   if (passthrough()) return r.rwlock_init(l, a);
   rt::untraced_scope internal;
-  record_destroy(nullptr, l, 0);
+  (void)forget(l, nullptr);
   return r.rwlock_init(l, a);
 }
 
@@ -359,7 +344,7 @@ LG_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t* l) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  record_destroy(t, l, t != nullptr ? pc_site(t, user_caller(pc)) : 0);
+  record_destroy(t, l, t != nullptr ? caller_site(t, pc) : 0);
   return r.rwlock_destroy(l);
 }
 
@@ -379,7 +364,7 @@ LG_EXPORT int pthread_spin_lock(pthread_spinlock_t* l) {
   ObjectSlot* s = nullptr;
   std::uint32_t site = 0;
   if (t != nullptr) {
-    site = pc_site(t, user_caller(pc));
+    site = caller_site(t, pc);
     s = lock_slot(t, spin_key(l), ObjectKind::kSpin, LockType::kSpinLock, site);
   }
   if (s == nullptr) return r.spin_lock(l);
@@ -401,7 +386,7 @@ LG_EXPORT int pthread_spin_trylock(pthread_spinlock_t* l) {
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   if (t == nullptr) return r.spin_trylock(l);
-  std::uint32_t site = pc_site(t, user_caller(pc));
+  std::uint32_t site = caller_site(t, pc);
   ObjectSlot* s = lock_slot(t, spin_key(l), ObjectKind::kSpin, LockType::kSpinLock, site);
   if (s == nullptr) return r.spin_trylock(l);
   return acquire(t, s, site, Mode::kTry, nullptr, false, [&] { return r.spin_trylock(l); },
@@ -415,7 +400,7 @@ LG_EXPORT int pthread_spin_unlock(pthread_spinlock_t* l) {
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   if (t != nullptr) {
-    std::uint32_t site = pc_site(t, user_caller(pc));
+    std::uint32_t site = caller_site(t, pc);
     if (ObjectSlot* s = lock_slot(t, spin_key(l), ObjectKind::kSpin, LockType::kSpinLock, site)) release(t, s, site, false);
   }
   return r.spin_unlock(l);
@@ -425,7 +410,7 @@ LG_EXPORT int pthread_spin_init(pthread_spinlock_t* l, int pshared) {
   const RealFunctions& r = real();
   if (passthrough()) return r.spin_init(l, pshared);
   rt::untraced_scope internal;
-  record_destroy(nullptr, spin_key(l), 0);
+  (void)forget(spin_key(l), nullptr);
   return r.spin_init(l, pshared);
 }
 
@@ -435,6 +420,6 @@ LG_EXPORT int pthread_spin_destroy(pthread_spinlock_t* l) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  record_destroy(t, spin_key(l), t != nullptr ? pc_site(t, user_caller(pc)) : 0);
+  record_destroy(t, spin_key(l), t != nullptr ? caller_site(t, pc) : 0);
   return r.spin_destroy(l);
 }

@@ -43,30 +43,20 @@ ObjectSlot* object_slot(rt::ThreadState* t, const void* addr, ObjectKind kind, s
   return s;
 }
 
-// The mutex half of a condition wait: the slot the lock interposer keeps for `m`.
-ObjectSlot* mutex_slot(const pthread_mutex_t* m) { return find(m); }
-
 template <class Wait>
 int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const void* pc, bool timed, Wait wait) {
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  ObjectSlot* ms = t != nullptr ? mutex_slot(m) : nullptr;
+  ObjectSlot* ms = t != nullptr ? find(m) : nullptr;  // the lock interposer's slot for m
   // A mutex never locked through us, or tracked silently (no thread created yet): nothing to record.
   if (ms == nullptr || !ms->announced) return wait();
-  std::uint32_t site = pc_site(t, user_caller(pc));
+  std::uint32_t site = caller_site(t, pc);
   ObjectSlot* cs = object_slot(t, c, ObjectKind::kCond, site);
   std::uint64_t cid = cs != nullptr ? cs->core.id() : 0;
-  rt::emit_sync(t, Kind::kCondWaitBegin, 0, site, cid, 0, rt::now_ns(), ms->core.id(), 0, 4);
   std::uint32_t depth = ms->depth;
   ms->depth = 0;
-  ms->core.releasing(t, site);
-  if (!timed) rt::begin_wait(t, rt::WaitKind::kCondition, cid, 0, site);
-  int rc = wait();
-  if (!timed) rt::end_wait(t);
-  std::uint64_t now = rt::now_ns();
+  int rc = detail::traced_cond_wait(t, cid, ms->core, site, timed, wait);
   ms->depth = depth == 0 ? 1 : depth;
-  ms->core.acquired(t, site, 0, now);
-  rt::emit_sync(t, Kind::kCondWaitEnd, rc == ETIMEDOUT ? 1 : 0, site, cid, 0, now, ms->core.id(), 0, 4);
   return rc;
 }
 
@@ -74,13 +64,11 @@ void cond_notify(pthread_cond_t* c, const void* pc, bool all) {
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   if (t == nullptr) return;
-  std::uint32_t site = pc_site(t, user_caller(pc));
+  std::uint32_t site = caller_site(t, pc);
   ObjectSlot* cs = object_slot(t, c, ObjectKind::kCond, site);
   if (cs == nullptr) return;
   rt::emit_sync(t, Kind::kCondNotify, all ? 1 : 0, site, cs->core.id(), cs->core.next_seq(), 0, 0, 0, 2);
 }
-
-void forget_object(const void* addr) { (void)forget(addr, nullptr); }
 
 }  // namespace
 }  // namespace lockgraph::preload
@@ -128,7 +116,7 @@ LG_EXPORT int pthread_cond_init(pthread_cond_t* c, const pthread_condattr_t* a) 
   const RealFunctions& r = real();
   if (passthrough()) return r.cond_init(c, a);
   rt::untraced_scope internal;
-  forget_object(c);
+  (void)forget(c, nullptr);
   return r.cond_init(c, a);
 }
 
@@ -136,7 +124,7 @@ LG_EXPORT int pthread_cond_destroy(pthread_cond_t* c) {
   const RealFunctions& r = real();
   if (passthrough()) return r.cond_destroy(c);
   rt::untraced_scope internal;
-  forget_object(c);
+  (void)forget(c, nullptr);
   return r.cond_destroy(c);
 }
 
@@ -147,11 +135,11 @@ LG_EXPORT int pthread_barrier_init(pthread_barrier_t* b, const pthread_barrierat
   if (passthrough()) return r.barrier_init(b, a, count);
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
-  forget_object(b);
+  (void)forget(b, nullptr);
   int rc = r.barrier_init(b, a, count);
   rt::ThreadState* t = recorder();
   if (rc == 0 && t != nullptr) {
-    if (ObjectSlot* s = object_slot(t, b, ObjectKind::kBarrier, pc_site(t, user_caller(pc)), count)) s->barrier_count = count;
+    if (ObjectSlot* s = object_slot(t, b, ObjectKind::kBarrier, caller_site(t, pc), count)) s->barrier_count = count;
   }
   return rc;
 }
@@ -162,9 +150,9 @@ LG_EXPORT int pthread_barrier_wait(pthread_barrier_t* b) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  ObjectSlot* s = t != nullptr ? object_slot(t, b, ObjectKind::kBarrier, pc_site(t, user_caller(pc))) : nullptr;
+  std::uint32_t site = t != nullptr ? caller_site(t, pc) : 0;
+  ObjectSlot* s = t != nullptr ? object_slot(t, b, ObjectKind::kBarrier, site) : nullptr;
   if (s == nullptr) return r.barrier_wait(b);
-  std::uint32_t site = pc_site(t, user_caller(pc));
   std::uint64_t arrival = s->arrivals.fetch_add(1, std::memory_order_acq_rel);
   std::uint64_t phase = s->barrier_count != 0 ? arrival / s->barrier_count : 0;
   rt::emit_sync(t, Kind::kBarrierArrive, 0, site, s->core.id(), s->core.next_seq(), 0, phase, 0, 4);
@@ -179,7 +167,7 @@ LG_EXPORT int pthread_barrier_destroy(pthread_barrier_t* b) {
   const RealFunctions& r = real();
   if (passthrough()) return r.barrier_destroy(b);
   rt::untraced_scope internal;
-  forget_object(b);
+  (void)forget(b, nullptr);
   return r.barrier_destroy(b);
 }
 
@@ -193,7 +181,7 @@ int sem_acquire(sem_t* sem, const void* pc, std::uint8_t flags, bool blocking, W
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
   if (t == nullptr) return wait();
-  std::uint32_t site = pc_site(t, user_caller(pc));
+  std::uint32_t site = caller_site(t, pc);
   ObjectSlot* s = object_slot(t, sem, ObjectKind::kSem, site);
   if (s == nullptr) return wait();
   int rc = r.sem_trywait(sem);
@@ -226,10 +214,10 @@ LG_EXPORT int sem_init(sem_t* sem, int pshared, unsigned value) {
   if (passthrough()) return r.sem_init(sem, pshared, value);
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
-  forget_object(sem);
+  (void)forget(sem, nullptr);
   int rc = r.sem_init(sem, pshared, value);
   rt::ThreadState* t = recorder();
-  if (rc == 0 && t != nullptr) (void)object_slot(t, sem, ObjectKind::kSem, pc_site(t, user_caller(pc)), value);
+  if (rc == 0 && t != nullptr) (void)object_slot(t, sem, ObjectKind::kSem, caller_site(t, pc), value);
   return rc;
 }
 
@@ -237,7 +225,7 @@ LG_EXPORT int sem_destroy(sem_t* sem) {
   const RealFunctions& r = real();
   if (passthrough()) return r.sem_destroy(sem);
   rt::untraced_scope internal;
-  forget_object(sem);
+  (void)forget(sem, nullptr);
   return r.sem_destroy(sem);
 }
 
@@ -247,10 +235,9 @@ LG_EXPORT int sem_post(sem_t* sem) {
   const void* pc = __builtin_return_address(0);
   rt::untraced_scope internal;
   rt::ThreadState* t = recorder();
-  ObjectSlot* s = t != nullptr ? object_slot(t, sem, ObjectKind::kSem, pc_site(t, user_caller(pc))) : nullptr;
-  if (s != nullptr) {
-    rt::emit_sync(t, Kind::kSemRelease, 0, pc_site(t, user_caller(pc)), s->core.id(), s->core.next_seq(), 0, 1, 0, 4);
-  }
+  std::uint32_t site = t != nullptr ? caller_site(t, pc) : 0;
+  ObjectSlot* s = t != nullptr ? object_slot(t, sem, ObjectKind::kSem, site) : nullptr;
+  if (s != nullptr) rt::emit_sync(t, Kind::kSemRelease, 0, site, s->core.id(), s->core.next_seq(), 0, 1, 0, 4);
   return r.sem_post(sem);
 }
 

@@ -79,12 +79,12 @@ LG_EXPORT int pthread_create(pthread_t* th, const pthread_attr_t* attr, void* (*
   rt::ThreadState* t = recorder();
   std::uint32_t child = 0;
   if (t != nullptr && !threaded()) {
-    announce_silent_locks(t, pc_site(t, user_caller(pc)));
+    announce_silent_locks(t, caller_site(t, pc));
   }
   set_threaded();
   if (t != nullptr) {
     child = rt::reserve_tid();
-    rt::emit_sync(t, format::Kind::kThreadCreate, 0, pc_site(t, user_caller(pc)), child, 0, 0, 0, 0, 2);
+    rt::emit_sync(t, format::Kind::kThreadCreate, 0, caller_site(t, pc), child, 0, 0, 0, 0, 2);
   }
   auto* a = new StartArgs{fn, arg, t != nullptr ? t->tid : 0, child};
   int rc = r.create(th, attr, start_thread, a);
@@ -108,7 +108,7 @@ LG_EXPORT int pthread_join(pthread_t th, void** result) {
   rt::ThreadState* t = recorder();
   std::uint32_t child = take_id(th, false);
   if (t == nullptr || child == 0) return r.join(th, result);
-  std::uint32_t site = pc_site(t, user_caller(pc));
+  std::uint32_t site = caller_site(t, pc);
   rt::begin_wait(t, rt::WaitKind::kJoin, child, child, site);
   int rc = r.join(th, result);
   rt::end_wait(t);
@@ -128,7 +128,7 @@ LG_EXPORT int pthread_detach(pthread_t th) {
   std::uint32_t child = take_id(th, true);
   int rc = r.detach(th);
   if (rc == 0 && t != nullptr && child != 0) {
-    rt::emit_sync(t, format::Kind::kThreadDetach, 0, pc_site(t, user_caller(pc)), child, 0, 0, 0, 0, 2);
+    rt::emit_sync(t, format::Kind::kThreadDetach, 0, caller_site(t, pc), child, 0, 0, 0, 0, 2);
   }
   return rc;
 }

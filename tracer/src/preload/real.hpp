@@ -74,9 +74,4 @@ inline bool passthrough() noexcept { return rt::tls_untraced != 0; }
 // inside an rt::untraced_scope: registering a new thread takes the runtime's own locks.
 inline rt::ThreadState* recorder() noexcept { return rt::recording_self(); }
 
-// A return-address site, interned once per (thread, address).
-inline std::uint32_t pc_site(rt::ThreadState* t, const void* pc) noexcept {
-  return rt::pc_site_id(t, pc);
-}
-
 }  // namespace lockgraph::preload

@@ -133,30 +133,35 @@ class lock_core {
   }
 
   // The contended path: records the request, publishes the wait for the watchdog, and retries
-  // `timed_lock(abs_realtime_timespec)` (returns 0 or ETIMEDOUT) in slices so the owner the
-  // watchdog sees stays fresh. Returns the time the lock was obtained, or 0 on timeout.
+  // `timed_lock(abs_realtime_timespec)` (0, ETIMEDOUT or an error) in slices so the owner the
+  // watchdog sees stays fresh, until the lock is obtained, `deadline` (monotonic ns) passes or
+  // an error other than ETIMEDOUT ends the wait. Returns the time the lock was obtained, or 0;
+  // *result gets the last return of timed_lock.
   template <class TimedLock>
   std::uint64_t wait_for_lock(rt::ThreadState* t, std::uint32_t site, std::uint8_t flags,
-                              std::uint64_t deadline, TimedLock timed_lock) noexcept {
+                              std::uint64_t deadline, TimedLock timed_lock, int* result = nullptr) noexcept {
     std::uint64_t start = rt::now_ns();
     rt::emit_sync(t, Kind::kLockRequest, flags, site, id_, 0, start, 0, 0, 3);
     const bool forever = deadline == kNoDeadline;
     if (forever) rt::begin_wait(t, rt::WaitKind::kLock, id_, owner(), site);
     std::uint64_t got = 0;
+    int rc = ETIMEDOUT;
     for (;;) {
       std::uint64_t now = rt::now_ns();
       std::uint64_t slice = kOwnerRefreshNs;
       if (!forever) slice = deadline > now ? std::min(slice, deadline - now) : 0;
       timespec ts = realtime_after(slice);
-      int rc = timed_lock(&ts);
-      if (rc == 0) {
+      rc = timed_lock(&ts);
+      if (rc == 0 || rc == EOWNERDEAD) {  // EOWNERDEAD: a robust mutex, obtained
         got = rt::now_ns();
         break;
       }
+      if (rc != ETIMEDOUT) break;  // EDEADLK (an errorcheck mutex re-locked), EINVAL, ...
       if (!forever && rt::now_ns() >= deadline) break;
       if (forever) rt::update_wait_owner(t, owner());
     }
     if (forever) rt::end_wait(t);
+    if (result != nullptr) *result = rc;
     return got;
   }
 
@@ -168,6 +173,24 @@ class lock_core {
   std::atomic<std::uint32_t> owner_{0};
   bool timed_hold_ = false;  // guarded by the lock itself
 };
+
+// A condition-variable wait on a traced lock (the wrapper's condition_variable and the preload's
+// pthread_cond_*wait): records the wait's begin, the lock's release before sleeping, an unbounded
+// wait for the watchdog, the re-acquisition and the end. `wait()` does the real wait and returns
+// 0, ETIMEDOUT or an error; its result is returned.
+template <class Wait>
+int traced_cond_wait(rt::ThreadState* t, std::uint64_t cond, lock_core& lock, std::uint32_t site, bool bounded,
+                     Wait wait) {
+  rt::emit_sync(t, Kind::kCondWaitBegin, 0, site, cond, 0, rt::now_ns(), lock.id(), 0, 4);
+  lock.releasing(t, site);
+  if (!bounded) rt::begin_wait(t, rt::WaitKind::kCondition, cond, 0, site);
+  int rc = wait();
+  if (!bounded) rt::end_wait(t);
+  std::uint64_t now = rt::now_ns();
+  lock.acquired(t, site, 0, now);
+  rt::emit_sync(t, Kind::kCondWaitEnd, rc == ETIMEDOUT ? 1 : 0, site, cond, 0, now, lock.id(), 0, 4);
+  return rc;
+}
 
 // Marks the types whose std::lock_guard / unique_lock / scoped_lock / shared_lock specializations
 // forward the caller's source site (lock_guards.hpp).
