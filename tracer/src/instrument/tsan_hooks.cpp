@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "../preload/memory_records.hpp"
+#include "../sequence_slots.hpp"
 #include "lockgraph/runtime.hpp"
 
 namespace lockgraph::instrument {
@@ -23,21 +24,16 @@ namespace {
 
 using rt::ThreadState;
 
-constexpr std::size_t kSlots = 65536;
 // Object ids of atomic slots: process-local (kAnnotationTag), distinct from annotation slots.
-constexpr std::uint64_t kAtomicSlotBase = format::kAnnotationTag | (std::uint64_t(1) << 32);
-
-std::atomic<std::uint64_t> g_slot_seq[kSlots];
+constinit rt::SequenceSlots g_atomic_slots(format::kAnnotationTag | (std::uint64_t(1) << 32));
 
 thread_local constinit int tls_ignore = 0;  // __tsan_ignore_thread_begin/end
 
 struct SeenEntry {
   std::uintptr_t address;
-  std::uint64_t version;
+  std::uint64_t seq;  // the observation last recorded for it
 };
 thread_local constinit SeenEntry tls_seen[128] = {};
-
-std::size_t slot_of(std::uintptr_t a) noexcept { return std::size_t((a >> 3) * 0x9E3779B97F4A7C15ull >> 48); }
 
 ThreadState* recorder() noexcept {
   if (tls_ignore != 0 || rt::tls_untraced != 0) return nullptr;
@@ -59,11 +55,10 @@ int order(int mo) noexcept {
 bool releases(int mo) noexcept { return mo == 3 || mo == 4 || mo == 5; }
 bool acquires(int mo) noexcept { return mo == 1 || mo == 2 || mo == 4 || mo == 5; }
 
-void emit_atomic(ThreadState* t, std::uintptr_t a, std::uint32_t size, unsigned op, int mo, std::uint64_t seq,
-                 const void* pc) noexcept {
+void emit_atomic(ThreadState* t, std::uintptr_t a, std::uint32_t size, unsigned op, int mo,
+                 rt::SequenceSlots::Ticket ticket, const void* pc) noexcept {
   std::uint8_t flags = std::uint8_t(op | (unsigned(mo) << format::kAtomicOrderShift));
-  rt::emit_sync(t, format::Kind::kAtomic, flags, rt::pc_site_id(t, pc), kAtomicSlotBase | slot_of(a), seq, 0,
-                size, a, 5);
+  rt::emit_sync(t, format::Kind::kAtomic, flags, rt::pc_site_id(t, pc), ticket.object, ticket.seq, 0, size, a, 5);
 }
 
 // Before the operation: the release half.
@@ -72,8 +67,7 @@ void release_part(const volatile void* addr, std::uint32_t size, int mo, const v
   ThreadState* t = recorder();
   if (t == nullptr) return;
   auto a = reinterpret_cast<std::uintptr_t>(addr);
-  std::uint64_t seq = g_slot_seq[slot_of(a)].fetch_add(1, std::memory_order_acq_rel) + 1;
-  emit_atomic(t, a, size, format::kAtomicStore, mo, seq, pc);
+  emit_atomic(t, a, size, format::kAtomicStore, mo, g_atomic_slots.release(a), pc);
 }
 
 // After the operation: the acquire half.
@@ -82,11 +76,11 @@ void acquire_part(const volatile void* addr, std::uint32_t size, int mo, const v
   ThreadState* t = recorder();
   if (t == nullptr) return;
   auto a = reinterpret_cast<std::uintptr_t>(addr);
-  std::uint64_t version = g_slot_seq[slot_of(a)].load(std::memory_order_acquire);
+  rt::SequenceSlots::Ticket ticket = g_atomic_slots.observe(a);
   SeenEntry& seen = tls_seen[(a >> 3) & 127];
-  if (seen.address == a && seen.version == version) return;  // nothing released since we last looked
-  seen = SeenEntry{a, version};
-  emit_atomic(t, a, size, format::kAtomicLoad, mo, version + 1, pc);
+  if (seen.address == a && seen.seq == ticket.seq) return;  // nothing released since we last looked
+  seen = SeenEntry{a, ticket.seq};
+  emit_atomic(t, a, size, format::kAtomicLoad, mo, ticket, pc);
 }
 
 // 128-bit atomics: no lock-free instruction is guaranteed, so a striped lock (every 128-bit atomic

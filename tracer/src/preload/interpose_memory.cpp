@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "../sequence_slots.hpp"
 #include "memory_records.hpp"
 #include "object_table.hpp"
 #include "real.hpp"
@@ -19,17 +20,11 @@ extern "C" void __libc_free(void*);
 namespace lockgraph::preload {
 namespace {
 
-constexpr std::size_t kSlots = 65536;
-// Object ids of allocation slots: process-local, distinct from annotation and atomic slots.
-constexpr std::uint64_t kAllocSlotBase = format::kAnnotationTag | (std::uint64_t(2) << 32);
 constexpr std::size_t kStackWindow = 64 * 1024;
 
 std::atomic<bool> g_instrumented{false};
-std::atomic<std::uint64_t> g_slot_seq[kSlots];
-
-std::size_t slot_of(const void* p) noexcept {
-  return std::size_t((reinterpret_cast<std::uintptr_t>(p) >> 4) * 0x9E3779B97F4A7C15ull >> 48);
-}
+// Object ids of allocation slots: process-local, distinct from annotation and atomic slots.
+constinit rt::SequenceSlots g_alloc_slots(format::kAnnotationTag | (std::uint64_t(2) << 32));
 
 // The recording thread, or nullptr: never registers a thread from inside malloc.
 rt::ThreadState* allocation_recorder() noexcept {
@@ -57,9 +52,7 @@ void before_free(void* p) noexcept {
   if (t != nullptr) record_free(p, n);
 }
 
-void after_alloc(void* q, std::size_t n) noexcept {
-  if (q != nullptr && allocation_recorder() != nullptr) record_alloc(q, n);
-}
+void after_alloc(void* q, std::size_t n) noexcept { record_alloc(q, n); }
 
 }  // namespace
 
@@ -68,21 +61,19 @@ void set_instrumented() noexcept { g_instrumented.store(true, std::memory_order_
 void record_alloc(const void* p, std::size_t n) noexcept {
   rt::ThreadState* t = allocation_recorder();
   if (t == nullptr || p == nullptr) return;
-  std::size_t slot = slot_of(p);
-  std::uint64_t seen = g_slot_seq[slot].load(std::memory_order_acquire);
+  auto a = reinterpret_cast<std::uintptr_t>(p);
+  rt::SequenceSlots::Ticket ticket = g_alloc_slots.observe(a);
   rt::untraced_scope internal;
-  rt::emit_sync(t, format::Kind::kMemAlloc, 0, 0, kAllocSlotBase | slot, seen + 1, 0, n,
-                reinterpret_cast<std::uintptr_t>(p), 5);
+  rt::emit_sync(t, format::Kind::kMemAlloc, 0, 0, ticket.object, ticket.seq, 0, n, a, 5);
 }
 
 void record_free(const void* p, std::size_t n) noexcept {
   rt::ThreadState* t = allocation_recorder();
   if (t == nullptr || p == nullptr) return;
-  std::size_t slot = slot_of(p);
-  std::uint64_t seq = g_slot_seq[slot].fetch_add(1, std::memory_order_acq_rel) + 1;
+  auto a = reinterpret_cast<std::uintptr_t>(p);
+  rt::SequenceSlots::Ticket ticket = g_alloc_slots.release(a);
   rt::untraced_scope internal;
-  rt::emit_sync(t, format::Kind::kMemFree, 0, 0, kAllocSlotBase | slot, seq, 0, n,
-                reinterpret_cast<std::uintptr_t>(p), 5);
+  rt::emit_sync(t, format::Kind::kMemFree, 0, 0, ticket.object, ticket.seq, 0, n, a, 5);
 }
 
 StackRange current_stack() noexcept {
