@@ -2,6 +2,8 @@
 // "Semantics the detectors must get right", happens-before sources).
 #include "lockgraph/analyzer/model.hpp"
 
+#include "lockgraph/analyzer/symbolize.hpp"
+
 #include <pthread.h>
 
 #include <algorithm>
@@ -95,9 +97,7 @@ Location Model::location(std::uint32_t process, std::uint32_t site, std::string 
     // Callers in the user's code; system libraries, system headers, lockgraph's own runtime and
     // unsymbolized frames add nothing at 2 a.m.
     for (const SiteFrame& f : s->callers) {
-      bool system_module = f.module.rfind("/lib", 0) == 0 || f.module.rfind("/usr/lib", 0) == 0 ||
-                           f.module.find("liblockgraph_rt") != std::string::npos;
-      if (f.line == 0 || system_module || f.file.rfind("/usr/", 0) == 0) continue;
+      if (f.line == 0 || is_system_module(f.module) || f.file.rfind("/usr/", 0) == 0) continue;
       l.stack.push_back(f.function + " (" + f.file + ":" + std::to_string(f.line) + ")");
     }
   } else {

@@ -102,6 +102,22 @@ bool system_header(const std::string& file) {
   return file.rfind("/usr/include/", 0) == 0 || file.rfind("/usr/lib/", 0) == 0;
 }
 
+// A "DATA" answer: the variable's name, then "start size" (decimal).
+struct DataSymbol {
+  std::string name;  // "" when unknown
+  unsigned long long start = 0, size = 0;
+};
+
+DataSymbol parse_data_answer(std::string name, const std::string& range) {
+  DataSymbol d;
+  if (name.empty() || name == "??") return d;
+  // "(anonymous namespace)::" says nothing a reader needs next to a file and line.
+  for (std::size_t at; (at = name.find("(anonymous namespace)::")) != std::string::npos;) name.erase(at, 23);
+  d.name = std::move(name);
+  std::sscanf(range.c_str(), "%llu %llu", &d.start, &d.size);
+  return d;
+}
+
 // The load base to add to a recorded offset: 0 for position-independent modules.
 std::uint64_t module_base(const TraceFile& file, const std::string& module) {
   std::uint64_t base = 0;
@@ -129,14 +145,11 @@ void symbolize_data(TraceFile& file, const std::string& tool, const std::string&
     if (!std::getline(out, name) || !std::getline(out, range)) break;
     while (std::getline(out, rest) && !rest.empty()) {
     }
-    if (name.empty() || name == "??") continue;
-    // "(anonymous namespace)::" says nothing a reader needs next to a file and line.
-    for (std::size_t at; (at = name.find("(anonymous namespace)::")) != std::string::npos;) name.erase(at, 23);
-    unsigned long long start = 0, size = 0;
-    std::sscanf(range.c_str(), "%llu %llu", &start, &size);
-    file.resolve_site(id, "", 0, name);
+    DataSymbol d = parse_data_answer(std::move(name), range);
+    if (d.name.empty()) continue;
+    file.resolve_site(id, "", 0, d.name);
     std::uint64_t address = base + offset;
-    if (start != 0 && address >= start) file.set_data_extent(id, address - start, size);
+    if (d.start != 0 && address >= d.start) file.set_data_extent(id, address - d.start, d.size);
   }
 }
 
@@ -180,20 +193,23 @@ std::string GlobalNames::name(const std::vector<Module>& modules, std::uint64_t 
   if (write(s->to, query, std::size_t(n)) != n) return result;
   // The answer: the symbol, then "start size", then a blank line.
   char line[4096];
-  std::string symbol;
-  unsigned long long start = 0, size = 0;
+  std::string lines[2];
   for (int i = 0; std::fgets(line, sizeof line, static_cast<FILE*>(s->from)) != nullptr; ++i) {
     std::string l(line);
     while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
     if (l.empty()) break;
-    if (i == 0) symbol = l;
-    if (i == 1) std::sscanf(l.c_str(), "%llu %llu", &start, &size);
+    if (i < 2) lines[i] = std::move(l);
   }
-  if (symbol.empty() || symbol == "??") return result;
-  for (std::size_t at; (at = symbol.find("(anonymous namespace)::")) != std::string::npos;) symbol.erase(at, 23);
-  std::uint64_t offset = address - m->bias - start;
-  result = offset != 0 && offset < size ? symbol + "+" + std::to_string(offset) : symbol;
+  DataSymbol d = parse_data_answer(std::move(lines[0]), lines[1]);
+  if (d.name.empty()) return result;
+  std::uint64_t offset = address - m->bias - d.start;
+  result = offset != 0 && offset < d.size ? d.name + "+" + std::to_string(offset) : d.name;
   return result;
+}
+
+bool is_system_module(const std::string& module) {
+  return module.rfind("/lib", 0) == 0 || module.rfind("/usr/lib", 0) == 0 ||
+         module.find("liblockgraph_rt") != std::string::npos;
 }
 
 void symbolize_pc_sites(TraceFile& file) {

@@ -18,6 +18,9 @@ namespace lockgraph::analysis {
 
 void symbolize_pc_sites(TraceFile& file);
 
+// Modules the user did not write: the system's (libc, libstdc++) and lockgraph's own runtime.
+bool is_system_module(const std::string& module);
+
 // Names global variables by address ("counter", "cells+8") for the race reports of instrumented
 // programs. One llvm-symbolizer per module is kept running and asked one address at a time, as
 // findings need them; answers are cached. "" when the address is in no recorded module (heap,
