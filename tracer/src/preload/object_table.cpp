@@ -14,6 +14,7 @@ constexpr std::size_t kCapacityBits = 21;
 constexpr std::size_t kCapacity = std::size_t(1) << kCapacityBits;
 constexpr std::uintptr_t kEmpty = 0;
 constexpr std::uintptr_t kForgotten = 1;
+constexpr std::uintptr_t kClaimed = 2;  // being filled by a creator; lookups probe past it
 constexpr std::size_t kStripes = 256;
 constexpr std::size_t kPageFilterBits = std::size_t(1) << 20;  // one bit per hashed 4 KiB page
 
@@ -76,14 +77,10 @@ ObjectSlot* find_or_create(const void* addr, ObjectKind kind, bool* created) noe
   for (std::size_t i = home(a), n = 0; n < kCapacity * 3 / 4; i = (i + 1) & (kCapacity - 1), ++n) {
     std::uintptr_t k = t[i].key.load(std::memory_order_acquire);
     if (k != kEmpty && k != kForgotten) continue;
-    // The slot's fields are written before its key is published.
+    // Claim the slot so no other creator (of another address) writes it, fill it, then publish
+    // its key.
     ObjectSlot* s = &t[i];
-    if (k == kEmpty) {
-      // Claim the slot with a placeholder so no other creator writes it, then fill it.
-      if (!s->key.compare_exchange_strong(k, kForgotten, std::memory_order_acq_rel)) continue;
-    } else if (!s->key.compare_exchange_strong(k, kForgotten, std::memory_order_acq_rel)) {
-      continue;
-    }
+    if (!s->key.compare_exchange_strong(k, kClaimed, std::memory_order_acq_rel)) continue;
     s->core.~lock_core();
     new (&s->core) detail::lock_core();
     s->depth = 0;
@@ -93,6 +90,7 @@ ObjectSlot* find_or_create(const void* addr, ObjectKind kind, bool* created) noe
     s->lock_type = 0;
     s->generation = fork_generation();
     s->announced = false;
+    s->silent_pc = nullptr;
     g_page_filter[page_bit(a) / 64].fetch_or(std::uint64_t(1) << (page_bit(a) % 64), std::memory_order_relaxed);
     s->key.store(a, std::memory_order_release);
     g_any_objects.store(true, std::memory_order_relaxed);

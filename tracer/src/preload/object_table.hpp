@@ -23,7 +23,7 @@ namespace lockgraph::preload {
 enum class ObjectKind : std::uint8_t { kMutex, kRwlock, kSpin, kCond, kBarrier, kSem };
 
 struct alignas(64) ObjectSlot {
-  std::atomic<std::uintptr_t> key{0};  // the object's address; 0 empty, 1 forgotten
+  std::atomic<std::uintptr_t> key{0};  // the object's address; 0 empty, 1 forgotten, 2 being created
   detail::lock_core core;              // id, sequence and owner (owner for locks only)
   std::uint32_t depth = 0;             // recursion depth of the exclusive owner (owner only)
   std::uint32_t barrier_count = 0;     // threads per barrier phase (pthread_barrier_init)
