@@ -23,13 +23,16 @@
 namespace lockgraph::preload {
 namespace {
 
-bool in_system_module(const void* pc) {
-  Dl_info info{};
-  if (dladdr(pc, &info) == 0 || info.dli_fname == nullptr) return false;
-  const char* f = info.dli_fname;
+// A module's path under the system's library directories, or this runtime's.
+bool system_path(const char* f) {
   if (std::strstr(f, "liblockgraph_rt") != nullptr) return true;
   return std::strncmp(f, "/lib/", 5) == 0 || std::strncmp(f, "/usr/lib/", 9) == 0 ||
          std::strncmp(f, "/lib64/", 7) == 0;
+}
+
+bool in_system_module(const void* pc) {
+  Dl_info info{};
+  return dladdr(pc, &info) != 0 && info.dli_fname != nullptr && system_path(info.dli_fname);
 }
 
 struct Range {
@@ -110,10 +113,7 @@ const std::vector<Range>& library_functions() {
             if (n <= 0) return 0;
             path = self;
           }
-          if (path[0] != '/' || std::strncmp(path, "/lib", 4) == 0 || std::strncmp(path, "/usr/lib/", 9) == 0 ||
-              std::strstr(path, "liblockgraph_rt") != nullptr) {
-            return 0;
-          }
+          if (path[0] != '/' || system_path(path)) return 0;
           add_library_functions(path, info->dlpi_addr, out);
           return 0;
         },

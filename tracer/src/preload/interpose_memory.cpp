@@ -52,8 +52,6 @@ void before_free(void* p) noexcept {
   if (t != nullptr) record_free(p, n);
 }
 
-void after_alloc(void* q, std::size_t n) noexcept { record_alloc(q, n); }
-
 }  // namespace
 
 void set_instrumented() noexcept { g_instrumented.store(true, std::memory_order_relaxed); }
@@ -103,13 +101,13 @@ LG_EXPORT void free(void* p) {
 
 LG_EXPORT void* malloc(std::size_t n) {
   void* q = __libc_malloc(n);
-  after_alloc(q, n);
+  record_alloc(q, n);
   return q;
 }
 
 LG_EXPORT void* calloc(std::size_t count, std::size_t n) {
   void* q = __libc_calloc(count, n);
-  after_alloc(q, count * n);
+  record_alloc(q, count * n);
   return q;
 }
 
@@ -122,13 +120,13 @@ LG_EXPORT void* realloc(void* p, std::size_t size) {
   // The block may move: retire it first (its contents are copied, not reused in place).
   before_free(p);
   void* q = __libc_realloc(p, size);
-  after_alloc(q, size);
+  record_alloc(q, size);
   return q;
 }
 
 LG_EXPORT void* memalign(std::size_t alignment, std::size_t n) {
   void* q = __libc_memalign(alignment, n);
-  after_alloc(q, n);
+  record_alloc(q, n);
   return q;
 }
 
