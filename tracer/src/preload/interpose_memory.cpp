@@ -56,23 +56,23 @@ void before_free(void* p) noexcept {
 
 void set_instrumented() noexcept { g_instrumented.store(true, std::memory_order_relaxed); }
 
-void record_alloc(const void* p, std::size_t n) noexcept {
+namespace {
+
+// A free releases the block's slot; an allocation observes it (memory_records.hpp).
+void record_block(format::Kind kind, const void* p, std::size_t n) noexcept {
   rt::ThreadState* t = allocation_recorder();
   if (t == nullptr || p == nullptr) return;
   auto a = reinterpret_cast<std::uintptr_t>(p);
-  rt::SequenceSlots::Ticket ticket = g_alloc_slots.observe(a);
+  rt::SequenceSlots::Ticket ticket =
+      kind == format::Kind::kMemFree ? g_alloc_slots.release(a) : g_alloc_slots.observe(a);
   rt::untraced_scope internal;
-  rt::emit_sync(t, format::Kind::kMemAlloc, 0, 0, ticket.object, ticket.seq, 0, n, a, 5);
+  rt::emit_sync(t, kind, 0, 0, ticket.object, ticket.seq, 0, n, a, 5);
 }
 
-void record_free(const void* p, std::size_t n) noexcept {
-  rt::ThreadState* t = allocation_recorder();
-  if (t == nullptr || p == nullptr) return;
-  auto a = reinterpret_cast<std::uintptr_t>(p);
-  rt::SequenceSlots::Ticket ticket = g_alloc_slots.release(a);
-  rt::untraced_scope internal;
-  rt::emit_sync(t, format::Kind::kMemFree, 0, 0, ticket.object, ticket.seq, 0, n, a, 5);
-}
+}  // namespace
+
+void record_alloc(const void* p, std::size_t n) noexcept { record_block(format::Kind::kMemAlloc, p, n); }
+void record_free(const void* p, std::size_t n) noexcept { record_block(format::Kind::kMemFree, p, n); }
 
 StackRange current_stack() noexcept {
   if (!g_instrumented.load(std::memory_order_relaxed)) return {};
