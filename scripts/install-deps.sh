@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libtbb-dev libzstd-dev
   libcurl4-openssl-dev libxml2-dev libcpp-httplib-dev
+  graphviz libgraphviz-dev chromium
 )
 
 missing=()

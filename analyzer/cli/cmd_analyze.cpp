@@ -34,6 +34,14 @@ bool color_wanted(const std::string& output) {
   return isatty(STDOUT_FILENO) != 0;
 }
 
+std::string render(const std::string& format, const RenderContext& ctx) {
+  if (format == "json") return render_json(ctx);
+  if (format == "sarif") return render_sarif(ctx);
+  if (format == "dot") return render_dot(ctx.result);
+  if (format == "html") return render_html(ctx);
+  return render_text(ctx);
+}
+
 }  // namespace
 
 int run_analysis(const AnalyzeOptions& o) {
@@ -56,17 +64,14 @@ int run_analysis(const AnalyzeOptions& o) {
   if (!o.write_baseline.empty() && !write_baseline(o.write_baseline, result.findings, &error)) return fail(error);
   GateOutcome outcome = apply_gate(result.findings, gate);
   RenderContext ctx{result, outcome, set->processes().size(), result.threads.size(), color_wanted(o.output)};
-  std::string text;
-  if (o.format == "json") {
-    text = render_json(ctx);
-  } else if (o.format == "sarif") {
-    text = render_sarif(ctx);
-  } else if (o.format == "dot") {
-    text = render_dot(result);
-  } else {
-    text = render_text(ctx);
+  if (int rc = write_output(render(o.format, ctx), o.output); rc != kExitOk) return rc;
+  RenderContext plain{result, outcome, set->processes().size(), result.threads.size(), false};
+  if (!o.sarif.empty()) {
+    if (int rc = write_output(render("sarif", plain), o.sarif); rc != kExitOk) return rc;
   }
-  if (int rc = write_output(text, o.output); rc != kExitOk) return rc;
+  if (!o.html.empty()) {
+    if (int rc = write_output(render("html", plain), o.html); rc != kExitOk) return rc;
+  }
   for (const Suppression& s : outcome.stale) {
     warn(o.suppress + ":" + std::to_string(s.line) + ": stale suppression " + s.type + ":" + s.pattern + " matched nothing");
   }
@@ -74,9 +79,13 @@ int run_analysis(const AnalyzeOptions& o) {
 }
 
 void add_analyze_options(CLI::App* cmd, AnalyzeOptions& o) {
-  cmd->add_option("--format,-f", o.format, "Report format: text (default), json, sarif, dot")
-      ->check(CLI::IsMember({"text", "json", "sarif", "dot"}));
+  cmd->add_option("--format,-f", o.format,
+                  "Report format: text (default), json, sarif (2.1.0, for code scanning), dot (lock-order "
+                  "graph), html (one self-contained page)")
+      ->check(CLI::IsMember({"text", "json", "sarif", "dot", "html"}));
   cmd->add_option("--output,-o", o.output, "Write the report to FILE instead of stdout");
+  cmd->add_option("--sarif", o.sarif, "Also write a SARIF report to FILE (e.g. text on stdout for the log, SARIF for upload)");
+  cmd->add_option("--html", o.html, "Also write the HTML report to FILE");
   cmd->add_option("--fail-on", o.fail_on,
                   "Comma-separated finding kinds that fail the gate, or all / none "
                   "(default: every kind except lock_order_inversion and unprotected_write)");

@@ -22,12 +22,15 @@ Runner add_analyze(CLI::App& app);
 Runner add_stats(CLI::App& app);
 Runner add_run(CLI::App& app);
 Runner add_config(CLI::App& app);
+Runner add_graph(CLI::App& app);
 
 // Options shared by `analyze` and `run` (which analyzes the trace of the program it ran).
 struct AnalyzeOptions {
   std::vector<std::string> traces;
   std::string format = "text";
   std::string output;
+  std::string sarif;  // extra outputs, whatever --format says
+  std::string html;
   std::string fail_on;
   std::string suppress;
   std::string baseline;

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   add(add_run);
   add(add_analyze);
   add(add_stats);
+  add(add_graph);
   add(add_dump);
   add(add_config);
   try {

@@ -15,7 +15,7 @@ std::string preload_library_path() {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    fs::path installed = self.parent_path().parent_path() / "lib" / "liblockgraph_rt.so";
+    fs::path installed = (self.parent_path() / LOCKGRAPH_RT_FROM_BIN).lexically_normal();
     if (access(installed.c_str(), R_OK) == 0) return installed.string();
   }
 #ifdef LOCKGRAPH_BUILD_RT

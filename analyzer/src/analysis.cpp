@@ -48,6 +48,53 @@ void assign_fingerprint(Finding& f) {
   f.fingerprint = buf;
 }
 
+namespace {
+
+// The Model's spans re-indexed to the threads and locks that appear in them, with display names.
+void fill_timeline(const Model& model, Timeline& out) {
+  std::vector<std::uint32_t> thread_row(model.threads().size(), UINT32_MAX);
+  std::vector<std::uint32_t> lock_row(model.locks().size(), UINT32_MAX);
+  for (std::uint32_t i = 0; i < model.threads().size(); ++i) {
+    const ThreadState& t = model.threads()[i];
+    if (t.tid == 0 || t.first_ns == 0) continue;
+    thread_row[i] = std::uint32_t(out.threads.size());
+    out.threads.push_back(TimelineThread{t.label, t.first_ns, t.last_ns});
+    if (out.begin_ns == 0 || t.first_ns < out.begin_ns) out.begin_ns = t.first_ns;
+    out.end_ns = std::max(out.end_ns, t.last_ns);
+  }
+  for (const TimelineSpan& s : model.spans()) {
+    if (thread_row[s.thread] == UINT32_MAX) continue;
+    if (lock_row[s.lock] == UINT32_MAX) {
+      lock_row[s.lock] = std::uint32_t(out.locks.size());
+      out.locks.push_back(model.locks()[s.lock].name);
+    }
+    out.spans.push_back(TimelineSpan{thread_row[s.thread], lock_row[s.lock], s.begin_ns, s.end_ns, s.wait});
+  }
+  // The run goes on after the last lock event (a watchdog waits before it reports): so does the picture.
+  for (std::uint32_t p = 0; p < model.set().processes().size(); ++p) {
+    out.end_ns = std::max(out.end_ns, model.end_ns(p));
+  }
+  // Holds and waits that never ended (a deadlock, or the trace stopped): drawn to the end of the run.
+  auto open_span = [&](std::uint32_t thread, std::uint32_t lock, std::uint64_t since, bool wait) {
+    if (lock_row[lock] == UINT32_MAX) {
+      lock_row[lock] = std::uint32_t(out.locks.size());
+      out.locks.push_back(model.locks()[lock].name);
+    }
+    out.spans.push_back(TimelineSpan{thread_row[thread], lock_row[lock], since, std::max(out.end_ns, since), wait});
+  };
+  for (std::uint32_t i = 0; i < model.threads().size(); ++i) {
+    const ThreadState& t = model.threads()[i];
+    if (thread_row[i] == UINT32_MAX) continue;
+    for (const HeldLock& h : t.held) {
+      if (h.acquired_time != 0) open_span(i, h.lock, h.acquired_time, false);
+    }
+    if (t.pending_lock && t.pending_since != 0) open_span(i, *t.pending_lock, t.pending_since, true);
+  }
+  out.dropped = model.spans_dropped();
+}
+
+}  // namespace
+
 AnalysisResult analyze(TraceSet& set) {
   AnalysisResult result;
   Model model(set);
@@ -106,6 +153,7 @@ AnalysisResult analyze(TraceSet& set) {
     if (t.tid == 0) continue;
     result.threads.push_back(ThreadStats{t.label, t.blocked_ns});
   }
+  fill_timeline(model, result.timeline);
   result.problems = set.problems();
   return result;
 }

@@ -155,6 +155,10 @@ std::string Model::process_label(std::uint32_t process) const {
   return "pid " + std::to_string(p.pid) + (p.program.empty() ? "" : " (" + p.program + ")");
 }
 
+std::uint64_t Model::end_ns(std::uint32_t process) const {
+  return std::max(set_.processes()[process].end_ns, last_ns_[process]);
+}
+
 std::uint64_t Model::run_ns(std::uint32_t process) const {
   const ProcessInfo& p = set_.processes()[process];
   std::uint64_t start = p.start_ns ? p.start_ns : first_ns_[process];
@@ -198,6 +202,7 @@ void Model::on_lock_acquired(const Event& e, std::uint32_t ti) {
       l.wait_total_ns += w;
       l.wait_max_ns = std::max(l.wait_max_ns, w);
       t.blocked_ns += w;
+      add_span(ti, li, t.pending_since, e.time, true);
     }
   }
   t.pending_since = 0;
@@ -230,6 +235,7 @@ void Model::on_lock_release(const Event& e, std::uint32_t ti) {
     l.hold_total_ns += h;
     l.hold_max_ns = std::max(l.hold_max_ns, h);
     ++l.holds_timed;
+    add_span(ti, li, it->acquired_time, e.time, false);
   }
   t.held.erase(std::next(it).base());
   ++t.held_version;
@@ -237,12 +243,23 @@ void Model::on_lock_release(const Event& e, std::uint32_t ti) {
   if (hit != l.holders.end()) l.holders.erase(hit);
 }
 
+void Model::add_span(std::uint32_t thread, std::uint32_t lock, std::uint64_t begin, std::uint64_t end, bool wait) {
+  if (spans_.size() >= Timeline::kMaxSpans) {
+    ++spans_dropped_;
+    return;
+  }
+  spans_.push_back(TimelineSpan{thread, lock, begin, end, wait});
+}
+
 void Model::apply(const Event& e) {
+  std::uint32_t ti = current_;
   if (e.time != 0 && e.process < first_ns_.size()) {
     if (first_ns_[e.process] == 0 || e.time < first_ns_[e.process]) first_ns_[e.process] = e.time;
     last_ns_[e.process] = std::max(last_ns_[e.process], e.time);
+    ThreadState& self = threads_[ti];
+    if (self.first_ns == 0 || e.time < self.first_ns) self.first_ns = e.time;
+    self.last_ns = std::max(self.last_ns, e.time);
   }
-  std::uint32_t ti = current_;
   ThreadState& t = threads_[ti];
   auto handoff = [&](int kind, std::uint64_t a, std::uint64_t b = 0) -> SyncClock& {
     return handoffs_[{e.process, kind, a, b}];

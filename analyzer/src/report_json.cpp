@@ -160,7 +160,7 @@ std::string render_sarif(const RenderContext& ctx) {
   return out.dump(2) + "\n";
 }
 
-std::string render_dot(const AnalysisResult& r) {
+std::string render_dot(const AnalysisResult& r, bool cycles_only) {
   std::ostringstream o;
   auto quote = [](const std::string& s) {
     std::string q = "\"";
@@ -174,10 +174,11 @@ std::string render_dot(const AnalysisResult& r) {
     }
     return q + "\"";
   };
-  o << "digraph lockgraph {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"monospace\"];\n"
+  o << "digraph lockgraph {\n  rankdir=LR;\n  ranksep=1.4;\n  nodesep=0.5;\n  node [shape=box, style=rounded, fontname=\"monospace\"];\n"
     << "  edge [fontname=\"monospace\", fontsize=9];\n";
   std::map<std::string, bool> nodes;
   for (const LockOrderEdge& e : r.graph) {
+    if (cycles_only && !e.in_cycle) continue;
     nodes[e.from] = nodes[e.from] || e.in_cycle;
     nodes[e.to] = nodes[e.to] || e.in_cycle;
   }
@@ -185,6 +186,7 @@ std::string render_dot(const AnalysisResult& r) {
     o << "  " << quote(n) << (hot ? " [color=red, penwidth=2]" : "") << ";\n";
   }
   for (const LockOrderEdge& e : r.graph) {
+    if (cycles_only && !e.in_cycle) continue;
     std::string label;
     for (std::size_t i = 0; i < e.labels.size() && i < 4; ++i) label += (i ? "\n" : "") + e.labels[i];
     if (e.labels.size() > 4) label += "\n(+" + std::to_string(e.labels.size() - 4) + " more)";

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "lockgraph/analyzer/finding.hpp"
+#include "lockgraph/analyzer/timeline.hpp"
 #include "lockgraph/analyzer/trace_set.hpp"
 
 namespace lockgraph::analysis {
@@ -53,6 +54,7 @@ struct AnalysisResult {
   std::vector<LockOrderEdge> graph;       // the lock-order graph (for DOT)
   std::vector<LockStats> locks;           // contention
   std::vector<ThreadStats> threads;
+  Timeline timeline;                      // timed holds and waits per thread (HTML report)
   std::uint64_t events = 0;
   std::uint64_t run_ns = 0;
   std::vector<Problem> problems;          // damage and gaps; the analysis covers the rest

@@ -21,6 +21,7 @@
 
 #include "lockgraph/analyzer/event.hpp"
 #include "lockgraph/analyzer/finding.hpp"
+#include "lockgraph/analyzer/timeline.hpp"
 #include "lockgraph/analyzer/trace_set.hpp"
 #include "lockgraph/analyzer/vector_clock.hpp"
 
@@ -63,6 +64,8 @@ struct ThreadState {
   std::uint32_t pending_site = 0;
   std::uint64_t pending_since = 0;
   std::uint64_t blocked_ns = 0;  // total time waiting for locks
+  std::uint64_t first_ns = 0;    // first and last timestamped event of the thread
+  std::uint64_t last_ns = 0;
 };
 
 struct LockInfo {
@@ -113,6 +116,10 @@ class Model {
   std::string process_label(std::uint32_t process) const;
   bool multi_process() const noexcept { return set_.processes().size() > 1; }
   std::uint64_t run_ns(std::uint32_t process) const;
+  std::uint64_t end_ns(std::uint32_t process) const;  // last timestamp (trailer or event)
+  // Timed holds and waits; TimelineSpan::thread / lock are Model thread and lock indices here.
+  const std::vector<TimelineSpan>& spans() const noexcept { return spans_; }
+  std::uint64_t spans_dropped() const noexcept { return spans_dropped_; }
 
  private:
   struct SyncClock {
@@ -124,6 +131,7 @@ class Model {
   void acquire_from(const SyncClock& s, ThreadState& t);
   void on_lock_acquired(const Event& e, std::uint32_t ti);
   void on_lock_release(const Event& e, std::uint32_t ti);
+  void add_span(std::uint32_t thread, std::uint32_t lock, std::uint64_t begin, std::uint64_t end, bool wait);
 
   const TraceSet& set_;
   std::uint32_t current_ = 0;
@@ -143,6 +151,8 @@ class Model {
   std::map<std::tuple<std::uint32_t, int, std::uint64_t, std::uint64_t>, SyncClock> handoffs_;  // create, end, task, fork
   std::map<std::uint32_t, std::map<std::uint64_t, std::pair<std::uint64_t, std::string>>> variables_;  // addr -> size, name
   std::vector<std::uint64_t> first_ns_, last_ns_;
+  std::vector<TimelineSpan> spans_;
+  std::uint64_t spans_dropped_ = 0;
   std::unordered_map<ObjectKey, std::string, ObjectKeyHash> object_names_;  // non-lock objects
 };
 

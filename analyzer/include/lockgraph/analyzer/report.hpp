@@ -1,5 +1,7 @@
 // Renderers of an analysis: text (for people), JSON (docs/report-schema.md), SARIF 2.1.0 (code
-// scanning), DOT (the lock-order graph). Each returns the whole document as a string.
+// scanning), DOT / SVG (the lock-order graph, SVG drawn by Graphviz in-process), and one
+// self-contained HTML page (summary, findings with source, graph, timeline, contention; no
+// network). Each returns the whole document as a string.
 // The gate outcome decides what is marked suppressed / baselined and the summary's verdict.
 #pragma once
 
@@ -21,7 +23,12 @@ struct RenderContext {
 std::string render_text(const RenderContext& ctx);
 std::string render_json(const RenderContext& ctx);
 std::string render_sarif(const RenderContext& ctx);
-std::string render_dot(const AnalysisResult& result);
+// `cycles_only`: only edges that are part of a reported cycle (for graphs too big to draw whole).
+std::string render_dot(const AnalysisResult& result, bool cycles_only = false);
+// Lays out DOT with Graphviz; false with a one-line *error when Graphviz rejects it.
+bool dot_to_svg(const std::string& dot, std::string* svg, std::string* error);
+// Source lines around each site are read from the files the trace names, when they exist.
+std::string render_html(const RenderContext& ctx);
 std::string render_stats_text(const AnalysisResult& result);
 
 }  // namespace lockgraph::analysis
