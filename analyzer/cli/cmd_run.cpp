@@ -58,24 +58,28 @@ std::string resolve_program(const std::string& name) {
   return "";
 }
 
-// True when the program links the lockgraph runtime itself (the wrappers): preloading the
-// interposer too would record each of its locks twice.
-bool records_itself(const std::string& program) {
-  int fd = open(program.c_str(), O_RDONLY | O_CLOEXEC);
+// True when the file holds `marker` (mapped, not read: programs can be large).
+bool file_contains(const std::string& path, const std::string& marker) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   struct stat st {};
   bool found = false;
   if (fstat(fd, &st) == 0 && st.st_size > 0) {
     void* m = mmap(nullptr, std::size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
     if (m != MAP_FAILED) {
-      // Split so that this binary does not contain the marker itself.
-      std::string marker = std::string("lockgraph-static-") + "runtime-v1";
       found = memmem(m, std::size_t(st.st_size), marker.data(), marker.size()) != nullptr;
       munmap(m, std::size_t(st.st_size));
     }
   }
   close(fd);
   return found;
+}
+
+// True when the program links the lockgraph runtime itself (the wrappers): preloading the
+// interposer too would record each of its locks twice.
+bool records_itself(const std::string& program) {
+  // Split so that this binary does not contain the marker itself.
+  return file_contains(program, std::string("lockgraph-static-") + "runtime-v1");
 }
 
 bool prepare_trace_dir(RunOptions& o, bool* temporary) {
@@ -130,6 +134,12 @@ int run_program(RunOptions& o) {
   std::string program = resolve_program(o.command[0]);
   if (program.empty()) return fail("cannot run " + o.command[0] + ": not found in PATH");
   if (access(program.c_str(), X_OK) != 0) return fail("cannot run " + program + ": " + std::strerror(errno));
+  // The real ThreadSanitizer runtime would take the __tsan_* hooks from ours (and abort under the
+  // preload): the usual cause is g++ given -fsanitize=thread on the link line.
+  if (file_contains(program, "libtsan.so")) {
+    return fail(program + " is linked with libtsan (the real ThreadSanitizer runtime): link it with "
+                "`lockgraph config --ldflags` only (for g++, without -fsanitize=thread on the link line)");
+  }
   bool preload = !records_itself(program);
   std::string rt;
   if (preload) {

@@ -69,13 +69,13 @@ int main(int argc, char** argv) {
   }
   if (pipe(baton) != 0) return 3;
   std::thread t1([&] {
-    if (safe) transfer_safely(alice, bob, 10); else transfer(alice, bob, 10);
+    if (inversion) transfer(alice, bob, 10); else transfer_safely(alice, bob, 10);
     count_transfer(!race);
     pass();
   });
   std::thread t2([&] {
     wait_baton();
-    if (safe) transfer_safely(bob, alice, 5); else transfer(bob, alice, 5);
+    if (inversion) transfer(bob, alice, 5); else transfer_safely(bob, alice, 5);
     count_transfer(!race);
   });
   t1.join();
