@@ -9,6 +9,7 @@
 #include "lockgraph/analyzer/analysis.hpp"
 #include "lockgraph/analyzer/gate.hpp"
 #include "lockgraph/analyzer/report.hpp"
+#include "lockgraph/analyzer/saved_graph.hpp"
 
 namespace lockgraph::cli {
 
@@ -44,38 +45,53 @@ std::string render(const std::string& format, const RenderContext& ctx) {
 
 }  // namespace
 
-int run_analysis(const AnalyzeOptions& o) {
+namespace {
+
+bool load_gate(const AnalyzeOptions& o, GateConfig* gate, std::string* error) {
+  if (o.fail_on.empty()) {
+    gate->fail_on = default_fail_on();
+  } else if (!parse_fail_on(o.fail_on, &gate->fail_on, error)) {
+    return false;
+  }
+  if (!o.suppress.empty() && !load_suppressions(o.suppress, &gate->suppressions, error)) return false;
+  return o.baseline.empty() || load_baseline(o.baseline, &gate->baseline, error);
+}
+
+}  // namespace
+
+int report_and_gate(const AnalyzeOptions& o, const AnalysisResult& result, std::size_t processes, const std::string& scope) {
   GateConfig gate;
   std::string error;
-  if (o.fail_on.empty()) {
-    gate.fail_on = default_fail_on();
-  } else if (!parse_fail_on(o.fail_on, &gate.fail_on, &error)) {
-    return fail(error);
-  }
-  if (!o.suppress.empty() && !load_suppressions(o.suppress, &gate.suppressions, &error)) return fail(error);
-  if (!o.baseline.empty() && !load_baseline(o.baseline, &gate.baseline, &error)) return fail(error);
-
-  Problem fatal;
-  auto set = TraceSet::open(o.traces, &fatal);
-  if (!set) return fail(fatal.message());
-  AnalysisResult result = analyze(*set);
-  for (const Problem& p : result.problems) warn(p.message());
-
+  if (!load_gate(o, &gate, &error)) return fail(error);
   if (!o.write_baseline.empty() && !write_baseline(o.write_baseline, result.findings, &error)) return fail(error);
   GateOutcome outcome = apply_gate(result.findings, gate);
-  RenderContext ctx{result, outcome, set->processes().size(), result.threads.size(), color_wanted(o.output)};
+  RenderContext ctx{result, outcome, processes, result.threads.size(), color_wanted(o.output), scope};
   if (int rc = write_output(render(o.format, ctx), o.output); rc != kExitOk) return rc;
-  RenderContext plain{result, outcome, set->processes().size(), result.threads.size(), false};
+  ctx.color = false;
   if (!o.sarif.empty()) {
-    if (int rc = write_output(render("sarif", plain), o.sarif); rc != kExitOk) return rc;
+    if (int rc = write_output(render("sarif", ctx), o.sarif); rc != kExitOk) return rc;
   }
   if (!o.html.empty()) {
-    if (int rc = write_output(render("html", plain), o.html); rc != kExitOk) return rc;
+    if (int rc = write_output(render("html", ctx), o.html); rc != kExitOk) return rc;
   }
   for (const Suppression& s : outcome.stale) {
     warn(o.suppress + ":" + std::to_string(s.line) + ": stale suppression " + s.type + ":" + s.pattern + " matched nothing");
   }
   return outcome.failed() ? kExitFindings : kExitOk;
+}
+
+int run_analysis(const AnalyzeOptions& o) {
+  // Bad gate files are reported before a long analysis, not after it.
+  GateConfig gate;
+  std::string error;
+  if (!load_gate(o, &gate, &error)) return fail(error);
+  Problem fatal;
+  auto set = TraceSet::open(o.traces, &fatal);
+  if (!set) return fail(fatal.message());
+  AnalysisResult result = analyze(*set);
+  for (const Problem& p : result.problems) warn(p.message());
+  if (!o.save_graph.empty() && !SavedGraph::from_analysis(result, *set).save(o.save_graph, &error)) return fail(error);
+  return report_and_gate(o, result, set->processes().size(), "");
 }
 
 void add_analyze_options(CLI::App* cmd, AnalyzeOptions& o) {
@@ -86,6 +102,8 @@ void add_analyze_options(CLI::App* cmd, AnalyzeOptions& o) {
   cmd->add_option("--output,-o", o.output, "Write the report to FILE instead of stdout");
   cmd->add_option("--sarif", o.sarif, "Also write a SARIF report to FILE (e.g. text on stdout for the log, SARIF for upload)");
   cmd->add_option("--html", o.html, "Also write the HTML report to FILE");
+  cmd->add_option("--save-graph", o.save_graph,
+                  "Save the lock-order graph to FILE (small JSON) for `lockgraph merge` across runs");
   cmd->add_option("--fail-on", o.fail_on,
                   "Comma-separated finding kinds that fail the gate, or all / none "
                   "(default: every kind except lock_order_inversion and unprotected_write)");

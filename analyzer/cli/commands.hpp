@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "lockgraph/analyzer/analysis.hpp"
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -23,6 +25,7 @@ Runner add_stats(CLI::App& app);
 Runner add_run(CLI::App& app);
 Runner add_config(CLI::App& app);
 Runner add_graph(CLI::App& app);
+Runner add_merge(CLI::App& app);
 
 // Options shared by `analyze` and `run` (which analyzes the trace of the program it ran).
 struct AnalyzeOptions {
@@ -31,6 +34,7 @@ struct AnalyzeOptions {
   std::string output;
   std::string sarif;  // extra outputs, whatever --format says
   std::string html;
+  std::string save_graph;
   std::string fail_on;
   std::string suppress;
   std::string baseline;
@@ -38,6 +42,10 @@ struct AnalyzeOptions {
 };
 void add_analyze_options(CLI::App* cmd, AnalyzeOptions& o);
 int run_analysis(const AnalyzeOptions& o);
+// The gate (--fail-on, --suppress, --baseline), every requested output, and the exit code, for
+// an analysis done by any command. `scope` replaces the "analyzed N events" headline when set.
+int report_and_gate(const AnalyzeOptions& o, const analysis::AnalysisResult& result, std::size_t processes,
+                    const std::string& scope);
 
 // Prints "lockgraph: error: MESSAGE" on stderr and returns kExitUsage.
 int fail(const std::string& message);

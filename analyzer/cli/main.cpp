@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   add(add_analyze);
   add(add_stats);
   add(add_graph);
+  add(add_merge);
   add(add_dump);
   add(add_config);
   try {

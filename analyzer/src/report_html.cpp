@@ -217,9 +217,14 @@ std::string render_html(const RenderContext& ctx) {
     << (ctx.gate.failed() ? "FAILED" : "PASSED") << "</h1><p>" << ctx.gate.failing
     << (ctx.gate.failing == 1 ? " finding fails" : " findings fail") << " the gate &middot; " << shown
     << (shown == 1 ? " finding" : " findings") << " shown" << (suppressed ? ", " + std::to_string(suppressed) + " suppressed" : "")
-    << "</p><p>" << r.events << " events from " << ctx.processes << (ctx.processes == 1 ? " process, " : " processes, ")
-    << ctx.thread_count << (ctx.thread_count == 1 ? " thread" : " threads") << ", run time " << duration_text(r.run_ns)
-    << "</p></header>\n<main>\n";
+    << "</p><p>";
+  if (ctx.scope.empty()) {
+    o << r.events << " events from " << ctx.processes << (ctx.processes == 1 ? " process, " : " processes, ")
+      << ctx.thread_count << (ctx.thread_count == 1 ? " thread" : " threads") << ", run time " << duration_text(r.run_ns);
+  } else {
+    o << html_escape(ctx.scope);
+  }
+  o << "</p></header>\n<main>\n";
   if (!r.problems.empty()) {
     o << "<h2 id=\"problems\">Trace problems</h2><ul>\n";
     for (const Problem& p : r.problems) o << "<li>" << html_escape(p.message()) << "</li>\n";

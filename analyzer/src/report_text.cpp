@@ -90,8 +90,12 @@ std::string render_text(const RenderContext& ctx) {
     ++by_kind[r.findings[i].kind];
   }
   std::ostringstream head;
-  head << "lockgraph: analyzed " << r.events << " events from " << plural(ctx.processes, "process", "processes")
-       << ", " << plural(ctx.thread_count, "thread", "threads") << "\n";
+  if (ctx.scope.empty()) {
+    head << "lockgraph: analyzed " << r.events << " events from " << plural(ctx.processes, "process", "processes")
+         << ", " << plural(ctx.thread_count, "thread", "threads") << "\n";
+  } else {
+    head << "lockgraph: " << ctx.scope << "\n";
+  }
   if (shown == 0) {
     head << st.bold() << "No findings." << st.reset() << "\n";
   } else {

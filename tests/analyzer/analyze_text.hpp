@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -28,6 +31,21 @@ inline std::vector<const analysis::Finding*> of_kind(const analysis::AnalysisRes
   }
   return out;
 }
+
+// A temporary file name, removed at destruction.
+struct ScratchFile {
+  std::string path;
+  ScratchFile() {
+    char name[] = "/tmp/lockgraph-test-XXXXXX";
+    int fd = mkstemp(name);
+    EXPECT_GE(fd, 0);
+    if (fd >= 0) close(fd);
+    path = name;
+  }
+  ~ScratchFile() { unlink(path.c_str()); }
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+};
 
 inline std::string kinds(const analysis::AnalysisResult& r) {
   std::string s;

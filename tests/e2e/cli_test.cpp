@@ -242,6 +242,46 @@ TEST(EndToEnd, DumpRoundTripsThroughAnalyze) {
   EXPECT_NE(stats.out.find("lock_acquired"), std::string::npos);
 }
 
+// Two runs of a real program, each taking A and B in one order on one thread: neither trace has
+// a cycle; their saved graphs merged do, with the sites of both runs.
+TEST(EndToEnd, MergedGraphsOfTwoRunsFindTheCycleNeitherRunShows) {
+  auto ab = trace_program("e2e_lock_pair", {"AB"});
+  auto ba = trace_program("e2e_lock_pair", {"BA"});
+  ASSERT_EQ(ab->program.exit_code, 0) << ab->program.err;
+  ASSERT_EQ(ba->program.exit_code, 0) << ba->program.err;
+  ScratchDir out;
+  for (auto* t : {ab.get(), ba.get()}) {
+    RunResult r;
+    json report = analyze_json(t->trace(), &r, {"--save-graph", t->dir.path() + "/graph.json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(report["findings"].empty()) << report.dump(2);
+  }
+  RunResult merged = run_program({kCli, "merge", ab->dir.path() + "/graph.json", ba->dir.path() + "/graph.json",
+                                  "--format", "json", "--save-graph", out / "all.json"});
+  ASSERT_EQ(merged.exit_code, 1) << merged.err;
+  json report = json::parse(merged.out);
+  ASSERT_EQ(report["findings"].size(), 1u) << report.dump(2);
+  const json& f = report["findings"][0];
+  EXPECT_EQ(f["kind"], "deadlock_potential");
+  EXPECT_EQ(f["cycle"], json({"A", "B", "A"}));
+  EXPECT_TRUE(has_location(f, "lock_pair.cpp", 14)) << f.dump(2);  // AB: holds A
+  EXPECT_TRUE(has_location(f, "lock_pair.cpp", 15)) << f.dump(2);  // AB: acquires B
+  EXPECT_TRUE(has_location(f, "lock_pair.cpp", 17)) << f.dump(2);  // BA: holds B
+  EXPECT_TRUE(has_location(f, "lock_pair.cpp", 18)) << f.dump(2);  // BA: acquires A
+  // The merged graph merges further and alone reports the same cycle; one run alone has none.
+  RunResult again = run_program({kCli, "merge", out / "all.json", ab->dir.path() + "/graph.json"});
+  EXPECT_EQ(again.exit_code, 1) << again.err;
+  EXPECT_NE(again.out.find("merged the lock-order graphs of 2 runs (2 edges)"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("cycle:   A -> B -> A"), std::string::npos) << again.out;
+  RunResult alone = run_program({kCli, "merge", ab->dir.path() + "/graph.json"});
+  EXPECT_EQ(alone.exit_code, 0) << alone.out;
+  // A file that is not a saved graph: one line, exit 2.
+  write_text(out / "bogus.json", "{\"findings\": []}");
+  RunResult bad = run_program({kCli, "merge", out / "bogus.json"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("not a saved lock-order graph"), std::string::npos) << bad.err;
+}
+
 TEST(EndToEnd, HelpAnswersQuestions) {
   RunResult h = run_program({kCli, "--help"});
   EXPECT_EQ(h.exit_code, 0);

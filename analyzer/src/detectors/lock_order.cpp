@@ -119,11 +119,26 @@ class LockOrderDetector : public Detector {
       e.from = m.lock(k.from).name;
       e.to = m.lock(k.to).name;
       e.in_cycle = cycle_edges.count(k) != 0;
+      std::vector<std::uint32_t> gates = list.front().gates;
+      e.held_shared = e.acquired_shared = true;
       for (const Evidence& ev : list) {
         const ThreadState& t = m.thread(ev.thread);
         e.labels.push_back(t.label + ": " + m.set().location(t.process, ev.held_site) + " -> " +
                            m.set().location(t.process, ev.acq_site));
+        e.count += ev.count;
+        e.held_shared = e.held_shared && ev.held_shared;
+        e.acquired_shared = e.acquired_shared && ev.acq_shared;
+        std::vector<std::uint32_t> common;
+        std::set_intersection(gates.begin(), gates.end(), ev.gates.begin(), ev.gates.end(), std::back_inserter(common));
+        gates.swap(common);
       }
+      for (std::uint32_t g : gates) e.gates.push_back(m.lock(g).name);
+      const Evidence& first = list.front();
+      const ThreadState& t = m.thread(first.thread);
+      e.held_at = m.location(t.process, first.held_site, "holds " + e.from, first.thread);
+      e.acquired_at = m.location(t.process, first.acq_site, "then acquires " + e.to, first.thread);
+      e.held_at.locks_held.clear();
+      e.acquired_at.locks_held.clear();
       result.graph.push_back(std::move(e));
     }
   }

@@ -30,6 +30,12 @@ struct LockOrderEdge {
   std::string to;
   std::vector<std::string> labels;  // "thread 2 at a.cpp:10 -> a.cpp:12"
   bool in_cycle = false;
+  std::uint64_t count = 0;           // acquisitions that made this edge
+  std::vector<std::string> gates;    // other locks held on every one of them
+  bool held_shared = false;          // `from` was held shared on every one of them
+  bool acquired_shared = false;      // `to` was acquired shared on every one of them
+  Location held_at;                  // the first one: where `from` was taken, by which thread
+  Location acquired_at;              // ... and where `to` was
 };
 
 struct LockStats {

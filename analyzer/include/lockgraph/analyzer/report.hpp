@@ -18,6 +18,7 @@ struct RenderContext {
   std::size_t processes = 1;
   std::size_t thread_count = 0;
   bool color = false;
+  std::string scope;  // replaces "analyzed N events from ..." in text and HTML (e.g. for merged graphs)
 };
 
 std::string render_text(const RenderContext& ctx);
