@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "commands.hpp"
+#include "progress.hpp"
 #include "lockgraph/analyzer/analysis.hpp"
 #include "lockgraph/analyzer/gate.hpp"
 #include "lockgraph/analyzer/report.hpp"
@@ -88,7 +89,11 @@ int run_analysis(const AnalyzeOptions& o) {
   Problem fatal;
   auto set = TraceSet::open(o.traces, &fatal);
   if (!set) return fail(fatal.message());
-  AnalysisResult result = analyze(*set);
+  AnalysisResult result;
+  {
+    ProgressBar bar;
+    result = analyze(*set, bar.callback());
+  }
   for (const Problem& p : result.problems) warn(p.message());
   if (!o.save_graph.empty() && !SavedGraph::from_analysis(result, *set).save(o.save_graph, &error)) return fail(error);
   return report_and_gate(o, result, set->processes().size(), "");

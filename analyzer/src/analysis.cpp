@@ -95,7 +95,7 @@ void fill_timeline(const Model& model, Timeline& out) {
 
 }  // namespace
 
-AnalysisResult analyze(TraceSet& set) {
+AnalysisResult analyze(TraceSet& set, const ProgressFn& progress) {
   AnalysisResult result;
   Model model(set);
   std::vector<std::unique_ptr<Detector>> detectors;
@@ -104,7 +104,10 @@ AnalysisResult analyze(TraceSet& set) {
   detectors.push_back(make_lockset_detector());
   detectors.push_back(make_misuse_detector());
   detectors.push_back(make_actual_deadlock_detector());
+  const std::uint64_t total = progress ? set.record_count() : 0;
+  std::uint64_t done = 0;
   ReplayStats stats = set.replay([&](const Event& e) {
+    if (progress && (++done & 0xffff) == 0) progress(done, total);
     model.begin(e);
     for (auto& d : detectors) d->before(e, model);
     model.apply(e);

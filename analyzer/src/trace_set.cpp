@@ -286,6 +286,13 @@ void TraceSet::for_each_in_program_order(const std::function<void(const Event&)>
   }
 }
 
+std::uint64_t TraceSet::record_count() const noexcept {
+  if (text_) return text_->events.size();
+  std::uint64_t n = 0;
+  for (const auto& f : files_) n += f->record_count();
+  return n;
+}
+
 ReplayStats TraceSet::replay(const std::function<void(const Event&)>& fn) {
   ReplayStats stats;
   if (text_) {

@@ -2,6 +2,10 @@
 // checking the exact findings, the report formats, the gate and the error paths.
 #include <gtest/gtest.h>
 
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "subprocess.hpp"
@@ -280,6 +284,44 @@ TEST(EndToEnd, MergedGraphsOfTwoRunsFindTheCycleNeitherRunShows) {
   RunResult bad = run_program({kCli, "merge", out / "bogus.json"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("not a saved lock-order graph"), std::string::npos) << bad.err;
+}
+
+// Runs argv with stdout and stderr on a pseudo-terminal; returns everything written to it.
+std::string run_on_terminal(const std::vector<std::string>& argv, const std::string& env) {
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    putenv(const_cast<char*>(env.c_str()));
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(master, buf, sizeof buf)) > 0;) out.append(buf, std::size_t(n));  // EIO once the child is gone
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(master);
+  return out;
+}
+
+// A progress bar on a terminal (the one-second delay set to 0 for the test), nothing in a pipe.
+TEST(EndToEnd, ProgressBarOnlyOnATerminal) {
+  ScratchDir dir;
+  std::string text = "1 thread_start\n1 lock_create obj=L\n";
+  for (int i = 0; i < 100000; ++i) text += "1 lock_acquired obj=L\n1 lock_release obj=L\n";
+  write_text(dir / "big.txt", text);
+  std::string tty = run_on_terminal({kCli, "analyze", dir / "big.txt"}, "LOCKGRAPH_PROGRESS_AFTER_MS=0");
+  EXPECT_NE(tty.find("\rlockgraph: analyzing ["), std::string::npos) << tty.substr(0, 300);
+  EXPECT_NE(tty.find("% "), std::string::npos);
+  EXPECT_NE(tty.find("of 0.2M events"), std::string::npos) << tty.substr(0, 300);
+  EXPECT_NE(tty.find("\r\033[K"), std::string::npos) << "the bar is erased at the end";
+  EXPECT_NE(tty.find("No findings."), std::string::npos);
+  RunResult piped = run_program({kCli, "analyze", dir / "big.txt"}, {"LOCKGRAPH_PROGRESS_AFTER_MS=0"});
+  EXPECT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.err, "");
 }
 
 TEST(EndToEnd, HelpAnswersQuestions) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,8 @@ struct AnalysisResult {
   std::vector<Problem> problems;          // damage and gaps; the analysis covers the rest
 };
 
-AnalysisResult analyze(TraceSet& set);
+// `progress(done, total)` is called every 65,536 events (total: TraceSet::record_count()).
+using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
+AnalysisResult analyze(TraceSet& set, const ProgressFn& progress = {});
 
 }  // namespace lockgraph::analysis

@@ -55,6 +55,7 @@ class TraceSet {
 
   const std::vector<ProcessInfo>& processes() const noexcept { return processes_; }
   const std::vector<Problem>& problems() const noexcept { return problems_; }
+  std::uint64_t record_count() const noexcept;  // records in all files (what replay() will visit, about)
   std::string_view string(std::uint32_t process, std::uint32_t id) const noexcept;
   const Site* site(std::uint32_t process, std::uint32_t id) const noexcept;
   std::string location(std::uint32_t process, std::uint32_t site) const;  // "file:line" or "?"
