@@ -1,14 +1,15 @@
 # lockgraph_add_test(NAME name COMMAND prog args...
 #                    [FAIL_ON kinds] [SUPPRESS file] [BASELINE file] [SARIF file] [HTML file]
-#                    [TIMEOUT seconds] [WORKING_DIRECTORY dir])
+#                    [GRAPH file] [TIMEOUT seconds] [WORKING_DIRECTORY dir])
 #
 # Registers a ctest that runs the command under `lockgraph run` and fails when the analysis finds
 # something the gate fails on (exit 1), when lockgraph cannot run it (exit 2), or when the program
 # itself fails. The trace goes to ${CMAKE_CURRENT_BINARY_DIR}/lockgraph/<name> (replaced on every
-# run); SARIF/HTML, when asked for, are written next to the text report. A target name as the
+# run); SARIF/HTML, when asked for, are written next to the text report; GRAPH saves the run's
+# lock-order graph for `lockgraph merge`. A target name as the
 # first COMMAND word is replaced by its file. Exit codes: docs/ci.md.
 function(lockgraph_add_test)
-  cmake_parse_arguments(PARSE_ARGV 0 LG "" "NAME;FAIL_ON;SUPPRESS;BASELINE;SARIF;HTML;TIMEOUT;WORKING_DIRECTORY" "COMMAND")
+  cmake_parse_arguments(PARSE_ARGV 0 LG "" "NAME;FAIL_ON;SUPPRESS;BASELINE;SARIF;HTML;GRAPH;TIMEOUT;WORKING_DIRECTORY" "COMMAND")
   if(NOT LG_NAME OR NOT LG_COMMAND)
     message(FATAL_ERROR "lockgraph_add_test: NAME and COMMAND are required")
   endif()
@@ -27,6 +28,9 @@ function(lockgraph_add_test)
       list(APPEND args "--${flag}" "${LG_${opt}}")
     endif()
   endforeach()
+  if(DEFINED LG_GRAPH)
+    list(APPEND args --save-graph "${LG_GRAPH}")
+  endif()
   set(wd "")
   if(LG_WORKING_DIRECTORY)
     set(wd WORKING_DIRECTORY "${LG_WORKING_DIRECTORY}")

@@ -104,6 +104,9 @@ try:
     if wrapped:
         text = wrapped[0]["message"]["text"]
         check("ledger" in text and "audit" in text, f"bank_wrapped names ledger and audit: {text}")
+    graph = json.load(open(os.path.join(reports, "bank_inversion.graph.json")))
+    check(len(graph["edges"]) == 2 and len(graph["runs"]) == 1, f"bank_inversion graph: {graph}")
+    check(os.path.exists(os.path.join(reports, "bank_safe.graph.json")), "bank_safe graph saved")
     html = open(os.path.join(reports, "bank_wrapped.html")).read()
     check("<h1>lockgraph: FAILED</h1>" in html and "data-kind=\"deadlock_potential\"" in html, "bank_wrapped.html")
 
