@@ -129,7 +129,7 @@ void render_finding(std::ostream& o, const Finding& f, Disposition d, SourceCach
     } else if (f.kind == kDataRace || f.kind == kUnprotectedWrite) {
       o << " <span class=\"held\">[no locks held]</span>";
     }
-    for (const std::string& caller : l.stack) o << "<div class=\"stack\">called from " << html_escape(caller) << "</div>";
+    for (const std::string& caller : l.stack) o << "<div class=\"stack\">first reached from " << html_escape(caller) << "</div>";
     o << sources.snippet(l.file, l.line) << "</div>\n";
   }
   if (!f.advice.empty()) o << "<div class=\"advice\"><b>Fix:</b> " << html_escape(f.advice) << "</div>\n";

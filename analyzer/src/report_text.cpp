@@ -73,7 +73,7 @@ std::string render_text(const RenderContext& ctx) {
       }
       o << "\n";
       for (const std::string& caller : l.stack) {
-        o << st.dim() << "    " << std::string(role_w + 2, ' ') << "called from " << caller << st.reset() << "\n";
+        o << st.dim() << "    " << std::string(role_w + 2, ' ') << "first reached from " << caller << st.reset() << "\n";
       }
     }
     if (!f.advice.empty()) o << "  fix:     " << f.advice << "\n";
