@@ -73,40 +73,63 @@ std::unique_ptr<TraceFile> TraceFile::open(const std::string& path, Problem* err
   f->path_ = path;
   f->data_ = static_cast<const unsigned char*>(m);
   f->size_ = size;
-  if (size < 8 || std::memcmp(f->data_, format::kMagic, 8) != 0) {
-    error->reason = "not a lockgraph trace (bad magic)";
-    return nullptr;
-  }
-  if (size < sizeof(format::FileHeader)) {
-    error->offset = size;
-    error->reason = "truncated header (" + std::to_string(size) + " of " + std::to_string(sizeof(format::FileHeader)) + " bytes)";
-    return nullptr;
-  }
-  std::memcpy(&f->header_, f->data_, sizeof(format::FileHeader));
-  f->header_.program[sizeof f->header_.program - 1] = '\0';
-  if (f->header_.version > format::kVersion) {
-    error->offset = 8;
-    error->reason = "trace format version " + std::to_string(f->header_.version) +
-                    " is newer than this lockgraph reads (" + std::to_string(format::kVersion) + "); upgrade lockgraph";
-    return nullptr;
-  }
-  if (f->header_.version == 0) {
-    error->offset = 8;
-    error->reason = "invalid trace format version 0";
-    return nullptr;
-  }
-  if (f->header_.header_size != format::kHeaderSize || f->header_.chunk_size != format::kChunkSize) {
-    error->offset = 12;
-    error->reason = "unsupported layout (header " + std::to_string(f->header_.header_size) + " bytes, chunk " +
-                    std::to_string(f->header_.chunk_size) + " bytes)";
-    return nullptr;
-  }
+  f->mapped_ = true;
+  if (!f->validate_header(error)) return nullptr;
   f->scan();
   return f;
 }
 
+std::unique_ptr<TraceFile> TraceFile::from_bytes(const std::string& name, const void* data, std::size_t size,
+                                                 Problem* error) {
+  *error = Problem{name, 0, ""};
+  if (size == 0) {
+    error->reason = "empty file (the traced process wrote nothing)";
+    return nullptr;
+  }
+  std::unique_ptr<TraceFile> f(new TraceFile());
+  f->path_ = name;
+  f->owned_.assign(static_cast<const unsigned char*>(data), static_cast<const unsigned char*>(data) + size);
+  f->data_ = f->owned_.data();
+  f->size_ = size;
+  if (!f->validate_header(error)) return nullptr;
+  f->scan();
+  return f;
+}
+
+bool TraceFile::validate_header(Problem* error) {
+  if (size_ < 8 || std::memcmp(data_, format::kMagic, 8) != 0) {
+    error->reason = "not a lockgraph trace (bad magic)";
+    return false;
+  }
+  if (size_ < sizeof(format::FileHeader)) {
+    error->offset = size_;
+    error->reason = "truncated header (" + std::to_string(size_) + " of " + std::to_string(sizeof(format::FileHeader)) + " bytes)";
+    return false;
+  }
+  std::memcpy(&header_, data_, sizeof(format::FileHeader));
+  header_.program[sizeof header_.program - 1] = '\0';
+  if (header_.version > format::kVersion) {
+    error->offset = 8;
+    error->reason = "trace format version " + std::to_string(header_.version) +
+                    " is newer than this lockgraph reads (" + std::to_string(format::kVersion) + "); upgrade lockgraph";
+    return false;
+  }
+  if (header_.version == 0) {
+    error->offset = 8;
+    error->reason = "invalid trace format version 0";
+    return false;
+  }
+  if (header_.header_size != format::kHeaderSize || header_.chunk_size != format::kChunkSize) {
+    error->offset = 12;
+    error->reason = "unsupported layout (header " + std::to_string(header_.header_size) + " bytes, chunk " +
+                    std::to_string(header_.chunk_size) + " bytes)";
+    return false;
+  }
+  return true;
+}
+
 TraceFile::~TraceFile() {
-  if (data_ != nullptr) munmap(const_cast<unsigned char*>(data_), size_);
+  if (mapped_) munmap(const_cast<unsigned char*>(data_), size_);
 }
 
 void TraceFile::scan() {

@@ -70,6 +70,9 @@ struct Module {
 class TraceFile {
  public:
   static std::unique_ptr<TraceFile> open(const std::string& path, Problem* error);
+  // The same over bytes in memory (copied): for fuzzing and for traces that are not files.
+  static std::unique_ptr<TraceFile> from_bytes(const std::string& name, const void* data, std::size_t size,
+                                               Problem* error);
   ~TraceFile();
   TraceFile(const TraceFile&) = delete;
   TraceFile& operator=(const TraceFile&) = delete;
@@ -115,12 +118,15 @@ class TraceFile {
 
  private:
   TraceFile() = default;
+  bool validate_header(Problem* error);
   void scan();
   bool decode_at(std::uint64_t offset, std::uint32_t thread, Event* e) const noexcept;
 
   std::string path_;
   const unsigned char* data_ = nullptr;
   std::uint64_t size_ = 0;
+  bool mapped_ = false;                 // data_ is a mapping (open) or owned_ (from_bytes)
+  std::vector<unsigned char> owned_;
   format::FileHeader header_{};
   std::vector<Problem> problems_;
   std::unordered_map<std::uint32_t, std::vector<Span>> spans_;  // per thread, in chunk order
