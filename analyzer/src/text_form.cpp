@@ -143,7 +143,7 @@ bool parse_text_trace(std::istream& in, const std::string& name, TextTrace* out,
     return it->second;
   };
   auto fail = [&](const std::string& why) {
-    *error = Problem{name, lineno, "line " + std::to_string(lineno) + ": " + why};
+    *error = Problem{name, lineno, why, true};
     return false;
   };
   std::vector<std::pair<std::size_t, std::vector<std::uint64_t>>> extras;

@@ -35,7 +35,10 @@ bool is_definition(Kind k) {
 constexpr std::uint32_t kMaxPlausibleThread = 1u << 24;
 }  // namespace
 
-std::string Problem::message() const { return file + ": byte " + std::to_string(offset) + ": " + reason; }
+std::string Problem::message() const {
+  if (line) return file + ":" + std::to_string(offset) + ": " + reason;
+  return file + ": byte " + std::to_string(offset) + ": " + reason;
+}
 
 std::string Site::location() const {
   if (!file.empty()) return file + ":" + std::to_string(line);

@@ -48,19 +48,19 @@ TEST(TextForm, MalformedLinesNameTheLine) {
     const char* text;
     const char* reason;
   } cases[] = {
-      {"0:1 bogus_kind obj=1\n", "line 1: unknown event kind 'bogus_kind'"},
-      {"\n0:1 lock_acquired seq=x\n", "line 2: bad number in 'seq=x'"},
-      {"0:1 lock_acquired what\n", "line 1: expected key=value, got 'what'"},
-      {"0:1 read obj=1 size=300\n", "line 1: size of read/write must be 1..255 (use read_range)"},
-      {"x:y lock_acquired\n", "line 1: expected PROCESS:THREAD or THREAD, got 'x:y'"},
-      {"0:1 lock_acquired at=\"open\n", "line 1: unterminated quote"},
+      {"0:1 bogus_kind obj=1\n", "t.txt:1: unknown event kind 'bogus_kind'"},
+      {"\n0:1 lock_acquired seq=x\n", "t.txt:2: bad number in 'seq=x'"},
+      {"0:1 lock_acquired what\n", "t.txt:1: expected key=value, got 'what'"},
+      {"0:1 read obj=1 size=300\n", "t.txt:1: size of read/write must be 1..255 (use read_range)"},
+      {"x:y lock_acquired\n", "t.txt:1: expected PROCESS:THREAD or THREAD, got 'x:y'"},
+      {"0:1 lock_acquired at=\"open\n", "t.txt:1: unterminated quote"},
   };
   for (const auto& c : cases) {
     std::istringstream in(c.text);
     analysis::TextTrace t;
     analysis::Problem err;
     EXPECT_FALSE(analysis::parse_text_trace(in, "t.txt", &t, &err)) << c.text;
-    EXPECT_EQ(err.reason, c.reason);
+    EXPECT_EQ(err.message(), c.reason);
   }
 }
 

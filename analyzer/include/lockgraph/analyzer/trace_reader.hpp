@@ -34,7 +34,8 @@ struct Problem {
   std::string file;
   std::uint64_t offset = 0;
   std::string reason;
-  std::string message() const;  // "FILE: byte OFFSET: REASON"
+  bool line = false;             // offset is a line number (text-form traces)
+  std::string message() const;   // "FILE: byte OFFSET: REASON", or "FILE:LINE: REASON"
 };
 
 // One caller frame of a return-address site (module + offset until symbolized).
