@@ -271,7 +271,13 @@ void Model::apply(const Event& e) {
     case Kind::kThreadStart: {
       t.started = true;
       if (e.object != 0) {
-        acquire_from(handoff(kCreate, e.thread), t);
+        // A thread starts once: the creation hand-off is consumed (10,000 short-lived threads must
+        // not keep 10,000 clocks).
+        auto it = handoffs_.find({e.process, kCreate, e.thread, 0});
+        if (it != handoffs_.end()) {
+          acquire_from(it->second, t);
+          handoffs_.erase(it);
+        }
       } else if (e.thread == 1 && set_.processes()[e.process].fork_id != 0) {
         // The first thread of a forked child starts after its parent's fork().
         for (std::uint32_t q = 0; q < set_.processes().size(); ++q) {
@@ -286,9 +292,16 @@ void Model::apply(const Event& e) {
     case Kind::kThreadEnd:
       t.ended = true;
       release_to(handoff(kEnd, e.thread), t);
+      // The thread records nothing more: its clocks live on in the hand-off only.
+      t.vc = VectorClock();
+      t.hard = VectorClock();
       break;
     case Kind::kThreadJoin: {
-      acquire_from(handoff(kEnd, e.object), t);
+      auto it = handoffs_.find({e.process, kEnd, e.object, 0});
+      if (it != handoffs_.end()) {
+        acquire_from(it->second, t);
+        handoffs_.erase(it);  // a second join is misuse (misuse.cpp), with nothing to order
+      }
       threads_[thread_index(e.process, std::uint32_t(e.object))].joined = true;
       break;
     }

@@ -14,6 +14,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "detector.hpp"
 
@@ -26,7 +27,7 @@ struct Evidence {
   std::uint32_t acq_site = 0;
   bool held_shared = false;
   bool acq_shared = false;
-  std::vector<std::uint32_t> gates;  // other locks held, sorted
+  std::uint32_t held_set = 0;   // interned set of every lock held (gates: it minus the edge's two locks)
   VectorClock hard;
   std::uint64_t count = 0;
 };
@@ -38,6 +39,10 @@ struct EdgeKey {
 };
 
 constexpr std::size_t kMaxEvidencePerEdge = 16;
+constexpr std::size_t kLabelsPerEdge = 4;  // DOT/HTML draw at most four per edge
+// Gate locks kept per edge of result.graph (saved graphs, `merge`): the first ones by creation.
+// Fewer gates can only make merge report more, never miss a cycle.
+constexpr std::size_t kGatesPerSavedEdge = 8;
 constexpr std::uint64_t kSearchBudget = 200000;
 
 bool concurrent(const Evidence& a, const Evidence& b) {
@@ -58,18 +63,15 @@ class LockOrderDetector : public Detector {
     const ThreadState& t = m.thread(ti);
     if (t.held.empty()) return;
     std::uint32_t to = m.lock_index(e.process, e.object);
+    // One interned held set per acquisition, shared by all its edges: a thread holding 1,000
+    // locks makes 1,000 edges per acquisition, not 1,000 copies of a 1,000-lock gate list.
+    std::uint32_t held_set = intern_held_set(t);
     for (const HeldLock& h : t.held) {
       if (h.lock == to) continue;  // re-lock of a held lock: misuse / self-deadlock, not an order
-      std::vector<std::uint32_t>& gates = scratch_;  // reused: no allocation per acquisition
-      gates.clear();
-      for (const HeldLock& g : t.held) {
-        if (g.lock != h.lock && g.lock != to) gates.push_back(g.lock);
-      }
-      std::sort(gates.begin(), gates.end());
       auto& list = edges_[EdgeKey{h.lock, to}];
       bool merged = false;
       for (Evidence& ev : list) {
-        if (ev.thread == ti && ev.held_site == h.site && ev.acq_site == e.site && ev.gates == gates &&
+        if (ev.thread == ti && ev.held_site == h.site && ev.acq_site == e.site && ev.held_set == held_set &&
             ev.held_shared == h.shared && ev.acq_shared == bool(e.flags & format::kAcqShared)) {
           ++ev.count;
           merged = true;
@@ -83,7 +85,7 @@ class LockOrderDetector : public Detector {
       ev.acq_site = e.site;
       ev.held_shared = h.shared;
       ev.acq_shared = e.flags & format::kAcqShared;
-      ev.gates = gates;
+      ev.held_set = held_set;
       ev.hard = t.hard;
       ev.count = 1;
       list.push_back(std::move(ev));
@@ -93,8 +95,12 @@ class LockOrderDetector : public Detector {
   void finish(Model& m, AnalysisResult& result) override {
     std::map<std::uint32_t, std::vector<std::uint32_t>> adj;
     for (const auto& [k, list] : edges_) adj[k.from].push_back(k.to);
+    // Only an edge inside a strongly connected component can be on a cycle: the search below
+    // runs for those alone (a 1,000-lock nesting order is 500,000 edges and no cycle).
+    std::map<std::uint32_t, std::uint32_t> component = strongly_connected(adj);
     std::set<std::vector<std::uint32_t>> cycles;
     for (const auto& [k, list] : edges_) {
+      if (component[k.from] != component[k.to]) continue;
       std::vector<std::uint32_t> path = shortest_path(adj, k.to, k.from);
       if (path.empty()) continue;
       // path: to ... from; the cycle is from -> to -> ... -> from
@@ -114,31 +120,51 @@ class LockOrderDetector : public Detector {
       for (std::size_t i = 0; i < cyc.size(); ++i) cycle_edges.insert(EdgeKey{cyc[i], cyc[(i + 1) % cyc.size()]});
       result.findings.push_back(make_finding(m, cyc, chosen, v));
     }
+    // Many edges share their sites (a loop taking 1,000 locks is 500,000 edges from two lines):
+    // each site's text and Location is built once.
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> site_text;
+    std::map<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>, Location> site_location;
+    auto text_of = [&](std::uint32_t process, std::uint32_t site) -> const std::string& {
+      auto [it, fresh] = site_text.try_emplace({process, site});
+      if (fresh) it->second = m.set().location(process, site);
+      return it->second;
+    };
+    auto location_of = [&](std::uint32_t process, std::uint32_t site, std::uint32_t thread) -> const Location& {
+      auto [it, fresh] = site_location.try_emplace({process, site, thread});
+      if (fresh) {
+        it->second = m.location(process, site, "", thread);
+        it->second.locks_held.clear();
+      }
+      return it->second;
+    };
+    result.graph.reserve(edges_.size());
     for (const auto& [k, list] : edges_) {
       LockOrderEdge e;
       e.from = m.lock(k.from).name;
       e.to = m.lock(k.to).name;
       e.in_cycle = cycle_edges.count(k) != 0;
-      std::vector<std::uint32_t> gates = list.front().gates;
+      std::vector<std::uint32_t> gates = gates_of(list.front(), k, kGatesPerSavedEdge);
       e.held_shared = e.acquired_shared = true;
       for (const Evidence& ev : list) {
         const ThreadState& t = m.thread(ev.thread);
-        e.labels.push_back(t.label + ": " + m.set().location(t.process, ev.held_site) + " -> " +
-                           m.set().location(t.process, ev.acq_site));
+        if (e.labels.size() < kLabelsPerEdge) {
+          e.labels.push_back(t.label + ": " + text_of(t.process, ev.held_site) + " -> " + text_of(t.process, ev.acq_site));
+        }
         e.count += ev.count;
         e.held_shared = e.held_shared && ev.held_shared;
         e.acquired_shared = e.acquired_shared && ev.acq_shared;
-        std::vector<std::uint32_t> common;
-        std::set_intersection(gates.begin(), gates.end(), ev.gates.begin(), ev.gates.end(), std::back_inserter(common));
+        if (gates.empty()) continue;
+        std::vector<std::uint32_t> mine = gates_of(ev, k, kGatesPerSavedEdge), common;
+        std::set_intersection(gates.begin(), gates.end(), mine.begin(), mine.end(), std::back_inserter(common));
         gates.swap(common);
       }
       for (std::uint32_t g : gates) e.gates.push_back(m.lock(g).name);
       const Evidence& first = list.front();
       const ThreadState& t = m.thread(first.thread);
-      e.held_at = m.location(t.process, first.held_site, "holds " + e.from, first.thread);
-      e.acquired_at = m.location(t.process, first.acq_site, "then acquires " + e.to, first.thread);
-      e.held_at.locks_held.clear();
-      e.acquired_at.locks_held.clear();
+      e.held_at = location_of(t.process, first.held_site, first.thread);
+      e.held_at.role = "holds " + e.from;
+      e.acquired_at = location_of(t.process, first.acq_site, first.thread);
+      e.acquired_at.role = "then acquires " + e.to;
       result.graph.push_back(std::move(e));
     }
   }
@@ -180,7 +206,7 @@ class LockOrderDetector : public Detector {
       if (budget == 0) return true;
       --budget;
       if (i == n) {
-        Verdict v = judge(pick);
+        Verdict v = judge(pick, cyc);
         if (v > verdict) {
           verdict = v;
           *best = pick;
@@ -212,7 +238,7 @@ class LockOrderDetector : public Detector {
           }
         }
       }
-      if (complete && !gated(pick)) {
+      if (complete && !gated(pick, cyc)) {
         *best = pick;
         return Verdict::kSingleThread;
       }
@@ -220,24 +246,111 @@ class LockOrderDetector : public Detector {
     return Verdict::kNone;
   }
 
-  static bool gated(const std::vector<const Evidence*>& pick) {
-    std::vector<std::uint32_t> common = pick[0]->gates;
-    for (std::size_t i = 1; i < pick.size() && !common.empty(); ++i) {
-      std::vector<std::uint32_t> next;
-      std::set_intersection(common.begin(), common.end(), pick[i]->gates.begin(), pick[i]->gates.end(),
-                            std::back_inserter(next));
+  // The other locks held when the edge was taken (the gate candidates), sorted.
+  std::vector<std::uint32_t> gates_of(const Evidence& ev, EdgeKey k, std::size_t limit = SIZE_MAX) const {
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t l : held_sets_[ev.held_set]) {
+      if (out.size() == limit) break;
+      if (l != k.from && l != k.to) out.push_back(l);
+    }
+    return out;
+  }
+
+  bool gated(const std::vector<const Evidence*>& pick, const std::vector<std::uint32_t>& cyc) const {
+    const std::size_t n = cyc.size();
+    std::vector<std::uint32_t> common = gates_of(*pick[0], EdgeKey{cyc[0], cyc[1 % n]});
+    for (std::size_t i = 1; i < n && !common.empty(); ++i) {
+      std::vector<std::uint32_t> mine = gates_of(*pick[i], EdgeKey{cyc[i], cyc[(i + 1) % n]}), next;
+      std::set_intersection(common.begin(), common.end(), mine.begin(), mine.end(), std::back_inserter(next));
       common.swap(next);
     }
     return !common.empty();
   }
 
-  static Verdict judge(const std::vector<const Evidence*>& pick) {
+  std::uint32_t intern_held_set(const ThreadState& t) {
+    if (t.held_version == cached_version_ && &t == cached_thread_) return cached_set_;
+    std::vector<std::uint32_t>& set = scratch_;  // reused: no allocation per acquisition
+    set.clear();
+    for (const HeldLock& h : t.held) set.push_back(h.lock);
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+    std::uint64_t hash = 1469598103934665603ull;
+    for (std::uint32_t l : set) hash = (hash ^ l) * 1099511628211ull;
+    std::uint32_t id = 0;
+    bool found = false;
+    auto& bucket = held_set_ids_[hash];
+    for (std::uint32_t candidate : bucket) {
+      if (held_sets_[candidate] == set) {
+        id = candidate;
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      id = std::uint32_t(held_sets_.size());
+      held_sets_.push_back(set);
+      bucket.push_back(id);
+    }
+    cached_thread_ = &t;
+    cached_version_ = t.held_version;
+    cached_set_ = id;
+    return id;
+  }
+
+  // Tarjan's strongly connected components (iterative: lock graphs can be deep).
+  static std::map<std::uint32_t, std::uint32_t> strongly_connected(const std::map<std::uint32_t, std::vector<std::uint32_t>>& adj) {
+    std::map<std::uint32_t, std::uint32_t> index, low, comp;
+    std::vector<std::uint32_t> stack;
+    std::set<std::uint32_t> on_stack;
+    std::uint32_t next = 0, components = 0;
+    static const std::vector<std::uint32_t> kNone;
+    for (const auto& [root, unused] : adj) {
+      if (index.count(root)) continue;
+      std::vector<std::pair<std::uint32_t, std::size_t>> work{{root, 0}};  // node, next child
+      index[root] = low[root] = next++;
+      stack.push_back(root);
+      on_stack.insert(root);
+      while (!work.empty()) {
+        auto& [v, child] = work.back();
+        auto it = adj.find(v);
+        const std::vector<std::uint32_t>& out = it == adj.end() ? kNone : it->second;
+        if (child < out.size()) {
+          std::uint32_t w = out[child++];
+          if (!index.count(w)) {
+            index[w] = low[w] = next++;
+            stack.push_back(w);
+            on_stack.insert(w);
+            work.emplace_back(w, 0);
+          } else if (on_stack.count(w)) {
+            low[v] = std::min(low[v], index[w]);
+          }
+          continue;
+        }
+        if (low[v] == index[v]) {
+          std::uint32_t w;
+          do {
+            w = stack.back();
+            stack.pop_back();
+            on_stack.erase(w);
+            comp[w] = components;
+          } while (w != v);
+          ++components;
+        }
+        std::uint32_t done = v;
+        work.pop_back();
+        if (!work.empty()) low[work.back().first] = std::min(low[work.back().first], low[done]);
+      }
+    }
+    return comp;
+  }
+
+  Verdict judge(const std::vector<const Evidence*>& pick, const std::vector<std::uint32_t>& cyc) const {
     const std::size_t n = pick.size();
     for (std::size_t i = 0; i < n; ++i) {
       // Edge i requests the lock edge i+1 holds: reader-reader never blocks.
       if (pick[i]->acq_shared && pick[(i + 1) % n]->held_shared) return Verdict::kNone;
     }
-    if (gated(pick)) return Verdict::kNone;
+    if (gated(pick, cyc)) return Verdict::kNone;
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t j = i + 1; j < n; ++j) {
         if (!concurrent(*pick[i], *pick[j])) return Verdict::kInversion;
@@ -269,7 +382,7 @@ class LockOrderDetector : public Detector {
       Location b = m.location(t.process, ev.acq_site, "then acquires " + wanted + (ev.acq_shared ? " (shared)" : ""), ev.thread);
       a.locks_held.clear();
       b.locks_held.clear();
-      for (std::uint32_t g : ev.gates) b.locks_held.push_back(m.lock(g).name);
+      for (std::uint32_t g : gates_of(ev, EdgeKey{cyc[i], cyc[(i + 1) % cyc.size()]})) b.locks_held.push_back(m.lock(g).name);
       b.locks_held.push_back(held);
       f.locations.push_back(std::move(a));
       f.locations.push_back(std::move(b));
@@ -295,6 +408,11 @@ class LockOrderDetector : public Detector {
 
   std::map<EdgeKey, std::vector<Evidence>> edges_;
   std::vector<std::uint32_t> scratch_;
+  std::vector<std::vector<std::uint32_t>> held_sets_;                     // interned, sorted
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> held_set_ids_;  // hash -> ids
+  const ThreadState* cached_thread_ = nullptr;
+  std::uint64_t cached_version_ = ~0ull;
+  std::uint32_t cached_set_ = 0;
 };
 
 }  // namespace
