@@ -174,6 +174,7 @@ std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, P
     info.program = f->header().program;
     info.has_trailer = f->has_trailer();
     info.records_lost = f->records_lost();
+    info.first_loss_ns = f->header().first_loss_mono_ns;
     info.start_ns = f->header().start_mono_ns;
     if (f->has_trailer()) {
       const Event& t = *f->trailer();
@@ -181,12 +182,19 @@ std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, P
       info.ended_by_watchdog = t.extra_words > 0 && t.extra[0] == 1;
     }
     if (!info.has_trailer) {
-      set->problems_.push_back({p, 0, "no trailer: the process did not exit cleanly (killed, crashed or still running); "
+      set->problems_.push_back({p, 0, "no trailer: the process did not exit cleanly (killed, crashed, ended by _exit or exec in a program linked with the wrappers, or still running); "
                                       "everything it recorded is analyzed"});
     }
     if (info.records_lost != 0) {
-      set->problems_.push_back({p, 0, std::to_string(info.records_lost) +
-                                          " records could not be written (trace space exhausted); the analysis is incomplete"});
+      std::string when;
+      if (f->header().first_loss_mono_ns > info.start_ns && info.start_ns != 0) {
+        char b[64];
+        std::snprintf(b, sizeof b, " from %.3f s into the run on", double(f->header().first_loss_mono_ns - info.start_ns) / 1e9);
+        when = b;
+      }
+      set->problems_.push_back({p, 0, std::to_string(info.records_lost) + " records could not be written (trace space exhausted" +
+                                          when + " — disk full?); everything recorded before that is complete, the "
+                                          "analysis misses what came after"});
     }
     set->processes_.push_back(info);
     set->files_.push_back(std::move(f));

@@ -38,7 +38,14 @@ Process& process() noexcept {
 
 void count_lost(std::uint64_t n) noexcept {
   Process& p = process();
-  if (p.header != nullptr) __atomic_fetch_add(&p.header->events_lost, n, __ATOMIC_RELAXED);
+  if (p.header == nullptr) return;
+  if (__atomic_fetch_add(&p.header->events_lost, n, __ATOMIC_RELAXED) == 0) {
+    // Where the trace stops being complete (a cold path: the disk is already full).
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    std::uint64_t zero = 0, now = std::uint64_t(ts.tv_sec) * 1000000000u + std::uint64_t(ts.tv_nsec);
+    __atomic_compare_exchange_n(&p.header->first_loss_mono_ns, &zero, now, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+  }
 }
 
 namespace {

@@ -144,6 +144,7 @@ struct FileHeader {
   std::uint64_t events_lost;   // records that could not be written (updated live, atomically)
   std::uint64_t fork_id;       // non-zero when this process was fork()ed by a traced parent
   char program[256];           // argv[0] / executable path, NUL terminated
+  std::uint64_t first_loss_mono_ns;  // when the first record could not be written (0: none lost)
 };
 static_assert(sizeof(FileHeader) <= kHeaderSize);
 

@@ -39,6 +39,7 @@ struct ProcessInfo {
   bool has_trailer = false;
   bool ended_by_watchdog = false;
   std::uint64_t records_lost = 0;
+  std::uint64_t first_loss_ns = 0;  // monotonic time of the first lost record
   std::uint64_t start_ns = 0;
   std::uint64_t end_ns = 0;  // from the trailer; 0 when unknown
 };
