@@ -2,7 +2,9 @@
 // call the library, print, return the documented exit code.
 #include <cstdio>
 #include <iostream>
+#include <exception>
 #include <map>
+#include <new>
 
 #include "commands.hpp"
 
@@ -54,7 +56,15 @@ int main(int argc, char** argv) {
     return fail(what + " (see lockgraph --help)");
   }
   for (auto& [sub, run] : runners) {
-    if (sub->parsed()) return run();
+    if (!sub->parsed()) continue;
+    try {
+      return run();
+    } catch (const std::bad_alloc&) {
+      return fail("out of memory (the trace is larger than this machine can analyze at once)");
+    } catch (const std::exception& e) {
+      // A bug, not the user's fault: still one line and the documented exit code.
+      return fail(std::string("internal error: ") + e.what() + " (please report it with the trace)");
+    }
   }
   return fail("no command given (see lockgraph --help)");
 }

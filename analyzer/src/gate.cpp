@@ -159,7 +159,7 @@ bool write_baseline(const std::string& path, const std::vector<Finding>& finding
     *error = path + ": cannot write baseline file";
     return false;
   }
-  out << j.dump(2) << "\n";
+  out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   return bool(out);
 }
 

@@ -100,7 +100,8 @@ std::string render_json(const RenderContext& ctx) {
   out["summary"] = {{"events", r.events},      {"processes", ctx.processes}, {"threads", ctx.thread_count},
                     {"by_kind", by_kind},      {"failing", ctx.gate.failing}, {"passed", !ctx.gate.failed()},
                     {"problems", problems},    {"stale_suppressions", stale}};
-  return out.dump(2) + "\n";
+  // Names come from the traced program: bytes that are not UTF-8 become U+FFFD, never an exception.
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string render_sarif(const RenderContext& ctx) {
@@ -157,7 +158,8 @@ std::string render_sarif(const RenderContext& ctx) {
               {"results", results},
               {"columnKind", "utf16CodeUnits"}};
   json out = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"}, {"version", "2.1.0"}, {"runs", json::array({run})}};
-  return out.dump(2) + "\n";
+  // Names come from the traced program: bytes that are not UTF-8 become U+FFFD, never an exception.
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string render_dot(const AnalysisResult& r, bool cycles_only) {

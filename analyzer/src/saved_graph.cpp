@@ -75,7 +75,7 @@ bool SavedGraph::save(const std::string& path, std::string* error) const {
   }
   json doc{{"lockgraph_graph", kVersion}, {"runs", runs}, {"edges", std::move(edges)}};
   std::ofstream out(path, std::ios::trunc);
-  out << doc.dump(1) << "\n";
+  out << doc.dump(1, ' ', false, json::error_handler_t::replace) << "\n";
   if (!out) {
     *error = "cannot write " + path;
     return false;
