@@ -2,10 +2,11 @@
 #include "lockgraph/analyzer/saved_graph.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "graph_search.hpp"
 
 namespace lockgraph::analysis {
 namespace {
@@ -141,37 +142,14 @@ void SavedGraph::merge(const SavedGraph& other) {
 
 std::vector<Finding> SavedGraph::cross_run_cycles() const {
   using Key = std::pair<std::string, std::string>;
-  std::map<std::string, std::vector<std::string>> adj;
+  Adjacency<std::string> adj;
   for (const auto& [key, seen] : edges) adj[key.first].push_back(key.second);
-  auto shortest_path = [&](const std::string& from, const std::string& to) {
-    std::map<std::string, std::string> parent{{from, from}};
-    std::deque<std::string> q{from};
-    while (!q.empty()) {
-      std::string u = q.front();
-      q.pop_front();
-      if (u == to) {
-        std::vector<std::string> path{to};
-        while (path.back() != from) path.push_back(parent[path.back()]);
-        std::reverse(path.begin(), path.end());
-        return path;
-      }
-      auto it = adj.find(u);
-      if (it == adj.end()) continue;
-      for (const std::string& v : it->second) {
-        if (parent.emplace(v, u).second) q.push_back(v);
-      }
-    }
-    return std::vector<std::string>{};
-  };
+  std::map<std::string, std::uint32_t> component = strongly_connected(adj);
   std::set<std::vector<std::string>> cycles;
   for (const auto& [key, seen] : edges) {
-    if (key.first == key.second) continue;
-    std::vector<std::string> path = shortest_path(key.second, key.first);
-    if (path.empty()) continue;
-    std::vector<std::string> cyc{key.first};
-    cyc.insert(cyc.end(), path.begin(), path.end() - 1);
-    std::rotate(cyc.begin(), std::min_element(cyc.begin(), cyc.end()), cyc.end());
-    cycles.insert(cyc);
+    if (key.first == key.second || component[key.first] != component[key.second]) continue;
+    std::vector<std::string> cyc = smallest_cycle_through(adj, key.first, key.second);
+    if (!cyc.empty()) cycles.insert(std::move(cyc));
   }
   std::vector<Finding> out;
   for (const std::vector<std::string>& cyc : cycles) {

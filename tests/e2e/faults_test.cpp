@@ -25,13 +25,8 @@ struct Faulted {
   RunResult analysis;
   json report;
   std::string trace() const { return dir.path() + "/trace"; }
-  std::uint64_t records(const std::string& kind) const {
-    RunResult d = run_program({kCli, "dump", "--stats", trace()});
-    EXPECT_EQ(d.exit_code, 0) << d.err;
-    std::smatch m;
-    if (!std::regex_search(d.out, m, std::regex("\\n  " + kind + " +([0-9]+)\\n"))) return 0;
-    return std::stoull(m[1]);
-  }
+  std::uint64_t records(const std::string& kind) const { return dumped_records(kCli, trace(), kind); }
+
   std::string problems() const { return report["summary"]["problems"].dump(); }
 };
 

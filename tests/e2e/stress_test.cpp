@@ -21,13 +21,8 @@ struct Stressed {
   int analyze_exit = -1;
   std::string trace() const { return dir.path() + "/trace"; }
   // Records of one kind in the trace (`lockgraph dump --stats`).
-  std::uint64_t records(const std::string& kind) const {
-    RunResult d = run_program({kCli, "dump", "--stats", trace()});
-    EXPECT_EQ(d.exit_code, 0) << d.err;
-    std::smatch m;
-    if (!std::regex_search(d.out, m, std::regex("\\n  " + kind + " +([0-9]+)\\n"))) return 0;
-    return std::stoull(m[1]);
-  }
+  std::uint64_t records(const std::string& kind) const { return dumped_records(kCli, trace(), kind); }
+
 };
 
 std::unique_ptr<Stressed> stress(const std::string& mode, int n) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <regex>
 
 extern char** environ;
 
@@ -76,6 +77,13 @@ std::string read_text(const std::string& path) {
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
+}
+
+std::uint64_t dumped_records(const std::string& cli, const std::string& trace, const std::string& kind) {
+  RunResult d = run_program({cli, "dump", "--stats", trace});
+  std::smatch m;
+  if (d.exit_code != 0 || !std::regex_search(d.out, m, std::regex("\\n  " + kind + " +([0-9]+)\\n"))) return 0;
+  return std::stoull(m[1]);
 }
 
 }  // namespace lockgraph::testing

@@ -1,6 +1,7 @@
 // Test helper: run a real program, capture its stdout and stderr, return its exit status.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ class ScratchDir {
 };
 
 std::string read_text(const std::string& path);
+
+// Records of one kind in a trace, as `lockgraph dump --stats` counts them (0 when none).
+std::uint64_t dumped_records(const std::string& cli, const std::string& trace, const std::string& kind);
 void write_text(const std::string& path, const std::string& text);
 
 }  // namespace lockgraph::testing

@@ -11,12 +11,12 @@
 // Cycles that fail only the happens-before test are lock_order_inversion. The smallest cycle
 // through each edge is found by BFS, so each reported cycle is minimal for its locks.
 #include <algorithm>
-#include <deque>
 #include <map>
 #include <set>
 #include <unordered_map>
 
 #include "detector.hpp"
+#include "graph_search.hpp"
 
 namespace lockgraph::analysis {
 namespace {
@@ -93,7 +93,7 @@ class LockOrderDetector : public Detector {
   }
 
   void finish(Model& m, AnalysisResult& result) override {
-    std::map<std::uint32_t, std::vector<std::uint32_t>> adj;
+    Adjacency<std::uint32_t> adj;
     for (const auto& [k, list] : edges_) adj[k.from].push_back(k.to);
     // Only an edge inside a strongly connected component can be on a cycle: the search below
     // runs for those alone (a 1,000-lock nesting order is 500,000 edges and no cycle).
@@ -101,14 +101,8 @@ class LockOrderDetector : public Detector {
     std::set<std::vector<std::uint32_t>> cycles;
     for (const auto& [k, list] : edges_) {
       if (component[k.from] != component[k.to]) continue;
-      std::vector<std::uint32_t> path = shortest_path(adj, k.to, k.from);
-      if (path.empty()) continue;
-      // path: to ... from; the cycle is from -> to -> ... -> from
-      std::vector<std::uint32_t> cyc{k.from};
-      cyc.insert(cyc.end(), path.begin(), path.end() - 1);
-      auto mn = std::min_element(cyc.begin(), cyc.end());
-      std::rotate(cyc.begin(), mn, cyc.end());
-      cycles.insert(cyc);
+      std::vector<std::uint32_t> cyc = smallest_cycle_through(adj, k.from, k.to);
+      if (!cyc.empty()) cycles.insert(std::move(cyc));
     }
     std::vector<std::vector<std::uint32_t>> ordered(cycles.begin(), cycles.end());
     std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); });
@@ -170,29 +164,6 @@ class LockOrderDetector : public Detector {
   }
 
  private:
-  static std::vector<std::uint32_t> shortest_path(const std::map<std::uint32_t, std::vector<std::uint32_t>>& adj,
-                                                  std::uint32_t from, std::uint32_t to) {
-    std::map<std::uint32_t, std::uint32_t> parent;
-    std::deque<std::uint32_t> q{from};
-    parent[from] = from;
-    while (!q.empty()) {
-      std::uint32_t u = q.front();
-      q.pop_front();
-      if (u == to) {
-        std::vector<std::uint32_t> path{to};
-        while (path.back() != from) path.push_back(parent[path.back()]);
-        std::reverse(path.begin(), path.end());
-        return path;
-      }
-      auto it = adj.find(u);
-      if (it == adj.end()) continue;
-      for (std::uint32_t v : it->second) {
-        if (parent.emplace(v, u).second) q.push_back(v);
-      }
-    }
-    return {};
-  }
-
   // Picks evidence per edge; returns the strongest verdict found and its evidence.
   Verdict classify(const std::vector<std::uint32_t>& cyc, std::vector<const Evidence*>* best) {
     const std::size_t n = cyc.size();
@@ -297,52 +268,7 @@ class LockOrderDetector : public Detector {
     return id;
   }
 
-  // Tarjan's strongly connected components (iterative: lock graphs can be deep).
-  static std::map<std::uint32_t, std::uint32_t> strongly_connected(const std::map<std::uint32_t, std::vector<std::uint32_t>>& adj) {
-    std::map<std::uint32_t, std::uint32_t> index, low, comp;
-    std::vector<std::uint32_t> stack;
-    std::set<std::uint32_t> on_stack;
-    std::uint32_t next = 0, components = 0;
-    static const std::vector<std::uint32_t> kNone;
-    for (const auto& [root, unused] : adj) {
-      if (index.count(root)) continue;
-      std::vector<std::pair<std::uint32_t, std::size_t>> work{{root, 0}};  // node, next child
-      index[root] = low[root] = next++;
-      stack.push_back(root);
-      on_stack.insert(root);
-      while (!work.empty()) {
-        auto& [v, child] = work.back();
-        auto it = adj.find(v);
-        const std::vector<std::uint32_t>& out = it == adj.end() ? kNone : it->second;
-        if (child < out.size()) {
-          std::uint32_t w = out[child++];
-          if (!index.count(w)) {
-            index[w] = low[w] = next++;
-            stack.push_back(w);
-            on_stack.insert(w);
-            work.emplace_back(w, 0);
-          } else if (on_stack.count(w)) {
-            low[v] = std::min(low[v], index[w]);
-          }
-          continue;
-        }
-        if (low[v] == index[v]) {
-          std::uint32_t w;
-          do {
-            w = stack.back();
-            stack.pop_back();
-            on_stack.erase(w);
-            comp[w] = components;
-          } while (w != v);
-          ++components;
-        }
-        std::uint32_t done = v;
-        work.pop_back();
-        if (!work.empty()) low[work.back().first] = std::min(low[work.back().first], low[done]);
-      }
-    }
-    return comp;
-  }
+
 
   Verdict judge(const std::vector<const Evidence*>& pick, const std::vector<std::uint32_t>& cyc) const {
     const std::size_t n = pick.size();

@@ -21,22 +21,10 @@
 #include <string>
 #include <vector>
 
+#include "../../unmodified/programs/baton.hpp"
+
 namespace {
 
-struct Baton {
-  int fds[2];
-  Baton() {
-    if (pipe(fds) != 0) std::abort();
-  }
-  void pass() {
-    char c = 1;
-    if (write(fds[1], &c, 1) != 1) std::abort();
-  }
-  void wait() {
-    char c;
-    if (read(fds[0], &c, 1) != 1) std::abort();
-  }
-};
 
 lockgraph::mutex counter_lock("counter_lock");
 long counter = 0;
@@ -105,7 +93,7 @@ int many_threads(int n) {
 
 int cycle(int n) {
   auto locks = make_locks(n);
-  std::vector<Baton> batons(std::size_t(n) + 1);
+  std::vector<Baton> batons(std::size_t(n) + 1);  // n + 1 pipes
   std::vector<lockgraph::thread> threads;
   for (int i = 0; i < n; ++i) {
     threads.emplace_back([&, i] {
