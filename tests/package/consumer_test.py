@@ -92,8 +92,11 @@ try:
     # The race: the unlocked counter, at its increment (read/write and write/write pairs, and the
     # lockset view's unprotected_write), and nothing else.
     race = results(os.path.join(reports, "bank_race.sarif"))
+    # How many data_race pairs (read/write, write/write) depends on how the compiler instruments
+    # the increment: g++ gives two, clang++ one. The kinds, variable and line do not.
     kinds = sorted(r["ruleId"] for r in race)
-    check(kinds == ["data_race", "data_race", "unprotected_write"], f"bank_race findings {kinds}")
+    check(kinds.count("unprotected_write") == 1 and kinds.count("data_race") in (1, 2) and
+          set(kinds) == {"data_race", "unprotected_write"}, f"bank_race findings {kinds}")
     unlocked = [n for n, l in enumerate(open(src), 1) if l.strip() == "++transfers_done;"]
     for r in race:
         check("transfers_done" in r["message"]["text"], f"bank_race names transfers_done: {r['message']['text']}")
