@@ -20,9 +20,10 @@ set -e
 echo "== $demo exited with status $status"
 echo "== lockgraph analyze $trace"
 set +e
-build/release/analyzer/lockgraph analyze "$trace"
+build/release/analyzer/lockgraph analyze "$trace" --html "$trace/report.html"
 rc=$?
 set -e
 # 1 means "findings fail the gate": the expected outcome of a demo that shows a bug.
 [ $rc -le 1 ] || exit $rc
-echo "== the report is above; the trace stays in $trace (lockgraph dump / stats / analyze --format json|sarif|dot)"
+echo "== the report is above; the same as one HTML page (source, graph, timeline): $trace/report.html"
+echo "== the trace stays in $trace (lockgraph dump / stats / graph --svg / analyze --format json|sarif|dot|html)"
