@@ -16,8 +16,6 @@ namespace lockgraph::cli {
 
 using namespace lockgraph::analysis;
 
-namespace {
-
 int write_output(const std::string& text, const std::string& path) {
   if (path.empty() || path == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -29,6 +27,8 @@ int write_output(const std::string& text, const std::string& path) {
   out << text;
   return out ? kExitOk : fail("cannot write " + path);
 }
+
+namespace {
 
 bool color_wanted(const std::string& output) {
   if (std::getenv("NO_COLOR") != nullptr) return false;
@@ -46,8 +46,6 @@ std::string render(const std::string& format, const RenderContext& ctx) {
 
 }  // namespace
 
-namespace {
-
 bool load_gate(const AnalyzeOptions& o, GateConfig* gate, std::string* error) {
   if (o.fail_on.empty()) {
     gate->fail_on = default_fail_on();
@@ -58,12 +56,9 @@ bool load_gate(const AnalyzeOptions& o, GateConfig* gate, std::string* error) {
   return o.baseline.empty() || load_baseline(o.baseline, &gate->baseline, error);
 }
 
-}  // namespace
-
-int report_and_gate(const AnalyzeOptions& o, const AnalysisResult& result, std::size_t processes, const std::string& scope) {
-  GateConfig gate;
+int report_and_gate(const AnalyzeOptions& o, GateConfig& gate, const AnalysisResult& result, std::size_t processes,
+                    const std::string& scope) {
   std::string error;
-  if (!load_gate(o, &gate, &error)) return fail(error);
   if (!o.write_baseline.empty() && !write_baseline(o.write_baseline, result.findings, &error)) return fail(error);
   GateOutcome outcome = apply_gate(result.findings, gate);
   RenderContext ctx{result, outcome, processes, result.threads.size(), color_wanted(o.output), scope};
@@ -96,7 +91,7 @@ int run_analysis(const AnalyzeOptions& o) {
   }
   for (const Problem& p : result.problems) warn(p.message());
   if (!o.save_graph.empty() && !SavedGraph::from_analysis(result, *set).save(o.save_graph, &error)) return fail(error);
-  return report_and_gate(o, result, set->processes().size(), "");
+  return report_and_gate(o, gate, result, set->processes().size(), "");
 }
 
 void add_analyze_options(CLI::App* cmd, AnalyzeOptions& o) {

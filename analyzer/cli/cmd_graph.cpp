@@ -1,7 +1,6 @@
 // `lockgraph graph TRACE [--svg FILE] [--dot FILE] [--cycles-only]`: the lock-order graph alone,
 // as DOT or as SVG drawn by Graphviz.
 #include <cstdio>
-#include <fstream>
 #include <memory>
 
 #include "commands.hpp"
@@ -21,12 +20,6 @@ struct GraphOptions {
   bool cycles_only = false;
 };
 
-bool write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  return bool(out);
-}
-
 int draw_graph(const GraphOptions& o) {
   Problem fatal;
   auto set = TraceSet::open(o.traces, &fatal);
@@ -34,13 +27,15 @@ int draw_graph(const GraphOptions& o) {
   AnalysisResult result = analyze(*set);
   for (const Problem& p : result.problems) warn(p.message());
   std::string dot = render_dot(result, o.cycles_only);
-  if (!o.dot.empty() && !write_file(o.dot, dot)) return fail("cannot write " + o.dot);
+  if (!o.dot.empty()) {
+    if (int rc = write_output(dot, o.dot); rc != kExitOk) return rc;
+  }
   if (!o.svg.empty()) {
     std::string svg, error;
     if (!dot_to_svg(dot, &svg, &error)) return fail(error);
-    if (!write_file(o.svg, svg)) return fail("cannot write " + o.svg);
+    if (int rc = write_output(svg, o.svg); rc != kExitOk) return rc;
   }
-  if (o.svg.empty() && o.dot.empty()) std::fwrite(dot.data(), 1, dot.size(), stdout);
+  if (o.svg.empty() && o.dot.empty()) write_output(dot, "");
   std::size_t in_cycle = 0;
   for (const LockOrderEdge& e : result.graph) in_cycle += e.in_cycle;
   std::fprintf(stderr, "lockgraph: %zu lock-order edges, %zu in reported cycles\n", result.graph.size(), in_cycle);

@@ -18,14 +18,15 @@ struct MergeOptions {
 };
 
 int merge_graphs(const MergeOptions& o) {
+  GateConfig gate;
+  std::string error;
+  if (!load_gate(o.report, &gate, &error)) return fail(error);
   SavedGraph merged;
   for (const std::string& path : o.graphs) {
     SavedGraph g;
-    std::string error;
     if (!SavedGraph::load(path, &g, &error)) return fail(error);
     merged.merge(g);
   }
-  std::string error;
   if (!o.report.save_graph.empty() && !merged.save(o.report.save_graph, &error)) return fail(error);
   AnalysisResult result;
   result.findings = merged.cross_run_cycles();
@@ -33,7 +34,7 @@ int merge_graphs(const MergeOptions& o) {
   std::string scope = "merged the lock-order graphs of " + std::to_string(merged.runs.size()) +
                       (merged.runs.size() == 1 ? " run" : " runs") + " (" + std::to_string(merged.edges.size()) +
                       " edges); cycles no single run closed:";
-  return report_and_gate(o.report, result, merged.runs.size(), scope);
+  return report_and_gate(o.report, gate, result, merged.runs.size(), scope);
 }
 
 }  // namespace
@@ -49,16 +50,7 @@ Runner add_merge(CLI::App& app) {
       "Merging is associative and idempotent: merge in any grouping, merge a graph twice, same result.\n\n"
       "Exit codes: 0 nothing fails the gate, 1 cycles fail the gate, 2 usage or input error.");
   cmd->add_option("graph", o->graphs, "Saved graphs (from --save-graph)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--format,-f", o->report.format, "Report format: text (default), json, sarif, dot, html")
-      ->check(CLI::IsMember({"text", "json", "sarif", "dot", "html"}));
-  cmd->add_option("--output,-o", o->report.output, "Write the report to FILE instead of stdout");
-  cmd->add_option("--sarif", o->report.sarif, "Also write a SARIF report to FILE");
-  cmd->add_option("--html", o->report.html, "Also write the HTML report to FILE");
-  cmd->add_option("--save-graph", o->report.save_graph, "Write the merged graph to FILE (to merge further)");
-  cmd->add_option("--fail-on", o->report.fail_on, "Finding kinds that fail the gate (default as for analyze)");
-  cmd->add_option("--suppress", o->report.suppress, "Suppression file (see docs/ci.md)");
-  cmd->add_option("--baseline", o->report.baseline, "Accepted findings: only new ones fail");
-  cmd->add_option("--write-baseline", o->report.write_baseline, "Write every current finding's fingerprint to FILE");
+  add_analyze_options(cmd, o->report);  // --save-graph writes the merged graph
   return [o] { return merge_graphs(*o); };
 }
 

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "lockgraph/analyzer/analysis.hpp"
+#include "lockgraph/analyzer/gate.hpp"
 
 #include <functional>
 #include <string>
@@ -27,7 +28,8 @@ Runner add_config(CLI::App& app);
 Runner add_graph(CLI::App& app);
 Runner add_merge(CLI::App& app);
 
-// Options shared by `analyze` and `run` (which analyzes the trace of the program it ran).
+// Options shared by `analyze`, `run` (which analyzes the trace of the program it ran) and
+// `merge` (which reports on merged graphs; `traces` unused there).
 struct AnalyzeOptions {
   std::vector<std::string> traces;
   std::string format = "text";
@@ -42,10 +44,16 @@ struct AnalyzeOptions {
 };
 void add_analyze_options(CLI::App* cmd, AnalyzeOptions& o);
 int run_analysis(const AnalyzeOptions& o);
-// The gate (--fail-on, --suppress, --baseline), every requested output, and the exit code, for
-// an analysis done by any command. `scope` replaces the "analyzed N events" headline when set.
-int report_and_gate(const AnalyzeOptions& o, const analysis::AnalysisResult& result, std::size_t processes,
-                    const std::string& scope);
+// Reads --fail-on, --suppress and --baseline; false with *error (one line) when one is bad.
+// Commands call it before their long work, so a typo fails fast.
+bool load_gate(const AnalyzeOptions& o, analysis::GateConfig* gate, std::string* error);
+// Applies the loaded gate, writes every requested output (--format/--output, --sarif, --html,
+// --write-baseline) and returns the exit code, for an analysis done by any command. `scope`
+// replaces the "analyzed N events" headline when set.
+int report_and_gate(const AnalyzeOptions& o, analysis::GateConfig& gate, const analysis::AnalysisResult& result,
+                    std::size_t processes, const std::string& scope);
+// Writes `text` to `path` ("" or "-": stdout); kExitOk, or the one-line error's kExitUsage.
+int write_output(const std::string& text, const std::string& path);
 
 // Prints "lockgraph: error: MESSAGE" on stderr and returns kExitUsage.
 int fail(const std::string& message);
