@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "detectors/detector.hpp"
+#include "fnv1a.hpp"
 
 namespace lockgraph::analysis {
 
@@ -20,15 +21,12 @@ std::string_view severity_name(Severity s) noexcept {
 }
 
 void assign_fingerprint(Finding& f) {
-  // FNV-1a over what identifies the problem, not where the lines happen to be today.
-  std::uint64_t h = 1469598103934665603ull;
+  // FNV-1a over what identifies the problem, not where the lines happen to be today; 0xff ends
+  // each string so that ("ab","c") and ("a","bc") differ.
+  Fnv1a h;
   auto mix = [&](std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-    h ^= 0xff;
-    h *= 1099511628211ull;
+    h.bytes(s);
+    h.byte(0xff);
   };
   mix(f.kind);
   std::vector<std::string> objs = f.objects;
@@ -43,9 +41,7 @@ void assign_fingerprint(Finding& f) {
   }
   std::sort(places.begin(), places.end());
   for (const auto& p : places) mix(p);
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  f.fingerprint = buf;
+  f.fingerprint = h.hex();
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "fnv1a.hpp"
 #include "graph_search.hpp"
 
 namespace lockgraph::analysis {
@@ -27,30 +28,18 @@ Location location_from(const json& j, std::string role) {
   return l;
 }
 
-std::string hex(std::uint64_t v) {
-  char b[20];
-  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
-  return b;
-}
-
 }  // namespace
 
 SavedGraph SavedGraph::from_analysis(const AnalysisResult& result, const TraceSet& set) {
   // FNV-1a over what makes a run unique: its processes' pids, start times and programs.
-  std::uint64_t h = 1469598103934665603ull;
-  auto mix = [&](std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-  };
+  Fnv1a h;
   std::string description;
   for (const ProcessInfo& p : set.processes()) {
-    mix(std::to_string(p.pid) + "/" + std::to_string(p.start_ns) + "/" + p.program + ";");
+    h.bytes(std::to_string(p.pid) + "/" + std::to_string(p.start_ns) + "/" + p.program + ";");
     if (description.empty()) description = (p.program.empty() ? p.path : p.program) + " (pid " + std::to_string(p.pid) + ")";
   }
   SavedGraph g;
-  std::string run = hex(h);
+  std::string run = h.hex();
   g.runs[run] = description;
   for (const LockOrderEdge& e : result.graph) {
     SavedObservation o{e.count, e.gates, e.held_shared, e.acquired_shared, e.held_at, e.acquired_at};

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "detector.hpp"
+#include "fnv1a.hpp"
 #include "graph_search.hpp"
 
 namespace lockgraph::analysis {
@@ -245,11 +246,11 @@ class LockOrderDetector : public Detector {
     for (const HeldLock& h : t.held) set.push_back(h.lock);
     std::sort(set.begin(), set.end());
     set.erase(std::unique(set.begin(), set.end()), set.end());
-    std::uint64_t hash = 1469598103934665603ull;
-    for (std::uint32_t l : set) hash = (hash ^ l) * 1099511628211ull;
+    Fnv1a hash;
+    for (std::uint32_t l : set) hash.word(l);
     std::uint32_t id = 0;
     bool found = false;
-    auto& bucket = held_set_ids_[hash];
+    auto& bucket = held_set_ids_[hash.value()];
     for (std::uint32_t candidate : bucket) {
       if (held_sets_[candidate] == set) {
         id = candidate;
