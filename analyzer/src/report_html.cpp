@@ -101,8 +101,6 @@ class SourceCache {
   std::map<std::string, std::vector<std::string>> files_;
 };
 
-std::string where(const Location& l) { return l.line ? l.file + ":" + std::to_string(l.line) : l.file; }
-
 void render_finding(std::ostream& o, const Finding& f, Disposition d, SourceCache& sources) {
   bool muted = d == Disposition::kBaselined || d == Disposition::kReported;
   o << "<details class=\"finding " << severity_name(f.severity) << (muted ? " muted" : "") << "\" data-kind=\""
@@ -120,7 +118,7 @@ void render_finding(std::ostream& o, const Finding& f, Disposition d, SourceCach
   }
   for (const Location& l : f.locations) {
     o << "<div class=\"loc\"><span class=\"thread\">" << html_escape(l.thread) << "</span> <span class=\"role\">"
-      << html_escape(l.role) << "</span> at <code>" << html_escape(where(l)) << "</code>";
+      << html_escape(l.role) << "</span> at <code>" << html_escape(location_text(l)) << "</code>";
     if (!l.function.empty()) o << " in <code>" << html_escape(l.function) << "</code>";
     if (!l.locks_held.empty()) {
       o << " <span class=\"held\">[holding ";
@@ -198,16 +196,7 @@ void render_contention(std::ostream& o, const AnalysisResult& r) {
 
 std::string render_html(const RenderContext& ctx) {
   const AnalysisResult& r = ctx.result;
-  std::map<std::string, std::size_t> by_kind;
-  std::size_t shown = 0, suppressed = 0;
-  for (std::size_t i = 0; i < r.findings.size(); ++i) {
-    if (ctx.gate.disposition[i] == Disposition::kSuppressed) {
-      ++suppressed;
-      continue;
-    }
-    ++shown;
-    ++by_kind[r.findings[i].kind];
-  }
+  const FindingCounts counts = count_findings(ctx);
   std::ostringstream o;
   o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -215,8 +204,9 @@ std::string render_html(const RenderContext& ctx) {
     << (ctx.gate.failed() ? "FAILED" : "PASSED") << "</title><style>" << kStyle << "</style></head><body>\n";
   o << "<header class=\"" << (ctx.gate.failed() ? "failed" : "passed") << "\"><h1>lockgraph: "
     << (ctx.gate.failed() ? "FAILED" : "PASSED") << "</h1><p>" << ctx.gate.failing
-    << (ctx.gate.failing == 1 ? " finding fails" : " findings fail") << " the gate &middot; " << shown
-    << (shown == 1 ? " finding" : " findings") << " shown" << (suppressed ? ", " + std::to_string(suppressed) + " suppressed" : "")
+    << (ctx.gate.failing == 1 ? " finding fails" : " findings fail") << " the gate &middot; " << counts.shown
+    << (counts.shown == 1 ? " finding" : " findings") << " shown"
+    << (counts.suppressed ? ", " + std::to_string(counts.suppressed) + " suppressed" : "")
     << "</p><p>";
   if (ctx.scope.empty()) {
     o << r.events << " events from " << ctx.processes << (ctx.processes == 1 ? " process, " : " processes, ")
@@ -231,11 +221,11 @@ std::string render_html(const RenderContext& ctx) {
     o << "</ul><p class=\"note\">The analysis covers everything readable before each problem.</p>\n";
   }
   o << "<h2 id=\"findings\">Findings</h2>\n";
-  if (shown == 0) {
+  if (counts.shown == 0) {
     o << "<p>No findings.</p>\n";
   } else {
     o << "<div class=\"filters\">";
-    for (const auto& [kind, n] : by_kind) {
+    for (const auto& [kind, n] : counts.by_kind) {
       o << "<button type=\"button\" data-kind=\"" << html_escape(kind) << "\">" << html_escape(kind) << " " << n << "</button>";
     }
     o << "<button type=\"button\" id=\"toggle-all\" data-open=\"yes\">collapse all</button></div>\n";

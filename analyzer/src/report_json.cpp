@@ -74,7 +74,6 @@ std::string render_json(const RenderContext& ctx) {
   json out;
   out["version"] = 1;
   out["findings"] = json::array();
-  std::map<std::string, int> by_kind;
   for (std::size_t i = 0; i < r.findings.size(); ++i) {
     const Finding& f = r.findings[i];
     json j = {{"kind", f.kind},
@@ -91,14 +90,13 @@ std::string render_json(const RenderContext& ctx) {
     j["locations"] = json::array();
     for (const Location& l : f.locations) j["locations"].push_back(location_json(l));
     out["findings"].push_back(std::move(j));
-    if (ctx.gate.disposition[i] != Disposition::kSuppressed) ++by_kind[f.kind];
   }
   json problems = json::array();
   for (const Problem& p : r.problems) problems.push_back(p.message());
   json stale = json::array();
   for (const Suppression& s : ctx.gate.stale) stale.push_back(s.type + ":" + s.pattern);
   out["summary"] = {{"events", r.events},      {"processes", ctx.processes}, {"threads", ctx.thread_count},
-                    {"by_kind", by_kind},      {"failing", ctx.gate.failing}, {"passed", !ctx.gate.failed()},
+                    {"by_kind", count_findings(ctx).by_kind},      {"failing", ctx.gate.failing}, {"passed", !ctx.gate.failed()},
                     {"problems", problems},    {"stale_suppressions", stale}};
   // Names come from the traced program: bytes that are not UTF-8 become U+FFFD, never an exception.
   return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

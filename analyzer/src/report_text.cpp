@@ -20,28 +20,37 @@ struct Style {
   std::string reset() const { return on ? "\033[0m" : ""; }
 };
 
-std::string where(const Location& l) {
-  std::string s = l.file;
-  if (l.line) s += ":" + std::to_string(l.line);
-  return s;
-}
-
 std::string plural(std::size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
 }  // namespace
 
+FindingCounts count_findings(const RenderContext& ctx) {
+  FindingCounts c;
+  for (std::size_t i = 0; i < ctx.result.findings.size(); ++i) {
+    Disposition d = ctx.gate.disposition[i];
+    if (d == Disposition::kSuppressed) {
+      ++c.suppressed;
+      continue;
+    }
+    if (d == Disposition::kBaselined) ++c.baselined;
+    ++c.shown;
+    ++c.by_kind[ctx.result.findings[i].kind];
+  }
+  return c;
+}
+
+std::string location_text(const Location& l) { return l.line ? l.file + ":" + std::to_string(l.line) : l.file; }
+
 std::string render_text(const RenderContext& ctx) {
   const AnalysisResult& r = ctx.result;
   Style st{ctx.color};
   std::ostringstream o;
-  std::size_t shown = 0;
   for (std::size_t i = 0; i < r.findings.size(); ++i) {
     const Finding& f = r.findings[i];
     Disposition d = ctx.gate.disposition[i];
     if (d == Disposition::kSuppressed) continue;
-    ++shown;
     std::string sev = f.severity == Severity::kError ? st.red() + "ERROR" : st.yellow() + "WARNING";
     o << "\n" << sev << st.reset() << " " << st.bold() << f.kind << st.reset();
     if (d == Disposition::kBaselined) o << st.dim() << " (in baseline)" << st.reset();
@@ -62,7 +71,7 @@ std::string render_text(const RenderContext& ctx) {
         current = l.thread;
         o << "  " << st.cyan() << current << st.reset() << ":\n";
       }
-      o << "    " << l.role << std::string(role_w - l.role.size() + 2, ' ') << st.bold() << where(l) << st.reset();
+      o << "    " << l.role << std::string(role_w - l.role.size() + 2, ' ') << st.bold() << location_text(l) << st.reset();
       if (!l.function.empty()) o << "  in " << l.function;
       if (!l.locks_held.empty()) {
         o << st.dim() << "  [holding ";
@@ -79,16 +88,7 @@ std::string render_text(const RenderContext& ctx) {
     if (!f.advice.empty()) o << "  fix:     " << f.advice << "\n";
     o << st.dim() << "  id:      " << f.fingerprint << st.reset() << "\n";
   }
-  std::map<std::string, std::size_t> by_kind;
-  std::size_t suppressed = 0, baselined = 0;
-  for (std::size_t i = 0; i < r.findings.size(); ++i) {
-    if (ctx.gate.disposition[i] == Disposition::kSuppressed) {
-      ++suppressed;
-      continue;
-    }
-    if (ctx.gate.disposition[i] == Disposition::kBaselined) ++baselined;
-    ++by_kind[r.findings[i].kind];
-  }
+  const FindingCounts counts = count_findings(ctx);
   std::ostringstream head;
   if (ctx.scope.empty()) {
     head << "lockgraph: analyzed " << r.events << " events from " << plural(ctx.processes, "process", "processes")
@@ -96,20 +96,20 @@ std::string render_text(const RenderContext& ctx) {
   } else {
     head << "lockgraph: " << ctx.scope << "\n";
   }
-  if (shown == 0) {
+  if (counts.shown == 0) {
     head << st.bold() << "No findings." << st.reset() << "\n";
   } else {
-    head << st.bold() << plural(shown, "finding", "findings") << st.reset() << ": ";
+    head << st.bold() << plural(counts.shown, "finding", "findings") << st.reset() << ": ";
     bool first = true;
-    for (const auto& [k, n] : by_kind) {
+    for (const auto& [k, n] : counts.by_kind) {
       head << (first ? "" : ", ") << k << " " << n;
       first = false;
     }
     head << "\n";
   }
   std::ostringstream tail;
-  if (suppressed) tail << "\n" << plural(suppressed, "finding", "findings") << " suppressed.";
-  if (baselined) tail << "\n" << plural(baselined, "finding", "findings") << " accepted by the baseline.";
+  if (counts.suppressed) tail << "\n" << plural(counts.suppressed, "finding", "findings") << " suppressed.";
+  if (counts.baselined) tail << "\n" << plural(counts.baselined, "finding", "findings") << " accepted by the baseline.";
   for (const Suppression& s : ctx.gate.stale) {
     tail << "\n" << st.yellow() << "stale suppression" << st.reset() << " (line " << s.line << ") " << s.type << ":"
          << s.pattern << " matched nothing";

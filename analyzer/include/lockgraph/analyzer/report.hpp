@@ -5,6 +5,7 @@
 // The gate outcome decides what is marked suppressed / baselined and the summary's verdict.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "lockgraph/analyzer/analysis.hpp"
@@ -20,6 +21,18 @@ struct RenderContext {
   bool color = false;
   std::string scope;  // replaces "analyzed N events from ..." in text and HTML (e.g. for merged graphs)
 };
+
+// What every format's summary says: findings shown (not suppressed) per kind, and how many the
+// gate suppressed or found in the baseline.
+struct FindingCounts {
+  std::map<std::string, std::size_t> by_kind;  // shown findings only
+  std::size_t shown = 0;
+  std::size_t suppressed = 0;
+  std::size_t baselined = 0;
+};
+FindingCounts count_findings(const RenderContext& ctx);
+// "file:line" (just "file" when the line is unknown).
+std::string location_text(const Location& l);
 
 std::string render_text(const RenderContext& ctx);
 std::string render_json(const RenderContext& ctx);
