@@ -5,9 +5,8 @@
 // Hangs are caught by ctest's timeout. Fuzzing (tests/fuzz/, scripts/fuzz.sh) covers the rest.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "lockgraph/trace_format.hpp"
 #include "subprocess.hpp"
@@ -25,22 +24,13 @@ RunResult analyze_bounded(const std::vector<std::string>& inputs, const std::vec
   return run_program(argv);
 }
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
-}
-
 // A real trace of the counter program (4 threads, a named mutex): the raw material to damage.
 std::string real_trace(const ScratchDir& dir) {
   RunResult p = run_program({kPrograms + "/e2e_counter"}, {"LOCKGRAPH_TRACE_DIR=" + dir / "trace"});
   EXPECT_EQ(p.exit_code, 0) << p.err;
   RunResult ls = run_program({"/bin/sh", "-c", "ls " + dir / "trace" + "/*.trace"});
   std::string path = ls.out.substr(0, ls.out.find('\n'));
-  return read_bytes(path);
+  return read_text(path);
 }
 
 format::FileHeader header_of(const std::string& bytes) {
@@ -68,7 +58,7 @@ TEST(HostileInput, AbsurdChunkIndexIsAGapNotAnAllocation) {
   ASSERT_NE(off, 0u);
   std::uint32_t index = 0xfffffff0u;
   std::memcpy(&bytes[off + 8], &index, 4);
-  write_bytes(dir / "t.trace", bytes);
+  write_text(dir / "t.trace", bytes);
   RunResult r = analyze_bounded({dir / "t.trace"});
   EXPECT_NE(r.exit_code, 2) << r.err;  // analyzed: the other threads are intact
   EXPECT_NE(r.err.find("thread 2: chunks 0..4294967279 missing; records lost there"), std::string::npos) << r.err;
@@ -81,7 +71,7 @@ TEST(HostileInput, AbsurdThreadIdsAreRejectedPerChunk) {
   ASSERT_NE(off, 0u);
   std::uint32_t thread = 0xfffffffeu;
   std::memcpy(&bytes[off + 4], &thread, 4);
-  write_bytes(dir / "t.trace", bytes);
+  write_text(dir / "t.trace", bytes);
   RunResult r = analyze_bounded({dir / "t.trace"});
   EXPECT_NE(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("byte " + std::to_string(off + 4) + ": corrupt chunk header (thread id 4294967294); chunk skipped"),
@@ -99,7 +89,7 @@ TEST(HostileInput, UnterminatedStringFillingAChunkIsBoundedByTheChunk) {
   std::uint64_t w0 = format::make_word0(format::Kind::kStringDef, 0, std::uint16_t(len), 77);
   std::memcpy(&bytes[rec], &w0, 8);
   std::memset(&bytes[rec + 8], 'x', len - 8);
-  write_bytes(dir / "t.trace", bytes);
+  write_text(dir / "t.trace", bytes);
   RunResult r = analyze_bounded({dir / "t.trace"});
   EXPECT_NE(r.exit_code, 2) << r.err;
   EXPECT_EQ(r.err.find("lockgraph: error"), std::string::npos) << r.err;
@@ -118,8 +108,8 @@ TEST(HostileInput, CyclicParentLinksBetweenProcessFilesEndTheReplay) {
   hb.fork_id = 8;
   set_header(a, ha);
   set_header(b, hb);
-  write_bytes(dir / "a.trace", a);
-  write_bytes(dir / "b.trace", b);
+  write_text(dir / "a.trace", a);
+  write_text(dir / "b.trace", b);
   RunResult r = analyze_bounded({dir / "a.trace", dir / "b.trace"}, {"--format", "json"});
   EXPECT_NE(r.exit_code, 2) << r.err;
   EXPECT_NE(r.out.find("\"findings\""), std::string::npos) << "analyzed to the end: " << r.out.substr(0, 200);
@@ -138,7 +128,7 @@ TEST(HostileInput, TextTraceWithAbsurdNumbersIsOneLineError) {
       {"1 no_such_kind obj=A\n", "t.txt:1: unknown event kind 'no_such_kind'"},
   };
   for (const Case& c : cases) {
-    write_bytes(dir / "t.txt", c.text);
+    write_text(dir / "t.txt", c.text);
     RunResult r = analyze_bounded({dir / "t.txt"});
     EXPECT_EQ(r.exit_code, 2) << c.text << r.err;
     EXPECT_NE(r.err.find(c.error), std::string::npos) << c.text << " -> " << r.err;
@@ -153,7 +143,7 @@ TEST(HostileInput, HugeIdsAndAHugeNameAreAnalyzedInBoundedMemory) {
                      "1 thread_create obj=4294967295\n4294967295 thread_start obj=1\n" +
                      "4294967295 lock_acquired obj=18446744073709551615\n4294967295 lock_release obj=18446744073709551615\n" +
                      "1 lock_acquired obj=18446744073709551615\n1 lock_release obj=18446744073709551615\n";
-  write_bytes(dir / "t.txt", text);
+  write_text(dir / "t.txt", text);
   RunResult r = analyze_bounded({dir / "t.txt"}, {"--format", "json"});
   EXPECT_EQ(r.exit_code, 0) << r.err.substr(0, 300);
   EXPECT_NE(r.out.find("\"findings\": []"), std::string::npos) << r.out.substr(0, 300);
