@@ -9,8 +9,10 @@
 #include "progress.hpp"
 #include "lockgraph/analyzer/analysis.hpp"
 #include "lockgraph/analyzer/gate.hpp"
+#include "lockgraph/analyzer/hierarchy.hpp"
 #include "lockgraph/analyzer/report.hpp"
 #include "lockgraph/analyzer/saved_graph.hpp"
+#include "lockgraph/analyzer/static_graph.hpp"
 
 namespace lockgraph::cli {
 
@@ -81,6 +83,10 @@ int run_analysis(const AnalyzeOptions& o) {
   GateConfig gate;
   std::string error;
   if (!load_gate(o, &gate, &error)) return fail(error);
+  StaticGraph scan;
+  if (!o.static_scan.empty() && !StaticGraph::load(o.static_scan, &scan, &error)) return fail(error);
+  LockHierarchy hierarchy;
+  if (!o.hierarchy.empty() && !LockHierarchy::load(o.hierarchy, &hierarchy, &error)) return fail(error);
   Problem fatal;
   auto set = TraceSet::open(o.traces, &fatal);
   if (!set) return fail(fatal.message());
@@ -90,6 +96,10 @@ int run_analysis(const AnalyzeOptions& o) {
     result = analyze(*set, bar.callback());
   }
   for (const Problem& p : result.problems) warn(p.message());
+  if (!o.static_scan.empty()) apply_static(scan, result);
+  if (!o.hierarchy.empty()) {
+    for (Finding& f : hierarchy.check(result)) result.findings.push_back(std::move(f));
+  }
   if (!o.save_graph.empty() && !SavedGraph::from_analysis(result, *set).save(o.save_graph, &error)) return fail(error);
   return report_and_gate(o, gate, result, set->processes().size(), "");
 }
@@ -102,14 +112,26 @@ void add_analyze_options(CLI::App* cmd, AnalyzeOptions& o) {
   cmd->add_option("--output,-o", o.output, "Write the report to FILE instead of stdout");
   cmd->add_option("--sarif", o.sarif, "Also write a SARIF report to FILE (e.g. text on stdout for the log, SARIF for upload)");
   cmd->add_option("--html", o.html, "Also write the HTML report to FILE");
-  cmd->add_option("--save-graph", o.save_graph,
-                  "Save the lock-order graph to FILE (small JSON) for `lockgraph merge` across runs");
   cmd->add_option("--fail-on", o.fail_on,
                   "Comma-separated finding kinds that fail the gate, or all / none "
                   "(default: every kind except lock_order_inversion and unprotected_write)");
   cmd->add_option("--suppress", o.suppress, "Suppression file: lines TYPE:PATTERN (see docs/ci.md)");
   cmd->add_option("--baseline", o.baseline, "Accepted findings (from --write-baseline): only new ones fail");
   cmd->add_option("--write-baseline", o.write_baseline, "Write every current finding's fingerprint to FILE");
+}
+
+void add_save_graph_option(CLI::App* cmd, AnalyzeOptions& o) {
+  cmd->add_option("--save-graph", o.save_graph,
+                  "Save the lock-order graph to FILE (small JSON) for `lockgraph merge` across runs");
+}
+
+void add_trace_check_options(CLI::App* cmd, AnalyzeOptions& o) {
+  cmd->add_option("--static", o.static_scan,
+                  "A saved source scan (lockgraph scan --save FILE): marks each run edge confirmed by the source or "
+                  "not, and reports cycles that source-only paths close with the run's edges (deadlock_static)");
+  cmd->add_option("--hierarchy", o.hierarchy,
+                  "A lock hierarchy file (lines BEFORE -> AFTER, made by lockgraph hierarchy): every acquisition "
+                  "against it is a hierarchy_violation");
 }
 
 Runner add_analyze(CLI::App& app) {
@@ -119,11 +141,13 @@ Runner add_analyze(CLI::App& app) {
       "TRACE: a trace directory (all its process files are analyzed together), trace files, or one\n"
       "text-form trace (as printed by `lockgraph dump`).\n\n"
       "Finding kinds: deadlock_potential, lock_order_inversion, deadlock_actual, data_race,\n"
-      "unprotected_write, lock_misuse.\n\n"
+      "unprotected_write, lock_misuse; deadlock_static with --static, hierarchy_violation with --hierarchy.\n\n"
       "Exit codes: 0 nothing fails the gate, 1 findings fail the gate, 2 usage or input error.\n"
       "Damaged input is reported on stderr (file, byte offset, reason); the readable rest is analyzed.");
   cmd->add_option("trace", o->traces, "Trace directory or files")->required();
   add_analyze_options(cmd, *o);
+  add_save_graph_option(cmd, *o);
+  add_trace_check_options(cmd, *o);
   return [o] { return run_analysis(*o); };
 }
 

@@ -50,7 +50,8 @@ Runner add_merge(CLI::App& app) {
       "Merging is associative and idempotent: merge in any grouping, merge a graph twice, same result.\n\n"
       "Exit codes: 0 nothing fails the gate, 1 cycles fail the gate, 2 usage or input error.");
   cmd->add_option("graph", o->graphs, "Saved graphs (from --save-graph)")->required()->check(CLI::ExistingFile);
-  add_analyze_options(cmd, o->report);  // --save-graph writes the merged graph
+  add_analyze_options(cmd, o->report);
+  add_save_graph_option(cmd, o->report);  // writes the merged graph
   return [o] { return merge_graphs(*o); };
 }
 

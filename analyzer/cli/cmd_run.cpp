@@ -253,6 +253,8 @@ Runner add_run(CLI::App& app) {
                   "Kill the program after SECONDS and analyze what it recorded (default: no limit)")
       ->check(CLI::NonNegativeNumber);
   add_analyze_options(cmd, o->analyze);
+  add_save_graph_option(cmd, o->analyze);
+  add_trace_check_options(cmd, o->analyze);
   cmd->add_option("command", o->command, "The program and its arguments, after --")->required();
   return [o] { return run_program(*o); };
 }

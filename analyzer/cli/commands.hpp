@@ -27,6 +27,8 @@ Runner add_run(CLI::App& app);
 Runner add_config(CLI::App& app);
 Runner add_graph(CLI::App& app);
 Runner add_merge(CLI::App& app);
+Runner add_scan(CLI::App& app);
+Runner add_hierarchy(CLI::App& app);
 
 // Options shared by `analyze`, `run` (which analyzes the trace of the program it ran) and
 // `merge` (which reports on merged graphs; `traces` unused there).
@@ -41,8 +43,15 @@ struct AnalyzeOptions {
   std::string suppress;
   std::string baseline;
   std::string write_baseline;
+  std::string static_scan;  // analyze/run: --static SCAN.json
+  std::string hierarchy;    // analyze/run: --hierarchy FILE
 };
+// The report and gate options (--format, --output, --sarif, --html, --fail-on, --suppress,
+// --baseline, --write-baseline); --save-graph; and the checks only a trace can take (--static,
+// --hierarchy).
 void add_analyze_options(CLI::App* cmd, AnalyzeOptions& o);
+void add_save_graph_option(CLI::App* cmd, AnalyzeOptions& o);
+void add_trace_check_options(CLI::App* cmd, AnalyzeOptions& o);
 int run_analysis(const AnalyzeOptions& o);
 // Reads --fail-on, --suppress and --baseline; false with *error (one line) when one is bad.
 // Commands call it before their long work, so a typo fails fast.

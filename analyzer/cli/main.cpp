@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
       "lockgraph — finds deadlocks and data races in multithreaded C++ programs.\n"
       "Unmodified programs: `lockgraph run -- PROGRAM ARGS...` records and reports in one step.\n"
       "Programs linked with the lockgraph wrappers write a trace (one file per process) to\n"
-      "$LOCKGRAPH_TRACE_DIR (default ./lockgraph-trace); `analyze`, `stats` and `dump` read it.\n\n"
+      "$LOCKGRAPH_TRACE_DIR (default ./lockgraph-trace); `analyze`, `stats` and `dump` read it.\n"
+      "Source without running it: `lockgraph scan -p BUILD_DIR` (Clang, compile_commands.json).\n\n"
       "Exit codes: 0 success, 1 findings that fail the gate, 2 usage or input error.",
       "lockgraph"};
   app.set_version_flag("--version", "lockgraph 0.1.0 (trace format v1)");
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
   add(add_stats);
   add(add_graph);
   add(add_merge);
+  add(add_scan);
+  add(add_hierarchy);
   add(add_dump);
   add(add_config);
   try {

@@ -131,6 +131,9 @@ AnalysisResult analyze(TraceSet& set, const ProgressFn& progress) {
     if (l.acquisitions == 0) continue;
     LockStats s;
     s.name = l.name;
+    s.created_at = model.location(l.key.process, l.create_site, "created", 0);
+    s.created_at.thread.clear();
+    s.created_at.locks_held.clear();
     s.acquisitions = l.acquisitions;
     s.contended = l.contended;
     s.wait_total_ns = l.wait_total_ns;

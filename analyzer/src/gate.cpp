@@ -62,7 +62,10 @@ bool glob_match(std::string_view p, std::string_view t) {
 namespace {
 bool type_covers(const std::string& type, const std::string& kind) {
   if (type == kind) return true;
-  if (type == "deadlock") return kind == kDeadlockPotential || kind == kLockOrderInversion || kind == kDeadlockActual;
+  if (type == "deadlock") {
+    return kind == kDeadlockPotential || kind == kLockOrderInversion || kind == kDeadlockActual || kind == kDeadlockStatic ||
+           kind == kHierarchyViolation;
+  }
   if (type == "race") return kind == kDataRace || kind == kUnprotectedWrite;
   if (type == "misuse") return kind == kLockMisuse;
   return false;

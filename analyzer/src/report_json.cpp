@@ -54,6 +54,12 @@ constexpr RuleText kRules[] = {
     {kLockMisuse, "LockMisuse", "Incorrect use of a lock, semaphore or thread",
      "Unlock of a lock not held, unlock by a non-owner, destroy while held, thread exit while holding, "
      "semaphore released past its maximum, or join of a joined or detached thread."},
+    {kDeadlockStatic, "StaticLockOrderCycle", "Lock-order cycle in the source code",
+     "The source acquires these locks in both orders (directly or through calls made while a lock is held), found "
+     "by `lockgraph scan` without running the program; with `analyze --static`, a cycle the run closes only "
+     "together with paths the tests never exercised."},
+    {kHierarchyViolation, "LockHierarchyViolation", "Acquisition against the declared lock hierarchy",
+     "A thread acquired a lock while holding one that the declared hierarchy (analyze --hierarchy) orders after it."},
 };
 
 std::string artifact_uri(const std::string& file) {

@@ -8,27 +8,11 @@
 
 #include "fnv1a.hpp"
 #include "graph_search.hpp"
+#include "location_json.hpp"
 
 namespace lockgraph::analysis {
-namespace {
 
 using nlohmann::json;
-
-json location_json(const Location& l) {
-  return json{{"file", l.file}, {"line", l.line}, {"function", l.function}, {"thread", l.thread}};
-}
-
-Location location_from(const json& j, std::string role) {
-  Location l;
-  l.file = j.at("file").get<std::string>();
-  l.line = j.at("line").get<unsigned>();
-  l.function = j.at("function").get<std::string>();
-  l.thread = j.at("thread").get<std::string>();
-  l.role = std::move(role);
-  return l;
-}
-
-}  // namespace
 
 SavedGraph SavedGraph::from_analysis(const AnalysisResult& result, const TraceSet& set) {
   // FNV-1a over what makes a run unique: its processes' pids, start times and programs.
@@ -107,8 +91,8 @@ bool SavedGraph::load(const std::string& path, SavedGraph* out, std::string* err
         std::sort(o.gates.begin(), o.gates.end());
         o.held_shared = s.at("held_shared").get<bool>();
         o.acquired_shared = s.at("acquired_shared").get<bool>();
-        o.held_at = location_from(s.at("held_at"), "holds " + key.first);
-        o.acquired_at = location_from(s.at("acquired_at"), "then acquires " + key.second);
+        o.held_at = location_from_json(s.at("held_at"), "holds " + key.first);
+        o.acquired_at = location_from_json(s.at("acquired_at"), "then acquires " + key.second);
         g.edges[key][run] = std::move(o);
       }
     }

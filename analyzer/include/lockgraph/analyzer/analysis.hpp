@@ -26,6 +26,9 @@
 
 namespace lockgraph::analysis {
 
+// What `analyze --static` found in the source for a run's edge.
+enum class SourceCheck { kUnknown, kConfirmed, kNotInSource };
+
 struct LockOrderEdge {
   std::string from;
   std::string to;
@@ -37,10 +40,12 @@ struct LockOrderEdge {
   bool acquired_shared = false;      // `to` was acquired shared on every one of them
   Location held_at;                  // the first one: where `from` was taken, by which thread
   Location acquired_at;              // ... and where `to` was
+  SourceCheck source = SourceCheck::kUnknown;
 };
 
 struct LockStats {
   std::string name;
+  Location created_at;               // the lock's creation site (its declaration, for globals and members)
   std::uint64_t acquisitions = 0;
   std::uint64_t contended = 0;
   std::uint64_t wait_total_ns = 0;

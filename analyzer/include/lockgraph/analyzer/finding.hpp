@@ -2,7 +2,8 @@
 //
 // `kind` values are part of the product's interface (JSON `kind`, SARIF rule ids, --fail-on,
 // suppressions): deadlock_potential, lock_order_inversion, deadlock_actual, data_race,
-// unprotected_write, lock_misuse. `fingerprint` identifies the finding across runs and edits: it
+// unprotected_write, lock_misuse, deadlock_static (a cycle in the source's lock order, from
+// `lockgraph scan`), hierarchy_violation (against a declared lock hierarchy). `fingerprint` identifies the finding across runs and edits: it
 // is built from the kind, object names and file+function of each location — never line numbers.
 #pragma once
 
@@ -19,8 +20,10 @@ inline constexpr std::string_view kDeadlockActual = "deadlock_actual";
 inline constexpr std::string_view kDataRace = "data_race";
 inline constexpr std::string_view kUnprotectedWrite = "unprotected_write";
 inline constexpr std::string_view kLockMisuse = "lock_misuse";
-inline constexpr std::string_view kAllKinds[] = {kDeadlockPotential, kLockOrderInversion, kDeadlockActual,
-                                                  kDataRace,          kUnprotectedWrite,  kLockMisuse};
+inline constexpr std::string_view kDeadlockStatic = "deadlock_static";
+inline constexpr std::string_view kHierarchyViolation = "hierarchy_violation";
+inline constexpr std::string_view kAllKinds[] = {kDeadlockPotential, kLockOrderInversion, kDeadlockActual, kDataRace,
+                                                  kUnprotectedWrite,  kLockMisuse,          kDeadlockStatic, kHierarchyViolation};
 
 enum class Severity { kNote, kWarning, kError };
 std::string_view severity_name(Severity s) noexcept;
