@@ -445,6 +445,7 @@ FunctionFacts walk_function(const clang::FunctionDecl* fn, const std::string& ke
   FunctionFacts facts;
   facts.key = key;
   facts.name = function_display_name(fn);
+  facts.file = make_location(ctx.getSourceManager(), fn->getLocation(), "").file;
   Walker w(fn, ctx, unit, facts);
   w.walk(fn->getBody());
   return facts;

@@ -36,6 +36,7 @@ struct Call {
 
 struct FunctionFacts {
   std::string key;       // USR: the same function in every translation unit
+  std::string file;      // where the body is: programs in one database may reuse a name
   std::string name;      // for people: qualified name, lambdas as "lambda in f"
   std::vector<Acquisition> acquisitions;
   std::vector<Call> calls;

@@ -10,11 +10,14 @@
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/Path.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
+#include "analysis_location.hpp"
 #include "body_walker.hpp"
 #include "lock_expressions.hpp"
 #include "static_graph_builder.hpp"
@@ -45,7 +48,10 @@ class FunctionCollector : public MatchFinder::MatchCallback {
     const auto* fn = r.Nodes.getNodeAs<FunctionDecl>("fn");
     if (fn == nullptr || fn->isDependentContext() || fn->getBody() == nullptr) return;  // templates: their instantiations
     std::string key = function_key(fn);
-    if (key.empty() || !seen_.first(key)) return;
+    if (key.empty()) return;
+    // Once per definition: a header's inline function is walked in the first file including it.
+    std::string file = make_location(*r.SourceManager, fn->getLocation(), "").file;
+    if (!seen_.first(key + "\n" + file)) return;
     FunctionFacts f = walk_function(fn, key, *r.Context, unit_);
     if (!f.acquisitions.empty() || !f.calls.empty()) unit_.functions.push_back(std::move(f));
   }
@@ -100,6 +106,8 @@ bool scan_sources(const ScanOptions& o, analysis::StaticGraph* out, std::string*
   std::string why;
   std::unique_ptr<tooling::CompilationDatabase> db = tooling::CompilationDatabase::loadFromDirectory(o.build_dir, why);
   if (!db) {
+    std::replace(why.begin(), why.end(), '\n', ' ');
+    while (!why.empty() && why.back() == ' ') why.pop_back();
     *error = "no compile_commands.json in " + o.build_dir +
              " (configure with -DCMAKE_EXPORT_COMPILE_COMMANDS=ON, or generate one with bear): " + why;
     return false;
@@ -130,7 +138,7 @@ bool scan_sources(const ScanOptions& o, analysis::StaticGraph* out, std::string*
 
   Seen seen;
   std::mutex merge_m;
-  std::map<std::string, FunctionFacts> functions;
+  std::vector<FunctionFacts> functions;
   std::map<std::string, LockDeclaration> locks;
   std::map<std::string, std::string> problems;  // file -> first error
   std::atomic<std::size_t> next{0}, done{0};
@@ -147,7 +155,7 @@ bool scan_sources(const ScanOptions& o, analysis::StaticGraph* out, std::string*
       tool.setDiagnosticConsumer(&diagnostics);
       int rc = tool.run(tooling::newFrontendActionFactory(&finder).get());
       std::lock_guard<std::mutex> g(merge_m);
-      for (FunctionFacts& f : unit.functions) functions.emplace(f.key, std::move(f));
+      for (FunctionFacts& f : unit.functions) functions.push_back(std::move(f));
       for (auto& [name, d] : unit.locks) locks.emplace(name, std::move(d));
       if (rc != 0) problems[files[i]] = diagnostics.message.empty() ? "could not be parsed" : diagnostics.message;
       if (o.progress) o.progress(++done, files.size());
@@ -160,6 +168,9 @@ bool scan_sources(const ScanOptions& o, analysis::StaticGraph* out, std::string*
   worker();
   for (std::thread& t : pool) t.join();
 
+  // Parallel parsing finishes in any order; the graph must not depend on it.
+  std::sort(functions.begin(), functions.end(),
+            [](const FunctionFacts& a, const FunctionFacts& b) { return std::tie(a.key, a.file) < std::tie(b.key, b.file); });
   *out = build_static_graph(functions, locks, o.call_depth);
   out->build_dir = o.build_dir;
   out->files = files.size();

@@ -23,13 +23,24 @@ std::string frame(const std::string& function, const Location& call_site) {
 
 class Builder {
  public:
-  Builder(const std::map<std::string, FunctionFacts>& functions, unsigned depth) : functions_(functions), depth_(depth) {}
+  Builder(const std::vector<FunctionFacts>& functions, unsigned depth) : depth_(depth) {
+    for (const FunctionFacts& f : functions) by_key_[f.key].push_back(&f);
+  }
 
-  // Every lock `key` acquires (blocking), itself or through calls within the depth; one site per lock.
-  const std::vector<Reached>& reach(const std::string& key) {
-    auto memo = memo_.find(key);
+  const FunctionFacts* resolve(const std::string& key, const std::string& caller_file) const {
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) return nullptr;
+    for (const FunctionFacts* f : it->second) {
+      if (f->file == caller_file) return f;
+    }
+    return it->second.front();
+  }
+
+  // Every lock `fn` acquires (blocking), itself or through calls within the depth; one site per lock.
+  const std::vector<Reached>& reach(const FunctionFacts* fn) {
+    auto memo = memo_.find(fn);
     if (memo != memo_.end()) return memo->second;
-    std::vector<Reached>& out = memo_[key];
+    std::vector<Reached>& out = memo_[fn];
     std::set<std::string> locks;
     struct Item {
       const FunctionFacts* f;
@@ -37,8 +48,8 @@ class Builder {
       unsigned depth;
     };
     std::deque<Item> queue;
-    std::set<std::string> seen{key};
-    if (auto it = functions_.find(key); it != functions_.end()) queue.push_back({&it->second, {}, 1});
+    std::set<const FunctionFacts*> seen{fn};
+    queue.push_back({fn, {}, 1});
     while (!queue.empty()) {
       Item item = std::move(queue.front());
       queue.pop_front();
@@ -50,20 +61,20 @@ class Builder {
       }
       if (item.depth >= depth_) continue;
       for (const Call& c : item.f->calls) {
-        auto it = functions_.find(c.callee);
-        if (it == functions_.end() || !seen.insert(c.callee).second) continue;
+        const FunctionFacts* callee = resolve(c.callee, item.f->file);
+        if (callee == nullptr || !seen.insert(callee).second) continue;
         std::vector<std::string> chain{frame(item.f->name, c.site)};
         chain.insert(chain.end(), item.chain.begin(), item.chain.end());
-        queue.push_back({&it->second, std::move(chain), item.depth + 1});
+        queue.push_back({callee, std::move(chain), item.depth + 1});
       }
     }
     return out;
   }
 
  private:
-  const std::map<std::string, FunctionFacts>& functions_;
   unsigned depth_;
-  std::map<std::string, std::vector<Reached>> memo_;
+  std::map<std::string, std::vector<const FunctionFacts*>> by_key_;
+  std::map<const FunctionFacts*, std::vector<Reached>> memo_;
 };
 
 std::vector<std::string> gates_of(const std::vector<HeldLock>& held, const std::string& from, const std::string& to) {
@@ -88,7 +99,7 @@ void add_site(StaticGraph& g, const std::string& lock, const Location& site) {
 
 }  // namespace
 
-StaticGraph build_static_graph(const std::map<std::string, FunctionFacts>& functions,
+StaticGraph build_static_graph(const std::vector<FunctionFacts>& functions,
                                const std::map<std::string, LockDeclaration>& locks, unsigned call_depth) {
   StaticGraph g;
   g.call_depth = call_depth;
@@ -100,7 +111,7 @@ StaticGraph build_static_graph(const std::map<std::string, FunctionFacts>& funct
     l.recursive = d.recursive;
   }
   Builder builder(functions, call_depth);
-  for (const auto& [key, f] : functions) {
+  for (const FunctionFacts& f : functions) {
     for (const Acquisition& a : f.acquisitions) {
       add_site(g, a.lock, a.site);
       if (a.is_try) continue;  // a try never blocks: nothing waits on this edge
@@ -121,7 +132,9 @@ StaticGraph build_static_graph(const std::map<std::string, FunctionFacts>& funct
     }
     for (const Call& c : f.calls) {
       if (c.held.empty() || call_depth == 0) continue;
-      for (const Reached& r : builder.reach(c.callee)) {
+      const FunctionFacts* callee = builder.resolve(c.callee, f.file);
+      if (callee == nullptr) continue;
+      for (const Reached& r : builder.reach(callee)) {
         for (const HeldLock& h : c.held) {
           if (h.lock == r.lock) continue;  // across calls the objects cannot be told apart
           StaticEdge e;

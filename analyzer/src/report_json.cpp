@@ -196,7 +196,10 @@ std::string render_dot(const AnalysisResult& r, bool cycles_only) {
     std::string label;
     for (std::size_t i = 0; i < e.labels.size() && i < 4; ++i) label += (i ? "\n" : "") + e.labels[i];
     if (e.labels.size() > 4) label += "\n(+" + std::to_string(e.labels.size() - 4) + " more)";
+    if (e.source == SourceCheck::kConfirmed) label += "\n[confirmed by the source]";
+    if (e.source == SourceCheck::kNotInSource) label += "\n[not found in the source]";
     o << "  " << quote(e.from) << " -> " << quote(e.to) << " [label=" << quote(label);
+    if (e.source == SourceCheck::kNotInSource) o << ", style=dashed";
     if (e.in_cycle) o << ", color=red, fontcolor=red, penwidth=2";
     o << "];\n";
   }

@@ -41,7 +41,6 @@ std::vector<LockOrderEdge> StaticGraph::lock_order_edges(const std::vector<Findi
       le.held_at = e.held_at;
       le.acquired_at = e.acquired_at;
       le.gates = e.gates;
-      le.source = SourceCheck::kConfirmed;
       out.push_back(std::move(le));
     }
     LockOrderEdge& le = out[it->second];
@@ -84,10 +83,12 @@ bool StaticGraph::save(const std::string& path, std::string* error) const {
 }
 
 bool StaticGraph::looks_like(const std::string& path) {
+  // Binary traces start with their magic, text-form traces with a thread; JSON with '{'.
   std::ifstream in(path);
-  char head[64] = {};
-  in.read(head, sizeof head - 1);
-  return std::string(head).find("\"lockgraph_scan\"") != std::string::npos;
+  char c = 0;
+  while (in.get(c) && (c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
+  }
+  return in && c == '{';
 }
 
 bool StaticGraph::load(const std::string& path, StaticGraph* out, std::string* error) {

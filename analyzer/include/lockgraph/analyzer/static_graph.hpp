@@ -54,7 +54,8 @@ struct StaticGraph {
   // False with a one-line *error naming the file and what is wrong.
   static bool load(const std::string& path, StaticGraph* out, std::string* error);
   bool save(const std::string& path, std::string* error) const;
-  // True when the JSON text starts like a saved scan (cheap sniffing for `hierarchy`).
+  // True when the file is JSON, so not a trace (cheap sniffing for `hierarchy`; load() then
+  // says precisely what is wrong with a JSON file that is not a scan).
   static bool looks_like(const std::string& path);
   // The graph as lock-order edges (for DOT / HTML); edges of `cycles` marked in_cycle.
   std::vector<LockOrderEdge> lock_order_edges(const std::vector<Finding>& cycles) const;

@@ -1,0 +1,38 @@
+// One order everywhere — a, then b, then c — through guards, direct calls, pthreads, a
+// shared_mutex and a lambda. No cycle; the hierarchy is a -> b -> c.
+#include <pthread.h>
+
+#include <mutex>
+#include <shared_mutex>
+
+std::mutex a;
+std::shared_mutex b;
+pthread_mutex_t c = PTHREAD_MUTEX_INITIALIZER;
+
+void ab() {
+  std::lock_guard<std::mutex> ga(a);
+  std::shared_lock<std::shared_mutex> gb(b);
+}
+
+void bc() {
+  b.lock();
+  pthread_mutex_lock(&c);
+  pthread_mutex_unlock(&c);
+  b.unlock();
+}
+
+void abc() {
+  std::lock_guard<std::mutex> ga(a);
+  auto inner = [] {
+    std::unique_lock<std::shared_mutex> gb(b);
+    pthread_mutex_lock(&c);
+    pthread_mutex_unlock(&c);
+  };
+  inner();
+}
+
+void later_c() {
+  pthread_mutex_lock(&c);
+  pthread_mutex_unlock(&c);
+  std::lock_guard<std::mutex> ga(a);  // c was released: no c -> a
+}
