@@ -71,12 +71,7 @@ class Walker {
       stmt(i->getInit());
       if (const VarDecl* v = i->getConditionVariable()) var(v);
       expr(i->getCond());
-      State before = st_;
-      stmt(i->getThen());
-      State then = st_;
-      st_ = before;
-      stmt(i->getElse());
-      join(then);
+      either([&] { stmt(i->getThen()); }, [&] { stmt(i->getElse()); });
       return;
     }
     if (isa<WhileStmt, ForStmt, DoStmt, CXXForRangeStmt>(s)) {
@@ -145,6 +140,17 @@ class Walker {
     if (const auto* f = dyn_cast<ForStmt>(s)) expr(f->getInc());
     if (const auto* d = dyn_cast<DoStmt>(s)) expr(d->getCond());
     st_ = before;  // zero or more iterations: the state the loop found
+  }
+
+  // Two paths from the current state (if/else, ?:), joined.
+  template <class First, class Second>
+  void either(First first, Second second) {
+    State before = st_;
+    first();
+    State one = st_;
+    st_ = before;
+    second();
+    join(one);
   }
 
   // Joins the current path with `other`: locks held on every path that falls through.
@@ -244,12 +250,7 @@ class Walker {
     }
     if (const auto* c = dyn_cast<ConditionalOperator>(e)) {
       expr(c->getCond());
-      State before = st_;
-      expr(c->getTrueExpr());
-      State then = st_;
-      st_ = before;
-      expr(c->getFalseExpr());
-      join(then);
+      either([&] { expr(c->getTrueExpr()); }, [&] { expr(c->getFalseExpr()); });
       return;
     }
     if (const auto* c = dyn_cast<CXXConstructExpr>(e)) {

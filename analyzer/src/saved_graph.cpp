@@ -8,7 +8,7 @@
 
 #include "fnv1a.hpp"
 #include "graph_search.hpp"
-#include "location_json.hpp"
+#include "json_io.hpp"
 
 namespace lockgraph::analysis {
 
@@ -48,33 +48,13 @@ bool SavedGraph::save(const std::string& path, std::string* error) const {
     edges.push_back(json{{"from", key.first}, {"to", key.second}, {"seen", std::move(obs)}});
   }
   json doc{{"lockgraph_graph", kVersion}, {"runs", runs}, {"edges", std::move(edges)}};
-  std::ofstream out(path, std::ios::trunc);
-  out << doc.dump(1, ' ', false, json::error_handler_t::replace) << "\n";
-  if (!out) {
-    *error = "cannot write " + path;
-    return false;
-  }
-  return true;
+  return save_json(path, doc, error);
 }
 
 bool SavedGraph::load(const std::string& path, SavedGraph* out, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    *error = path + ": cannot open";
-    return false;
-  }
+  json doc;
+  if (!load_versioned_json(path, "lockgraph_graph", kVersion, "saved lock-order graph", "analyze --save-graph", &doc, error)) return false;
   try {
-    json doc = json::parse(in);
-    if (!doc.is_object() || !doc.contains("lockgraph_graph")) {
-      *error = path + ": not a saved lock-order graph (no \"lockgraph_graph\" version; made by analyze --save-graph?)";
-      return false;
-    }
-    int version = doc.at("lockgraph_graph").get<int>();
-    if (version != kVersion) {
-      *error = path + ": saved graph version " + std::to_string(version) + " is not supported (this lockgraph reads version " +
-               std::to_string(kVersion) + ")";
-      return false;
-    }
     SavedGraph g;
     g.runs = doc.at("runs").get<std::map<std::string, std::string>>();
     for (const json& e : doc.at("edges")) {
@@ -99,7 +79,7 @@ bool SavedGraph::load(const std::string& path, SavedGraph* out, std::string* err
     *out = std::move(g);
     return true;
   } catch (const json::exception& ex) {
-    *error = path + ": malformed saved graph: " + ex.what();
+    *error = path + ": malformed saved lock-order graph: " + ex.what();
     return false;
   }
 }

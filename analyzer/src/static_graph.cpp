@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "location_json.hpp"
+#include "json_io.hpp"
 
 namespace lockgraph::analysis {
 
@@ -73,13 +73,7 @@ bool StaticGraph::save(const std::string& path, std::string* error) const {
   }
   json doc{{"lockgraph_scan", kVersion}, {"build_dir", build_dir}, {"files", files},   {"functions", functions},
            {"call_depth", call_depth},   {"problems", problems},   {"locks", jlocks}, {"edges", jedges}};
-  std::ofstream out(path, std::ios::trunc);
-  out << doc.dump(1, ' ', false, json::error_handler_t::replace) << "\n";
-  if (!out) {
-    *error = "cannot write " + path;
-    return false;
-  }
-  return true;
+  return save_json(path, doc, error);
 }
 
 bool StaticGraph::looks_like(const std::string& path) {
@@ -92,23 +86,9 @@ bool StaticGraph::looks_like(const std::string& path) {
 }
 
 bool StaticGraph::load(const std::string& path, StaticGraph* out, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    *error = path + ": cannot open";
-    return false;
-  }
+  json doc;
+  if (!load_versioned_json(path, "lockgraph_scan", kVersion, "saved scan", "`lockgraph scan --save`", &doc, error)) return false;
   try {
-    json doc = json::parse(in);
-    if (!doc.is_object() || !doc.contains("lockgraph_scan")) {
-      *error = path + ": not a saved scan (no \"lockgraph_scan\" version; made by `lockgraph scan --save`?)";
-      return false;
-    }
-    int version = doc.at("lockgraph_scan").get<int>();
-    if (version != kVersion) {
-      *error = path + ": saved scan version " + std::to_string(version) + " is not supported (this lockgraph reads version " +
-               std::to_string(kVersion) + ")";
-      return false;
-    }
     StaticGraph g;
     g.build_dir = doc.at("build_dir").get<std::string>();
     g.files = doc.at("files").get<std::size_t>();

@@ -169,7 +169,7 @@ TEST(SavedGraph, SaveLoadRoundTripAndPreciseErrors) {
   EXPECT_NE(load_text("{\"lockgraph_graph\": 9, \"runs\": {}, \"edges\": []}").find("version 9 is not supported"),
             std::string::npos);
   EXPECT_NE(load_text("{\"findings\": []}").find("not a saved lock-order graph"), std::string::npos);
-  EXPECT_NE(load_text("{\"lockgraph_graph\": 1, \"runs\"").find("malformed saved graph"), std::string::npos);
+  EXPECT_NE(load_text("{\"lockgraph_graph\": 1, \"runs\"").find("malformed saved lock-order graph"), std::string::npos);
   std::string e = load_text(
       "{\"lockgraph_graph\": 1, \"runs\": {}, \"edges\": [{\"from\": \"A\", \"to\": \"B\", \"seen\": [{\"run\": \"x\"}]}]}");
   EXPECT_NE(e.find("names run x, which the file does not list"), std::string::npos) << e;

@@ -130,7 +130,7 @@ TEST(EndToEnd, SarifHasRulesResultsRelatedLocationsAndFingerprints) {
   EXPECT_EQ(s["version"], "2.1.0");
   auto& run = s["runs"][0];
   EXPECT_EQ(run["tool"]["driver"]["name"], "lockgraph");
-  EXPECT_EQ(run["tool"]["driver"]["rules"].size(), 6u);
+  EXPECT_EQ(run["tool"]["driver"]["rules"].size(), 8u);  // one per finding kind (finding.hpp kAllKinds)
   ASSERT_EQ(run["results"].size(), 1u);
   auto& res = run["results"][0];
   EXPECT_EQ(res["ruleId"], "deadlock_potential");

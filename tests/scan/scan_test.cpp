@@ -75,6 +75,20 @@ std::vector<std::pair<unsigned, std::string>> sites_of(const json& finding) {
   return out;
 }
 
+using Sites = std::vector<std::pair<unsigned, std::string>>;
+
+// The report holds exactly one deadlock_static finding, with this cycle and these sites; returned.
+json single_static_cycle(const RunResult& r, const std::vector<std::string>& cycle, const Sites& sites) {
+  json report = json::parse(r.out);
+  EXPECT_EQ(report["findings"].size(), 1u) << r.out;
+  if (report["findings"].empty()) return json::object();
+  json f = report["findings"][0];
+  EXPECT_EQ(f["kind"], "deadlock_static");
+  EXPECT_EQ(cycle_of(f), cycle);
+  EXPECT_EQ(sites_of(f), sites);
+  return f;
+}
+
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
@@ -86,7 +100,6 @@ TEST(Scan, NestedGuardsInBothOrdersAreACycle) {
   const json& f = s->report["findings"][0];
   EXPECT_EQ(f["kind"], "deadlock_static");
   EXPECT_EQ(cycle_of(f), (std::vector<std::string>{"a", "b", "a"}));
-  using Sites = std::vector<std::pair<unsigned, std::string>>;
   EXPECT_EQ(sites_of(f), (Sites{{9, "transfer_ab"}, {10, "transfer_ab"}, {15, "transfer_ba"}, {16, "transfer_ba"}}));
   for (const json& l : f["locations"]) EXPECT_TRUE(ends_with(l["file"], "/trees/nested/bank.cpp")) << l;
   EXPECT_EQ(edges_of(s->graph), (std::set<EdgeSites>{{"a", "b", 9, 10}, {"b", "a", 15, 16}}));
@@ -201,13 +214,7 @@ TEST(Scan, FindsTheDeadlockDemosInversion) {
   RunResult r = run_program({kCli, "scan", "-p", LOCKGRAPH_BUILD_DIR, std::string(LOCKGRAPH_SOURCE_DIR) + "/demos/deadlock.cpp",
                              "--format", "json"});
   ASSERT_EQ(r.exit_code, 1) << r.err;
-  json report = json::parse(r.out);
-  ASSERT_EQ(report["findings"].size(), 1u) << r.out;
-  const json& f = report["findings"][0];
-  EXPECT_EQ(f["kind"], "deadlock_static");
-  EXPECT_EQ(cycle_of(f), (std::vector<std::string>{"A", "B", "A"}));
-  using Sites = std::vector<std::pair<unsigned, std::string>>;
-  EXPECT_EQ(sites_of(f), (Sites{{30, "func_one"}, {33, "func_one"}, {40, "func_two"}, {43, "func_two"}}));
+  single_static_cycle(r, {"A", "B", "A"}, {{30, "func_one"}, {33, "func_one"}, {40, "func_two"}, {43, "func_two"}});
 }
 
 TEST(Scan, BadInputIsOneLineAndExitTwo) {
@@ -268,13 +275,8 @@ TEST(ScanWithRun, SourceOnlyEdgeClosingACycleWithTheRunIsReported) {
   EXPECT_EQ(plain.exit_code, 0) << plain.out;  // the run alone: one order, nothing to report
   RunResult r = run_program({kCli, "analyze", g->trace(), "--static", g->scan(), "--format", "json"});
   ASSERT_EQ(r.exit_code, 1) << r.err << r.out;
-  json report = json::parse(r.out);
-  ASSERT_EQ(report["findings"].size(), 1u) << r.out;
-  const json& f = report["findings"][0];
-  EXPECT_EQ(f["kind"], "deadlock_static");
-  EXPECT_EQ(cycle_of(f), (std::vector<std::string>{"A", "B", "A"}));
-  using Sites = std::vector<std::pair<unsigned, std::string>>;
-  EXPECT_EQ(sites_of(f), (Sites{{11, "forward"}, {12, "forward"}, {16, "backward"}, {17, "backward"}}));
+  json f = single_static_cycle(r, {"A", "B", "A"}, {{11, "forward"}, {12, "forward"}, {16, "backward"}, {17, "backward"}});
+  ASSERT_FALSE(f.empty());
   EXPECT_NE(f["locations"][1]["role"].get<std::string>().find("[ran]"), std::string::npos);
   EXPECT_NE(f["locations"][3]["role"].get<std::string>().find("[never ran]"), std::string::npos);
   EXPECT_NE(f["message"].get<std::string>().find("the run took A -> B; the source also takes B -> A"), std::string::npos)
@@ -304,7 +306,6 @@ TEST(ScanWithRun, HierarchyFromATraceIsEnforcedOnRuns) {
   const json& f = report["findings"][0];
   EXPECT_EQ(f["kind"], "hierarchy_violation");
   EXPECT_EQ(f["objects"], (json{"A", "B"}));
-  using Sites = std::vector<std::pair<unsigned, std::string>>;
   EXPECT_EQ(sites_of(f), (Sites{{11, "forward"}, {12, "forward"}}));
   EXPECT_NE(f["message"].get<std::string>().find("reverse.txt:2"), std::string::npos) << f["message"];
 
