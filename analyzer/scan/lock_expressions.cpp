@@ -99,6 +99,12 @@ LockName name_lock(const Expr* e, const std::string& function, ASTContext& ctx) 
       e = op->getArg(0);  // smart pointers: the mutex they own is named after them
       continue;
     }
+    if (const auto* op = dyn_cast<CXXOperatorCallExpr>(e); op && op->getOperator() == OO_Subscript && op->getNumArgs() >= 1) {
+      LockName base = name_lock(op->getArg(0), function, ctx);  // containers: one node for all elements
+      out.name = base.name + "[]";
+      out.decl = base.decl;
+      return out;
+    }
     if (const auto* ref = dyn_cast<DeclRefExpr>(e)) {
       const auto* v = dyn_cast<VarDecl>(ref->getDecl());
       if (v == nullptr) break;
@@ -110,7 +116,10 @@ LockName name_lock(const Expr* e, const std::string& function, ASTContext& ctx) 
       if (v->hasGlobalStorage() && !v->isStaticLocal()) {
         out.name = clean_name(v);
       } else {
-        out.name = function + ":" + v->getNameAsString();
+        // Named after the function that declares it: a lambda using a captured local names
+        // the enclosing function's variable.
+        const auto* owner = dyn_cast_or_null<FunctionDecl>(v->getParentFunctionOrMethod());
+        out.name = (owner ? function_display_name(owner) : function) + ":" + v->getNameAsString();
       }
       return out;
     }

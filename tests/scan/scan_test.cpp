@@ -103,6 +103,17 @@ TEST(Scan, NestedGuardsInBothOrdersAreACycle) {
   EXPECT_EQ(sites_of(f), (Sites{{9, "transfer_ab"}, {10, "transfer_ab"}, {15, "transfer_ba"}, {16, "transfer_ba"}}));
   for (const json& l : f["locations"]) EXPECT_TRUE(ends_with(l["file"], "/trees/nested/bank.cpp")) << l;
   EXPECT_EQ(edges_of(s->graph), (std::set<EdgeSites>{{"a", "b", 9, 10}, {"b", "a", 15, 16}}));
+
+  // The same finding in SARIF (rule per kind, every site a related location) and as the gate sees it.
+  RunResult sarif = run_program({kCli, "scan", "-p", s->dir.path(), "--format", "sarif"});
+  EXPECT_EQ(sarif.exit_code, 1);
+  json run = json::parse(sarif.out)["runs"][0];
+  ASSERT_EQ(run["results"].size(), 1u);
+  EXPECT_EQ(run["results"][0]["ruleId"], "deadlock_static");
+  EXPECT_EQ(run["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"], 9);
+  EXPECT_EQ(run["results"][0]["relatedLocations"].size(), 4u);
+  RunResult gated = run_program({kCli, "scan", "-p", s->dir.path(), "--fail-on", "deadlock_potential"});
+  EXPECT_EQ(gated.exit_code, 0) << gated.out;
 }
 
 TEST(Scan, UniqueLockUnlockedEarlyDeferredTriedOrBranchedAway) {
