@@ -1,5 +1,5 @@
-// One order everywhere — a, then b, then c — through guards, direct calls, pthreads, a
-// shared_mutex and a lambda. No cycle; the hierarchy is a -> b -> c.
+// One order everywhere — a, b, c, then d — through guards, direct calls, pthreads, a
+// shared_mutex, an rwlock and a lambda. No cycle; the hierarchy is a -> b -> c -> d.
 #include <pthread.h>
 
 #include <mutex>
@@ -35,4 +35,13 @@ void later_c() {
   pthread_mutex_lock(&c);
   pthread_mutex_unlock(&c);
   std::lock_guard<std::mutex> ga(a);  // c was released: no c -> a
+}
+
+pthread_rwlock_t d = PTHREAD_RWLOCK_INITIALIZER;
+
+void cd() {
+  pthread_mutex_lock(&c);
+  pthread_rwlock_rdlock(&d);
+  pthread_rwlock_unlock(&d);
+  pthread_mutex_unlock(&c);
 }
