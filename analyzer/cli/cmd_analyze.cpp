@@ -10,6 +10,7 @@
 #include "lockgraph/analyzer/analysis.hpp"
 #include "lockgraph/analyzer/gate.hpp"
 #include "lockgraph/analyzer/hierarchy.hpp"
+#include "lockgraph/analyzer/predictive.hpp"
 #include "lockgraph/analyzer/report.hpp"
 #include "lockgraph/analyzer/saved_graph.hpp"
 #include "lockgraph/analyzer/static_graph.hpp"
@@ -78,11 +79,48 @@ int report_and_gate(const AnalyzeOptions& o, GateConfig& gate, const AnalysisRes
   return outcome.failed() ? kExitFindings : kExitOk;
 }
 
+namespace {
+
+// `analyze --input-format std FILE`: RAPID's STD text format, through the predictive analyses.
+int run_std_analysis(const AnalyzeOptions& o, GateConfig& gate) {
+  RaceAnalysis analysis = RaceAnalysis::kWcp;
+  if (!o.races.empty() && !parse_race_analysis(o.races, &analysis)) {
+    return fail("--races " + o.races + " is not one of hb, shb, wcp");
+  }
+  if (o.traces.size() != 1) return fail("--input-format std reads exactly one file (got " + std::to_string(o.traces.size()) + ")");
+  if (!o.static_scan.empty() || !o.hierarchy.empty() || !o.save_graph.empty()) {
+    return fail("--static, --hierarchy and --save-graph need a lockgraph trace, not STD input");
+  }
+  StdTrace names;
+  Problem problem;
+  RacePredictor predictor(analysis);
+  std::uint64_t events = 0;
+  bool complete = StdTrace::parse_file_stream(o.traces[0], &names, &problem, [&](const StdEvent& e) {
+    ++events;
+    predictor.on_event(e);
+  });
+  if (!complete && events == 0) return fail(problem.message());
+  if (!complete) warn(problem.message() + " (the " + std::to_string(events) + " events before it are analyzed)");
+  AnalysisResult result = predictor.finish(names, o.traces[0]);
+  if (!complete) result.problems.push_back(problem);
+  const StdTrace& trace = names;
+  std::string scope = "analyzed " + std::to_string(events) + " STD events of " +
+                      std::to_string(trace.threads.size()) + " threads from " + o.traces[0] + " with " +
+                      std::string(race_analysis_name(analysis)) + " race prediction";
+  return report_and_gate(o, gate, result, 1, scope);
+}
+
+}  // namespace
+
 int run_analysis(const AnalyzeOptions& o) {
   // Bad gate files are reported before a long analysis, not after it.
   GateConfig gate;
   std::string error;
   if (!load_gate(o, &gate, &error)) return fail(error);
+  if (o.input_format == "std") return run_std_analysis(o, gate);
+  if (!o.races.empty() && o.races != "hb") {
+    return fail("--races " + o.races + " needs --input-format std (lockgraph traces use hb, with the lockset view)");
+  }
   StaticGraph scan;
   if (!o.static_scan.empty() && !StaticGraph::load(o.static_scan, &scan, &error)) return fail(error);
   LockHierarchy hierarchy;
@@ -148,6 +186,14 @@ Runner add_analyze(CLI::App& app) {
   add_analyze_options(cmd, *o);
   add_save_graph_option(cmd, *o);
   add_trace_check_options(cmd, *o);
+  cmd->add_option("--input-format", o->input_format,
+                  "lockgraph (default: trace directories and files) or std (one RAPID STD text trace: "
+                  "THREAD|OP|LOCATION lines)")
+      ->check(CLI::IsMember({"lockgraph", "std"}));
+  cmd->add_option("--races", o->races,
+                  "Race analysis: hb (happens-before), shb (schedulable HB, OOPSLA 2018) or wcp (weak "
+                  "causally-precedes, PLDI 2017: predicts races in reorderings of the trace). Default: hb for "
+                  "lockgraph traces, wcp for STD; shb and wcp need --input-format std");
   return [o] { return run_analysis(*o); };
 }
 

@@ -29,6 +29,7 @@ Runner add_graph(CLI::App& app);
 Runner add_merge(CLI::App& app);
 Runner add_scan(CLI::App& app);
 Runner add_hierarchy(CLI::App& app);
+Runner add_generate(CLI::App& app);
 
 // Options shared by `analyze`, `run` (which analyzes the trace of the program it ran) and
 // `merge` (which reports on merged graphs; `traces` unused there).
@@ -45,6 +46,8 @@ struct AnalyzeOptions {
   std::string write_baseline;
   std::string static_scan;  // analyze/run: --static SCAN.json
   std::string hierarchy;    // analyze/run: --hierarchy FILE
+  std::string input_format = "lockgraph";  // analyze: lockgraph | std (RAPID's text format)
+  std::string races;        // analyze: hb | shb | wcp (STD input); "" = the default
 };
 // The report and gate options (--format, --output, --sarif, --html, --fail-on, --suppress,
 // --baseline, --write-baseline); --save-graph; and the checks only a trace can take (--static,

@@ -33,6 +33,13 @@ class VectorClock {
   // Does epoch e happen-before (or equal) this clock?
   bool covers(const Epoch& e) const noexcept { return e.clock <= get(e.thread); }
   Epoch epoch(std::uint32_t t) const noexcept { return Epoch{t, get(t)}; }
+  // Pointwise <=: everything this clock knows, `o` knows.
+  bool leq(const VectorClock& o) const noexcept {
+    for (std::size_t i = 0; i < c_.size(); ++i) {
+      if (c_[i] > o.get(static_cast<std::uint32_t>(i))) return false;
+    }
+    return true;
+  }
   bool empty() const noexcept { return c_.empty(); }
 
  private:

@@ -1,0 +1,67 @@
+// StdTrace — a trace in the STD text format of the RAPID tool (Mathur et al.), the lingua franca
+// of predictive-analysis research: one event per line, `THREAD|OP|LOCATION`, with OP one of
+// acq(L), rel(L), r(V), w(V), fork(T), join(T), begin, end. Names are interned to dense ids.
+//
+//   StdTrace t;
+//   Problem p;
+//   if (!StdTrace::parse_file("trace.std", &t, &p)) ...   // p: "FILE:LINE: reason"
+//
+// Parsing is a single pass over the mapped file with no allocation per event (names are
+// interned once); parse_file_stream hands events on without keeping them. A malformed line stops parsing with
+// a precise error; every event before it is kept (parse_file returns false, t has the prefix).
+// Cost: 16 bytes per event plus the name tables.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lockgraph/analyzer/trace_reader.hpp"
+
+namespace lockgraph::analysis {
+
+enum class StdOp : std::uint8_t { kAcquire, kRelease, kRead, kWrite, kFork, kJoin, kBegin, kEnd };
+
+struct StdEvent {
+  std::uint32_t thread = 0;
+  std::uint32_t target = 0;    // lock, variable or thread id, by op; 0 for begin/end
+  std::uint32_t location = 0;  // index into StdTrace::locations
+  StdOp op = StdOp::kRead;
+};
+
+struct StdTrace {
+  std::vector<StdEvent> events;
+  std::vector<std::string> threads, locks, variables, locations;
+
+  using EventSink = std::function<void(const StdEvent&)>;
+  static bool parse_file(const std::string& path, StdTrace* out, Problem* problem);
+  static bool parse(std::string_view text, const std::string& name, StdTrace* out, Problem* problem);
+  // Streaming: every event goes to `sink` as it is parsed and is not kept; `names` gets the name
+  // tables only, so memory is bounded by threads, locks, variables and locations.
+  static bool parse_file_stream(const std::string& path, StdTrace* names, Problem* problem, const EventSink& sink);
+  void write(std::ostream& out) const;
+
+  std::uint32_t thread_id(std::string_view name);   // interning, for builders (generator, convert)
+  std::uint32_t lock_id(std::string_view name);
+  std::uint32_t variable_id(std::string_view name);
+  std::uint32_t location_id(std::string_view name);
+
+ private:
+  static bool parse_text(std::string_view text, const std::string& name, StdTrace* names, Problem* problem,
+                         const EventSink& sink, bool mapped);
+  std::uint32_t intern(int table, std::string_view name);
+  std::uint32_t intern(int table, std::string_view name, std::uint64_t prefix);  // prefix: first 8 bytes
+  struct InternSlot {
+    std::uint64_t word = 0;  // the name's first 8 bytes
+    std::uint32_t id1 = 0;   // id + 1; 0 = empty
+    std::uint32_t size = 0;
+  };
+  std::vector<std::vector<InternSlot>> index_;  // per table: open addressing, linear probing
+};
+
+std::string_view std_op_name(StdOp op);
+
+}  // namespace lockgraph::analysis

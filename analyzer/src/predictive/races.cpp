@@ -1,0 +1,336 @@
+// hb, shb and wcp race detection over STD traces (see predictive.hpp for the papers).
+//
+// One pass; per thread a happens-before clock H (and for wcp a WCP clock P, with
+// C_t = P_t[t := H_t(t)] the clock races are checked against). Per variable the last write's
+// epoch and each thread's last read epoch, with their locations, as in FastTrack.
+// wcp, following the PLDI 2017 algorithm: at acquire, H_t and P_t join the lock's; inside a
+// critical section on l a read (write) of x joins into P_t the HB clocks of earlier releases of l
+// whose critical sections wrote (read or wrote) x — rule (a); at release, every earlier critical
+// section on l whose acquire is already WCP-before this point orders its release before this one
+// — rule (c), kept as one list per lock with a read cursor per thread (the paper's queues).
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <tuple>
+
+#include "lockgraph/analyzer/predictive.hpp"
+#include "lockgraph/analyzer/vector_clock.hpp"
+
+namespace lockgraph::analysis {
+namespace {
+
+struct Access {
+  std::uint32_t thread = 0;
+  std::uint32_t clock = 0;  // 0: none
+  std::uint32_t location = 0;
+  bool write = false;
+};
+
+struct LockedAccesses {      // wcp rule (a): releases of `lock` whose critical sections touched the variable
+  std::uint32_t lock = 0;
+  VectorClock reads, writes; // joins of those releases' H clocks
+};
+
+struct VariableState {
+  Access last_write;
+  std::vector<Access> reads;  // per thread
+  std::vector<LockedAccesses> by_lock;  // wcp; few locks guard one variable: a short list
+  LockedAccesses& under(std::uint32_t lock) {
+    for (LockedAccesses& l : by_lock) {
+      if (l.lock == lock) return l;
+    }
+    return by_lock.emplace_back(LockedAccesses{lock, {}, {}});
+  }
+};
+
+struct CriticalSection {     // wcp: one acquire/release of a lock
+  std::uint32_t thread = 0;
+  VectorClock acquire;       // C_t at the acquire
+  VectorClock release;       // H_t at the release
+  bool released = false;
+};
+
+struct LockState {
+  VectorClock h, p;                                  // H_l, P_l: the last release's clocks
+  std::vector<CriticalSection> sections;             // wcp, in acquire order, from `base`
+  std::size_t base = 0;
+  std::vector<std::size_t> cursor;                   // per thread (absolute index)
+  std::vector<bool> user;                            // threads that took this lock
+};
+
+struct OpenSection {         // wcp: what the thread accessed inside a critical section it holds
+  std::uint32_t lock = 0;
+  std::size_t index = 0;     // absolute index into the lock's sections
+  std::vector<std::uint32_t> reads, writes;
+};
+
+struct PairKey {
+  std::uint32_t variable, first_loc, second_loc, first_thread, second_thread;
+  bool first_write, second_write;
+  bool operator<(const PairKey& o) const {
+    return std::tie(variable, first_loc, second_loc, first_thread, second_thread, first_write, second_write) <
+           std::tie(o.variable, o.first_loc, o.second_loc, o.first_thread, o.second_thread, o.first_write, o.second_write);
+  }
+};
+
+class Predictor {
+ public:
+  explicit Predictor(RaceAnalysis a) : a_(a) {}
+
+  void on_event(const StdEvent& e) {
+    ensure_thread(e.thread);
+    switch (e.op) {
+      case StdOp::kAcquire: ensure_lock(e.target), acquire(e.thread, e.target); break;
+      case StdOp::kRelease: ensure_lock(e.target), release(e.thread, e.target); break;
+      case StdOp::kRead: ensure_variable(e.target), access(e, false); break;
+      case StdOp::kWrite: ensure_variable(e.target), access(e, true); break;
+      case StdOp::kFork: ensure_thread(e.target), fork(e.thread, e.target); break;
+      case StdOp::kJoin: ensure_thread(e.target), join(e.thread, e.target); break;
+      case StdOp::kBegin:
+      case StdOp::kEnd: break;  // atomic-block markers: no ordering of their own
+    }
+  }
+
+  std::map<PairKey, std::uint64_t> races;
+
+ private:
+  bool wcp() const { return a_ == RaceAnalysis::kWcp; }
+
+  // Ids are dense and appear in any order: state grows on first sight.
+  void ensure_thread(std::uint32_t t) {
+    while (h_.size() <= t) {
+      auto i = static_cast<std::uint32_t>(h_.size());
+      h_.emplace_back().set(i, 1);
+      p_.emplace_back();
+      open_.emplace_back();
+    }
+  }
+  void ensure_variable(std::uint32_t x) {
+    if (vars_.size() <= x) vars_.resize(x + 1);
+    if (a_ == RaceAnalysis::kShb && last_write_clock_.size() <= x) last_write_clock_.resize(x + 1);
+  }
+  void ensure_lock(std::uint32_t l) {
+    if (locks_.size() <= l) locks_.resize(l + 1);
+  }
+
+  // The clock accesses are checked against: H for hb/shb, C = P[t := H(t)] for wcp.
+  std::uint32_t knows(std::uint32_t t, std::uint32_t u) const {
+    if (!wcp() || u == t) return h_[t].get(u);
+    return p_[t].get(u);
+  }
+  VectorClock c_clock(std::uint32_t t) const {
+    VectorClock c = p_[t];
+    c.set(t, h_[t].get(t));
+    return c;
+  }
+
+  void acquire(std::uint32_t t, std::uint32_t l) {
+    LockState& s = locks_[l];
+    h_[t].join(s.h);
+    if (wcp()) {
+      p_[t].join(s.p);
+      if (s.user.size() <= t) s.user.resize(t + 1, false), s.cursor.resize(t + 1, s.base);
+      if (!s.user[t]) s.user[t] = true, s.cursor[t] = std::max(s.cursor[t], s.base);
+      s.sections.push_back(CriticalSection{t, c_clock(t), {}, false});
+      open_[t].push_back(OpenSection{l, s.base + s.sections.size() - 1, {}, {}});
+    }
+  }
+
+  void release(std::uint32_t t, std::uint32_t l) {
+    LockState& s = locks_[l];
+    if (wcp()) {
+      // Rule (c): an earlier critical section whose acquire is WCP-before this point has its
+      // release WCP-before this release.
+      VectorClock c = c_clock(t);
+      std::size_t& cur = s.cursor[t];
+      while (cur < s.base + s.sections.size()) {
+        CriticalSection& cs = s.sections[cur - s.base];
+        if (cs.thread == t || !cs.released) {
+          if (cs.thread != t) break;
+          ++cur;
+          continue;
+        }
+        if (!cs.acquire.leq(c)) break;
+        p_[t].join(cs.release);
+        ++cur;
+      }
+      // Rule (a) bookkeeping: the variables this critical section touched, with this release.
+      auto it = std::find_if(open_[t].rbegin(), open_[t].rend(), [&](const OpenSection& o) { return o.lock == l; });
+      if (it != open_[t].rend()) {
+        for (std::uint32_t x : it->reads) vars_[x].under(l).reads.join(h_[t]);
+        for (std::uint32_t x : it->writes) vars_[x].under(l).writes.join(h_[t]);
+        CriticalSection& mine = s.sections[it->index - s.base];
+        mine.release = h_[t];
+        mine.released = true;
+        open_[t].erase(std::next(it).base());
+      }
+      s.p = p_[t];
+      collect(s);
+    }
+    s.h = h_[t];
+    h_[t].tick(t);
+  }
+
+  // Drops critical sections every thread using the lock has passed.
+  void collect(LockState& s) {
+    if (s.sections.size() < 1024) return;
+    std::size_t low = s.base + s.sections.size();
+    for (std::size_t u = 0; u < s.user.size(); ++u) {
+      if (s.user[u]) low = std::min(low, s.cursor[u]);
+    }
+    std::size_t drop = low - s.base;
+    if (drop < s.sections.size() / 2) return;
+    for (const auto& sections : open_) {
+      for (const OpenSection& o : sections) {
+        if (&locks_[o.lock] == &s) drop = std::min(drop, o.index - s.base);
+      }
+    }
+    s.sections.erase(s.sections.begin(), s.sections.begin() + static_cast<std::ptrdiff_t>(drop));
+    s.base += drop;
+  }
+
+  void fork(std::uint32_t t, std::uint32_t u) {
+    h_[u].join(h_[t]);
+    if (wcp()) p_[u].join(c_clock(t));  // a fork orders like program order: never reorderable
+    h_[t].tick(t);
+  }
+
+  void join(std::uint32_t t, std::uint32_t u) {
+    h_[t].join(h_[u]);
+    if (wcp()) p_[t].join(c_clock(u));
+  }
+
+  void access(const StdEvent& e, bool write) {
+    const std::uint32_t t = e.thread, x = e.target;
+    if (wcp()) {
+      // Rule (a): conflicting accesses in critical sections on a lock held now.
+      for (OpenSection& o : open_[t]) {
+        for (const LockedAccesses& la : vars_[x].by_lock) {
+          if (la.lock != o.lock) continue;
+          p_[t].join(la.writes);
+          if (write) p_[t].join(la.reads);
+        }
+        auto& list = write ? o.writes : o.reads;
+        if (std::find(list.begin(), list.end(), x) == list.end()) list.push_back(x);
+      }
+    }
+    VariableState& v = vars_[x];
+    const std::uint32_t now = h_[t].get(t);
+    const Access& w = v.last_write;
+    if (w.clock != 0 && w.thread != t && w.clock > knows(t, w.thread)) report(x, w, t, e.location, write);
+    if (write) {
+      for (std::uint32_t u = 0; u < v.reads.size(); ++u) {
+        const Access& r = v.reads[u];
+        if (r.clock != 0 && u != t && r.clock > knows(t, u)) report(x, r, t, e.location, true);
+      }
+      v.last_write = Access{t, now, e.location, true};
+      v.reads.clear();
+      if (a_ == RaceAnalysis::kShb) {
+        last_write_clock_[x] = h_[t];
+        h_[t].tick(t);  // later events of t must not look ordered by a read of this write
+      }
+    } else {
+      if (v.reads.size() <= t) v.reads.resize(t + 1);
+      v.reads[t] = Access{t, now, e.location, false};
+      if (a_ == RaceAnalysis::kShb && w.clock != 0) h_[t].join(last_write_clock_[x]);  // read-from
+    }
+  }
+
+  void report(std::uint32_t x, const Access& first, std::uint32_t t, std::uint32_t loc, bool write) {
+    ++races[PairKey{x, first.location, loc, first.thread, t, first.write, write}];
+  }
+
+  RaceAnalysis a_;
+  std::vector<VectorClock> h_, p_;
+  std::vector<VariableState> vars_;
+  std::vector<LockState> locks_;
+  std::vector<std::vector<OpenSection>> open_;
+  std::vector<VectorClock> last_write_clock_;  // shb
+};
+
+Location std_location(const StdTrace& t, std::uint32_t loc, const std::string& trace_name) {
+  Location l;
+  const std::string& s = t.locations[loc];
+  auto all_digits = [](std::string_view v) { return !v.empty() && std::all_of(v.begin(), v.end(), ::isdigit); };
+  auto colon = s.rfind(':');
+  if (all_digits(s)) {
+    l.file = trace_name;
+    l.line = static_cast<unsigned>(std::stoul(s));
+  } else if (colon != std::string::npos && all_digits(std::string_view(s).substr(colon + 1))) {
+    l.file = s.substr(0, colon);
+    l.line = static_cast<unsigned>(std::stoul(s.substr(colon + 1)));
+  } else {
+    l.file = s.empty() ? trace_name : s;
+  }
+  return l;
+}
+
+}  // namespace
+
+bool parse_race_analysis(std::string_view name, RaceAnalysis* out) {
+  if (name == "hb") return *out = RaceAnalysis::kHb, true;
+  if (name == "shb") return *out = RaceAnalysis::kShb, true;
+  if (name == "wcp") return *out = RaceAnalysis::kWcp, true;
+  return false;
+}
+
+std::string_view race_analysis_name(RaceAnalysis a) {
+  switch (a) {
+    case RaceAnalysis::kHb: return "hb";
+    case RaceAnalysis::kShb: return "shb";
+    case RaceAnalysis::kWcp: return "wcp";
+  }
+  return "?";
+}
+
+struct RacePredictor::Impl {
+  explicit Impl(RaceAnalysis a) : analysis(a), p(a) {}
+  RaceAnalysis analysis;
+  Predictor p;
+  std::uint64_t events = 0;
+};
+
+RacePredictor::RacePredictor(RaceAnalysis a) : impl_(std::make_unique<Impl>(a)) {}
+RacePredictor::~RacePredictor() = default;
+
+void RacePredictor::on_event(const StdEvent& e) {
+  ++impl_->events;
+  impl_->p.on_event(e);
+}
+
+AnalysisResult predict_races(const StdTrace& trace, RaceAnalysis analysis, const std::string& trace_name) {
+  RacePredictor p(analysis);
+  for (const StdEvent& e : trace.events) p.on_event(e);
+  return p.finish(trace, trace_name);
+}
+
+AnalysisResult RacePredictor::finish(const StdTrace& trace, const std::string& trace_name) {
+  const RaceAnalysis analysis = impl_->analysis;
+  AnalysisResult result;
+  result.events = impl_->events;
+  for (const auto& [k, count] : impl_->p.races) {
+    Finding f;
+    f.kind = std::string(kDataRace);
+    f.severity = Severity::kError;
+    const std::string& var = trace.variables[k.variable];
+    f.objects = {var};
+    f.threads = {trace.threads[k.first_thread], trace.threads[k.second_thread]};
+    if (f.threads[0] == f.threads[1]) f.threads.pop_back();
+    Location a = std_location(trace, k.first_loc, trace_name), b = std_location(trace, k.second_loc, trace_name);
+    a.role = k.first_write ? "write" : "read";
+    b.role = k.second_write ? "write" : "read";
+    a.thread = trace.threads[k.first_thread];
+    b.thread = trace.threads[k.second_thread];
+    f.locations = {a, b};
+    f.count = count;
+    f.message = "data race on " + var + ": " + a.role + " by " + a.thread + " and " + b.role + " by " + b.thread +
+                " are not ordered by " + std::string(race_analysis_name(analysis)) +
+                (analysis == RaceAnalysis::kHb ? "" : " (a reordering of this trace runs them back to back)");
+    f.advice = "Protect " + var + " with one lock on every access, or make it atomic.";
+    assign_fingerprint(f);
+    result.findings.push_back(std::move(f));
+  }
+  return result;
+}
+
+}  // namespace lockgraph::analysis
