@@ -11,6 +11,7 @@
 #include "lockgraph/analyzer/gate.hpp"
 #include "lockgraph/analyzer/hierarchy.hpp"
 #include "lockgraph/analyzer/predictive.hpp"
+#include "lockgraph/analyzer/std_convert.hpp"
 #include "lockgraph/analyzer/report.hpp"
 #include "lockgraph/analyzer/saved_graph.hpp"
 #include "lockgraph/analyzer/static_graph.hpp"
@@ -118,8 +119,9 @@ int run_analysis(const AnalyzeOptions& o) {
   std::string error;
   if (!load_gate(o, &gate, &error)) return fail(error);
   if (o.input_format == "std") return run_std_analysis(o, gate);
-  if (!o.races.empty() && o.races != "hb") {
-    return fail("--races " + o.races + " needs --input-format std (lockgraph traces use hb, with the lockset view)");
+  RaceAnalysis predictive = RaceAnalysis::kHb;
+  if (!o.races.empty() && !parse_race_analysis(o.races, &predictive)) {
+    return fail("--races " + o.races + " is not one of hb, shb, wcp");
   }
   StaticGraph scan;
   if (!o.static_scan.empty() && !StaticGraph::load(o.static_scan, &scan, &error)) return fail(error);
@@ -134,10 +136,28 @@ int run_analysis(const AnalyzeOptions& o) {
     result = analyze(*set, bar.callback());
   }
   for (const Problem& p : result.problems) warn(p.message());
+  if (predictive != RaceAnalysis::kHb) {
+    // The trace in STD's model through the predictive analysis; its races replace FastTrack's.
+    StdTrace names;
+    ConversionStats stats;
+    RacePredictor predictor(predictive);
+    auto again = TraceSet::open(o.traces, &fatal);
+    if (!again) return fail(fatal.message());
+    to_std_trace(*again, &names, [&](const StdEvent& e) { predictor.on_event(e); }, &stats);
+    AnalysisResult predicted = predictor.finish(names, "");
+    std::erase_if(result.findings, [](const Finding& f) { return f.kind == kDataRace; });
+    for (Finding& f : predicted.findings) result.findings.push_back(std::move(f));
+    if (stats.sync_dropped > 0) {
+      warn("--races " + o.races + " models locks, fork and join only: " + std::to_string(stats.sync_dropped) +
+           " semaphore, event, condition, barrier, pool and atomic operations are not used, so races only they "
+           "order may be reported");
+    }
+  }
   if (!o.static_scan.empty()) apply_static(scan, result);
   if (!o.hierarchy.empty()) {
     for (Finding& f : hierarchy.check(result)) result.findings.push_back(std::move(f));
   }
+  sort_findings(result.findings);
   if (!o.save_graph.empty() && !SavedGraph::from_analysis(result, *set).save(o.save_graph, &error)) return fail(error);
   return report_and_gate(o, gate, result, set->processes().size(), "");
 }
@@ -193,7 +213,7 @@ Runner add_analyze(CLI::App& app) {
   cmd->add_option("--races", o->races,
                   "Race analysis: hb (happens-before), shb (schedulable HB, OOPSLA 2018) or wcp (weak "
                   "causally-precedes, PLDI 2017: predicts races in reorderings of the trace). Default: hb for "
-                  "lockgraph traces, wcp for STD; shb and wcp need --input-format std");
+                  "lockgraph traces (with every synchronization kind), wcp for STD");
   return [o] { return run_analysis(*o); };
 }
 

@@ -30,6 +30,7 @@ Runner add_merge(CLI::App& app);
 Runner add_scan(CLI::App& app);
 Runner add_hierarchy(CLI::App& app);
 Runner add_generate(CLI::App& app);
+Runner add_convert(CLI::App& app);
 
 // Options shared by `analyze`, `run` (which analyzes the trace of the program it ran) and
 // `merge` (which reports on merged graphs; `traces` unused there).

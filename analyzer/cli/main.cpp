@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   add(add_scan);
   add(add_hierarchy);
   add(add_generate);
+  add(add_convert);
   add(add_dump);
   add(add_config);
   try {

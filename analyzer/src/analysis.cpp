@@ -91,6 +91,22 @@ void fill_timeline(const Model& model, Timeline& out) {
 
 }  // namespace
 
+void sort_findings(std::vector<Finding>& findings) {
+  auto rank = [](const Finding& f) {
+    int i = 0;
+    for (auto k : kAllKinds) {
+      if (k == f.kind) return i;
+      ++i;
+    }
+    return i;
+  };
+  std::stable_sort(findings.begin(), findings.end(), [&](const Finding& a, const Finding& b) {
+    if (a.severity != b.severity) return a.severity > b.severity;
+    if (rank(a) != rank(b)) return rank(a) < rank(b);
+    return a.cycle.size() < b.cycle.size();
+  });
+}
+
 AnalysisResult analyze(TraceSet& set, const ProgressFn& progress) {
   AnalysisResult result;
   Model model(set);
@@ -112,19 +128,7 @@ AnalysisResult analyze(TraceSet& set, const ProgressFn& progress) {
   result.events = stats.events;
   for (auto& d : detectors) d->finish(model, result);
   for (Finding& f : result.findings) assign_fingerprint(f);
-  auto rank = [](const Finding& f) {
-    int i = 0;
-    for (auto k : kAllKinds) {
-      if (k == f.kind) return i;
-      ++i;
-    }
-    return i;
-  };
-  std::stable_sort(result.findings.begin(), result.findings.end(), [&](const Finding& a, const Finding& b) {
-    if (a.severity != b.severity) return a.severity > b.severity;
-    if (rank(a) != rank(b)) return rank(a) < rank(b);
-    return a.cycle.size() < b.cycle.size();
-  });
+  sort_findings(result.findings);
 
   for (std::uint32_t p = 0; p < set.processes().size(); ++p) result.run_ns = std::max(result.run_ns, model.run_ns(p));
   for (const LockInfo& l : model.locks()) {

@@ -76,4 +76,8 @@ struct AnalysisResult {
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 AnalysisResult analyze(TraceSet& set, const ProgressFn& progress = {});
 
+// The report order: severity, then kind (finding.hpp's order), then the smallest cycle first.
+// analyze() returns findings sorted; callers that add findings sort again.
+void sort_findings(std::vector<Finding>& findings);
+
 }  // namespace lockgraph::analysis
