@@ -33,10 +33,11 @@ std::uint64_t prefix_word(std::string_view s, const char* buffer_end) {
 }
 
 std::uint32_t hash_of(std::uint64_t word, std::string_view s) {
-  std::uint64_t h = (word ^ (std::uint64_t(s.size()) << 58)) * 0x9E3779B97F4A7C15ull;
-  for (std::size_t i = 8; i < s.size(); ++i) h = (h ^ static_cast<unsigned char>(s[i])) * 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 29;
-  return static_cast<std::uint32_t>(h);
+  // Fibonacci hashing (Knuth, TAOCP 6.4): the product's high half depends on every input bit,
+  // and names differ in their last characters.
+  std::uint64_t h = word ^ (std::uint64_t(s.size()) << 56);
+  for (std::size_t i = 8; i < s.size(); ++i) h = (h ^ static_cast<unsigned char>(s[i])) * 0x100000001b3ull;
+  return static_cast<std::uint32_t>((h * 0x9E3779B97F4A7C15ull) >> 32);
 }
 
 }  // namespace
@@ -64,7 +65,7 @@ std::uint32_t StdTrace::intern(int table, std::string_view name, std::uint64_t w
   std::vector<InternSlot>& slots = index_[table];
   if (slots.size() < 2 * (list.size() + 1)) {
     std::size_t size = 64;  // a power of two: probing masks with size - 1
-    while (size < 4 * (list.size() + 1)) size *= 2;
+    while (size < 2 * (list.size() + 1)) size *= 2;  // load factor 1/4 to 1/2: the table stays in cache
     std::vector<InternSlot> bigger(size);
     for (std::uint32_t id = 0; id < list.size(); ++id) {
       std::uint64_t known = prefix_word(list[id]);
@@ -122,23 +123,21 @@ bool StdTrace::parse_text(std::string_view text, const std::string& name, StdTra
       released += done;
     }
     ++line_no;
-    // One pass over the line: short lines make memchr's call cost dominate.
     const char* line_start = p;
-    const char* bars[2] = {nullptr, nullptr};
-    int nbars = 0;
-    while (p < end && *p != '\n') {
-      if (*p == '|' && nbars < 2) bars[nbars++] = p;
-      ++p;
-    }
-    const char* eol = p;
-    if (p < end) ++p;  // past the newline
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    const char* eol = nl ? nl : end;
+    p = nl ? nl + 1 : end;
     if (eol > line_start && eol[-1] == '\r') --eol;
     std::string_view line(line_start, static_cast<std::size_t>(eol - line_start));
     if (line.empty() || line[0] == '#') continue;
-    if (nbars == 0 || bars[0] == line_start || bars[0] >= eol) {
+    const char* bars[2] = {nullptr, nullptr};
+    bars[0] = static_cast<const char*>(std::memchr(line_start, '|', line.size()));
+    if (bars[0] == nullptr || bars[0] == line_start) {
       return fail("expected THREAD|OP|LOCATION, got '" + std::string(line.substr(0, 60)) + "'");
     }
-    const char* op_end = nbars == 2 && bars[1] < eol ? bars[1] : eol;
+    bars[1] = static_cast<const char*>(std::memchr(bars[0] + 1, '|', static_cast<std::size_t>(eol - bars[0] - 1)));
+    const int nbars = bars[1] ? 2 : 1;
+    const char* op_end = nbars == 2 ? bars[1] : eol;
     std::string_view thread(line_start, static_cast<std::size_t>(bars[0] - line_start));
     std::string_view op(bars[0] + 1, static_cast<std::size_t>(op_end - bars[0] - 1));
     std::string_view loc = op_end < eol ? std::string_view(op_end + 1, static_cast<std::size_t>(eol - op_end - 1)) : std::string_view();
