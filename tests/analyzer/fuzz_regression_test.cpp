@@ -10,6 +10,7 @@
 
 #include "lockgraph/analyzer/analysis.hpp"
 #include "lockgraph/analyzer/gate.hpp"
+#include "lockgraph/analyzer/predictive.hpp"
 #include "lockgraph/analyzer/report.hpp"
 #include "lockgraph/analyzer/text_form.hpp"
 #include "lockgraph/analyzer/trace_reader.hpp"
@@ -73,6 +74,22 @@ TEST(FuzzRegressions, TextInputsAreRejectedWithALineOrAnalyzed) {
     analysis::RenderContext ctx{r, gate, set->processes().size(), r.threads.size(), false, ""};
     EXPECT_FALSE(analysis::render_json(ctx).empty()) << p;
     EXPECT_FALSE(analysis::render_html(ctx).empty()) << p;
+  }
+}
+
+TEST(FuzzRegressions, StdInputsAreRejectedWithALineOrAnalyzedByEveryRaceAnalysis) {
+  auto files = inputs("std");
+  ASSERT_FALSE(files.empty());
+  for (const fs::path& p : files) {
+    analysis::StdTrace trace;
+    analysis::Problem error;
+    if (!analysis::StdTrace::parse(bytes_of(p), p.filename(), &trace, &error)) {
+      EXPECT_TRUE(error.line && error.offset > 0) << p << ": " << error.message();
+    }
+    for (auto a : {analysis::RaceAnalysis::kHb, analysis::RaceAnalysis::kShb, analysis::RaceAnalysis::kWcp}) {
+      analysis::AnalysisResult r = analysis::predict_races(trace, a, p.filename());
+      EXPECT_EQ(r.events, trace.events.size()) << p;
+    }
   }
 }
 

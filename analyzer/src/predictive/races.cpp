@@ -142,6 +142,7 @@ class Predictor {
       // Rule (c): an earlier critical section whose acquire is WCP-before this point has its
       // release WCP-before this release.
       VectorClock c = c_clock(t);
+      if (s.cursor.size() <= t) s.user.resize(t + 1, false), s.cursor.resize(t + 1, s.base);  // released unheld
       std::size_t& cur = s.cursor[t];
       while (cur < s.base + s.sections.size()) {
         CriticalSection& cs = s.sections[cur - s.base];
