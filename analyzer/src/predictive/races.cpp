@@ -141,7 +141,9 @@ class Predictor {
     if (wcp()) {
       // Rule (c): an earlier critical section whose acquire is WCP-before this point has its
       // release WCP-before this release.
-      VectorClock c = c_clock(t);
+      scratch_ = p_[t];  // C_t, in a buffer reused across releases
+      scratch_.set(t, h_[t].get(t));
+      const VectorClock& c = scratch_;
       if (s.cursor.size() <= t) s.user.resize(t + 1, false), s.cursor.resize(t + 1, s.base);  // released unheld
       std::size_t& cur = s.cursor[t];
       while (cur < s.base + s.sections.size()) {
@@ -247,6 +249,7 @@ class Predictor {
   std::vector<LockState> locks_;
   std::vector<std::vector<OpenSection>> open_;
   std::vector<VectorClock> last_write_clock_;  // shb
+  VectorClock scratch_;
 };
 
 Location std_location(const StdTrace& t, std::uint32_t loc, const std::string& trace_name) {

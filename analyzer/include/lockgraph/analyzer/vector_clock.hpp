@@ -35,8 +35,12 @@ class VectorClock {
   Epoch epoch(std::uint32_t t) const noexcept { return Epoch{t, get(t)}; }
   // Pointwise <=: everything this clock knows, `o` knows.
   bool leq(const VectorClock& o) const noexcept {
-    for (std::size_t i = 0; i < c_.size(); ++i) {
-      if (c_[i] > o.get(static_cast<std::uint32_t>(i))) return false;
+    const std::size_t common = std::min(c_.size(), o.c_.size());
+    for (std::size_t i = 0; i < common; ++i) {
+      if (c_[i] > o.c_[i]) return false;
+    }
+    for (std::size_t i = common; i < c_.size(); ++i) {
+      if (c_[i] != 0) return false;
     }
     return true;
   }
