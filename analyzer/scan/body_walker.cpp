@@ -35,10 +35,8 @@ struct GuardInfo {
 
 class Walker {
  public:
-  Walker(const FunctionDecl* fn, ASTContext& ctx, UnitFacts& unit, FunctionFacts& out)
-      : fn_name_(out.name), ctx_(ctx), sm_(ctx.getSourceManager()), unit_(unit), out_(out) {
-    (void)fn;
-  }
+  Walker(ASTContext& ctx, UnitFacts& unit, FunctionFacts& out)
+      : fn_name_(out.name), ctx_(ctx), sm_(ctx.getSourceManager()), unit_(unit), out_(out) {}
 
   void walk(const Stmt* body) { stmt(body); }
 
@@ -447,7 +445,7 @@ FunctionFacts walk_function(const clang::FunctionDecl* fn, const std::string& ke
   facts.key = key;
   facts.name = function_display_name(fn);
   facts.file = make_location(ctx.getSourceManager(), fn->getLocation(), "").file;
-  Walker w(fn, ctx, unit, facts);
+  Walker w(ctx, unit, facts);
   w.walk(fn->getBody());
   return facts;
 }

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "subprocess.hpp"
@@ -398,9 +399,17 @@ TEST(Prediction, ConvertToStdAndAnalyzeTheSameRaces) {
   ASSERT_EQ(c.exit_code, 0) << c.err;
   EXPECT_EQ(c.err, "");  // nothing STD cannot say was dropped: locks, threads and accesses only
   const std::string src = std::string(LOCKGRAPH_SOURCE_DIR) + "/tests/e2e/programs/hidden_race.cpp:";
-  EXPECT_EQ(read_text(t->dir / "run.std"),
-            "T1|fork(T2)|" + src + "24\n"
-            "T1|fork(T3)|" + src + "32\n"
+  // The thread-creation line of a multi-line statement differs between g++ (its last line) and
+  // clang++ (its first): the fork lines are checked without it.
+  std::string text = read_text(t->dir / "run.std");
+  for (const char* fork : {"T1|fork(T2)|", "T1|fork(T3)|"}) {
+    auto at = text.find(std::string(fork) + src);
+    ASSERT_NE(at, std::string::npos) << text;
+    text.erase(at + std::strlen(fork), text.find('\n', at) - at - std::strlen(fork));
+  }
+  EXPECT_EQ(text,
+            "T1|fork(T2)|\n"
+            "T1|fork(T3)|\n"
             "T2|w(config)|" + src + "18\n"
             "T2|acq(stats_lock)|" + src + "20\n"
             "T2|r(reads_seen)|" + src + "21\n"
