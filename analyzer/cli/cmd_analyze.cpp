@@ -83,11 +83,7 @@ int report_and_gate(const AnalyzeOptions& o, GateConfig& gate, const AnalysisRes
 namespace {
 
 // `analyze --input-format std FILE`: RAPID's STD text format, through the predictive analyses.
-int run_std_analysis(const AnalyzeOptions& o, GateConfig& gate) {
-  RaceAnalysis analysis = RaceAnalysis::kWcp;
-  if (!o.races.empty() && !parse_race_analysis(o.races, &analysis)) {
-    return fail("--races " + o.races + " is not one of hb, shb, wcp");
-  }
+int run_std_analysis(const AnalyzeOptions& o, GateConfig& gate, RaceAnalysis analysis) {
   if (o.traces.size() != 1) return fail("--input-format std reads exactly one file (got " + std::to_string(o.traces.size()) + ")");
   if (!o.static_scan.empty() || !o.hierarchy.empty() || !o.save_graph.empty()) {
     return fail("--static, --hierarchy and --save-graph need a lockgraph trace, not STD input");
@@ -104,10 +100,9 @@ int run_std_analysis(const AnalyzeOptions& o, GateConfig& gate) {
   if (!complete) warn(problem.message() + " (the " + std::to_string(events) + " events before it are analyzed)");
   AnalysisResult result = predictor.finish(names, o.traces[0]);
   if (!complete) result.problems.push_back(problem);
-  const StdTrace& trace = names;
-  std::string scope = "analyzed " + std::to_string(events) + " STD events of " +
-                      std::to_string(trace.threads.size()) + " threads from " + o.traces[0] + " with " +
-                      std::string(race_analysis_name(analysis)) + " race prediction";
+  std::string scope = "analyzed " + std::to_string(events) + " STD events of " + std::to_string(names.threads.size()) +
+                      " threads from " + o.traces[0] + " with " + std::string(race_analysis_name(analysis)) +
+                      " race prediction";
   return report_and_gate(o, gate, result, 1, scope);
 }
 
@@ -118,11 +113,10 @@ int run_analysis(const AnalyzeOptions& o) {
   GateConfig gate;
   std::string error;
   if (!load_gate(o, &gate, &error)) return fail(error);
-  if (o.input_format == "std") return run_std_analysis(o, gate);
-  RaceAnalysis predictive = RaceAnalysis::kHb;
-  if (!o.races.empty() && !parse_race_analysis(o.races, &predictive)) {
-    return fail("--races " + o.races + " is not one of hb, shb, wcp");
-  }
+  const bool std_input = o.input_format == "std";
+  RaceAnalysis races = std_input ? RaceAnalysis::kWcp : RaceAnalysis::kHb;
+  if (!o.races.empty() && !parse_race_analysis(o.races, &races)) return fail("--races " + o.races + " is not one of hb, shb, wcp");
+  if (std_input) return run_std_analysis(o, gate, races);
   StaticGraph scan;
   if (!o.static_scan.empty() && !StaticGraph::load(o.static_scan, &scan, &error)) return fail(error);
   LockHierarchy hierarchy;
@@ -130,25 +124,26 @@ int run_analysis(const AnalyzeOptions& o) {
   Problem fatal;
   auto set = TraceSet::open(o.traces, &fatal);
   if (!set) return fail(fatal.message());
+  // shb and wcp: the trace in STD's model, converted during the same replay, through the
+  // predictive analysis; its races replace FastTrack's.
+  const bool predict = races != RaceAnalysis::kHb;
+  StdTrace names;
+  RacePredictor predictor(races);
+  StdConverter converter(*set, &names, [&](const StdEvent& e) { predictor.on_event(e); });
+  EventObserver observer;
+  if (predict) observer = [&](const Event& e, Model& model) { converter.on_event(e, model); };
   AnalysisResult result;
   {
     ProgressBar bar;
-    result = analyze(*set, bar.callback());
+    result = analyze(*set, bar.callback(), observer);
   }
   for (const Problem& p : result.problems) warn(p.message());
-  if (predictive != RaceAnalysis::kHb) {
-    // The trace in STD's model through the predictive analysis; its races replace FastTrack's.
-    StdTrace names;
-    ConversionStats stats;
-    RacePredictor predictor(predictive);
-    auto again = TraceSet::open(o.traces, &fatal);
-    if (!again) return fail(fatal.message());
-    to_std_trace(*again, &names, [&](const StdEvent& e) { predictor.on_event(e); }, &stats);
+  if (predict) {
     AnalysisResult predicted = predictor.finish(names, "");
     std::erase_if(result.findings, [](const Finding& f) { return f.kind == kDataRace; });
     for (Finding& f : predicted.findings) result.findings.push_back(std::move(f));
-    if (stats.sync_dropped > 0) {
-      warn("--races " + o.races + " models locks, fork and join only: " + std::to_string(stats.sync_dropped) +
+    if (std::uint64_t dropped = converter.stats().sync_dropped; dropped > 0) {
+      warn("--races " + o.races + " models locks, fork and join only: " + std::to_string(dropped) +
            " semaphore, event, condition, barrier, pool and atomic operations are not used, so races only they "
            "order may be reported");
     }

@@ -107,7 +107,7 @@ void sort_findings(std::vector<Finding>& findings) {
   });
 }
 
-AnalysisResult analyze(TraceSet& set, const ProgressFn& progress) {
+AnalysisResult analyze(TraceSet& set, const ProgressFn& progress, const EventObserver& observer) {
   AnalysisResult result;
   Model model(set);
   std::vector<std::unique_ptr<Detector>> detectors;
@@ -124,6 +124,7 @@ AnalysisResult analyze(TraceSet& set, const ProgressFn& progress) {
     for (auto& d : detectors) d->before(e, model);
     model.apply(e);
     for (auto& d : detectors) d->after(e, model);
+    if (observer) observer(e, model);
   });
   result.events = stats.events;
   for (auto& d : detectors) d->finish(model, result);

@@ -74,7 +74,11 @@ struct AnalysisResult {
 
 // `progress(done, total)` is called every 65,536 events (total: TraceSet::record_count()).
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
-AnalysisResult analyze(TraceSet& set, const ProgressFn& progress = {});
+// Sees every event of the same replay after the Model applied it (e.g. the STD converter for
+// `--races shb|wcp`), so a second consumer needs no second pass over the trace.
+class Model;
+using EventObserver = std::function<void(const Event& e, Model& model)>;
+AnalysisResult analyze(TraceSet& set, const ProgressFn& progress = {}, const EventObserver& observer = {});
 
 // The report order: severity, then kind (finding.hpp's order), then the smallest cycle first.
 // analyze() returns findings sorted; callers that add findings sort again.

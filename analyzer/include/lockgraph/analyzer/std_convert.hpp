@@ -9,11 +9,14 @@
 // What STD cannot say is dropped and counted: semaphores, events, condition variables, barriers,
 // pools, atomics, fences, annotations, fork between processes — races that only these order can
 // then be reported — plus access sizes (overlap is by start address) and reader sharing.
-// Cost: one replay of the trace; memory for the name tables and one entry per distinct address.
+// Cost: per event one hash lookup (thread, site, address: interned on first sight); memory for the
+// name tables and one entry per distinct address.
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 
+#include "lockgraph/analyzer/model.hpp"
 #include "lockgraph/analyzer/std_trace.hpp"
 #include "lockgraph/analyzer/trace_set.hpp"
 
@@ -25,7 +28,30 @@ struct ConversionStats {
   std::uint64_t sync_dropped = 0;  // synchronization STD cannot express (see above)
 };
 
-// Every converted event goes to `sink`; the name tables fill `names`.
+// Converts events one at a time, in replay order, given the Model that has applied each one (for
+// lock and variable names as the reports spell them). Rides along any replay: analyze()'s
+// observer, or to_std_trace()'s own.
+class StdConverter {
+ public:
+  StdConverter(const TraceSet& set, StdTrace* names, StdTrace::EventSink sink);
+  void on_event(const Event& e, Model& model);
+  const ConversionStats& stats() const noexcept { return stats_; }
+
+ private:
+  std::uint32_t thread(std::uint32_t process, std::uint64_t tid);
+  std::uint32_t location(std::uint32_t process, std::uint32_t site);
+  void emit(const Event& e, StdOp op, std::uint32_t target);
+
+  const TraceSet& set_;
+  StdTrace* names_;
+  StdTrace::EventSink sink_;
+  ConversionStats stats_;
+  bool multi_process_;
+  std::unordered_map<std::uint64_t, std::uint32_t> thread_ids_, site_ids_, var_ids_;  // keyed by (process, value)
+};
+
+// The whole trace in its own replay: every converted event goes to `sink`, the name tables fill
+// `names`.
 void to_std_trace(TraceSet& set, StdTrace* names, const StdTrace::EventSink& sink, ConversionStats* stats);
 
 }  // namespace lockgraph::analysis
