@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 
 #include "commands.hpp"
 #include "progress.hpp"
@@ -20,16 +21,21 @@ namespace lockgraph::cli {
 
 using namespace lockgraph::analysis;
 
-int write_output(const std::string& text, const std::string& path) {
+int write_output_with(const std::string& path, const std::function<void(std::ostream&)>& write) {
   if (path.empty() || path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-    return kExitOk;
+    write(std::cout);
+    std::cout.flush();
+    return std::cout ? kExitOk : fail("cannot write to stdout");
   }
-  std::ofstream out(path, std::ios::trunc);
+  std::ofstream out(path, std::ios::trunc | std::ios::binary);
   if (!out) return fail("cannot write " + path);
-  out << text;
+  write(out);
+  out.close();
   return out ? kExitOk : fail("cannot write " + path);
+}
+
+int write_output(const std::string& text, const std::string& path) {
+  return write_output_with(path, [&](std::ostream& out) { out << text; });
 }
 
 namespace {

@@ -1,8 +1,7 @@
 // `lockgraph convert --to std TRACE...`: a lockgraph trace in RAPID's STD format, for research
 // tools (RAPID, ...) and for `analyze --input-format std`. docs/prediction.md has the mapping.
-#include <fstream>
-#include <iostream>
 #include <memory>
+#include <ostream>
 
 #include "commands.hpp"
 #include "lockgraph/analyzer/std_convert.hpp"
@@ -29,31 +28,26 @@ Runner add_convert(CLI::App& app) {
     Problem fatal;
     auto set = TraceSet::open(*traces, &fatal);
     if (!set) return fail(fatal.message());
-    std::ofstream file;
-    if (!output->empty() && *output != "-") {
-      file.open(*output, std::ios::trunc | std::ios::binary);
-      if (!file) return fail("cannot write " + *output);
-    }
-    std::ostream& out = file.is_open() ? static_cast<std::ostream&>(file) : std::cout;
     // Stream in slices: the names are known before any event that uses them is written.
     StdTrace names;
     ConversionStats stats;
-    to_std_trace(*set, &names, [&](const StdEvent& e) {
-      names.events.push_back(e);
-      if (names.events.size() >= 65536) {
-        names.write(out);
-        names.events.clear();
-      }
-    }, &stats);
-    names.write(out);
-    out.flush();
+    int rc = write_output_with(*output, [&](std::ostream& out) {
+      to_std_trace(*set, &names, [&](const StdEvent& e) {
+        names.events.push_back(e);
+        if (names.events.size() >= 65536) {
+          names.write(out);
+          names.events.clear();
+        }
+      }, &stats);
+      names.write(out);
+    });
     for (const Problem& p : set->problems()) warn(p.message());
     if (stats.sync_dropped > 0) {
       warn(std::to_string(stats.sync_dropped) +
            " synchronization events STD cannot express were dropped (semaphores, events, condition variables, "
            "barriers, pools, atomics)");
     }
-    return out ? kExitOk : fail("cannot write " + (output->empty() ? std::string("stdout") : *output));
+    return rc;
   };
 }
 

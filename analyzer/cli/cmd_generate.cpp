@@ -1,8 +1,7 @@
 // `lockgraph generate`: synthetic STD traces (RAPID's format) for benchmarks and experiments
 // with the predictive analyses (`analyze --input-format std --races ...`).
-#include <fstream>
-#include <iostream>
 #include <memory>
+#include <ostream>
 
 #include "commands.hpp"
 #include "lockgraph/analyzer/std_generator.hpp"
@@ -32,16 +31,7 @@ Runner add_generate(CLI::App& app) {
   cmd->add_option("--output,-o", *output, "Write to FILE instead of stdout");
   return [o, output] {
     StdTrace t = generate_std_trace(*o);
-    if (output->empty() || *output == "-") {
-      t.write(std::cout);
-      std::cout.flush();
-      return std::cout ? kExitOk : fail("cannot write to stdout");
-    }
-    std::ofstream out(*output, std::ios::trunc | std::ios::binary);
-    if (!out) return fail("cannot write " + *output);
-    t.write(out);
-    out.close();
-    return out ? kExitOk : fail("cannot write " + *output);
+    return write_output_with(*output, [&](std::ostream& out) { t.write(out); });
   };
 }
 

@@ -9,6 +9,7 @@
 #include "lockgraph/analyzer/gate.hpp"
 
 #include <functional>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,8 @@ int report_and_gate(const AnalyzeOptions& o, analysis::GateConfig& gate, const a
                     std::size_t processes, const std::string& scope);
 // Writes `text` to `path` ("" or "-": stdout); kExitOk, or the one-line error's kExitUsage.
 int write_output(const std::string& text, const std::string& path);
+// The same for output produced piecewise (large STD traces): `write` streams into the file or stdout.
+int write_output_with(const std::string& path, const std::function<void(std::ostream&)>& write);
 
 // Prints "lockgraph: error: MESSAGE" on stderr and returns kExitUsage.
 int fail(const std::string& message);
