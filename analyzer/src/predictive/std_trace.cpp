@@ -13,7 +13,7 @@
 namespace lockgraph::analysis {
 namespace {
 
-enum Table { kThreads, kLocks, kVariables, kLocations, kTables };
+enum Table { kThreads, kLocks, kVariables, kLocations };  // StdTrace::index_, in this order
 
 // Names are short ("T3", "V4031", "113"): the intern table keeps each name's first 8 bytes and
 // length in its slot, so most lookups are one hash, one probe and one 64-bit compare.
@@ -59,10 +59,8 @@ std::string_view std_op_name(StdOp op) {
 std::uint32_t StdTrace::intern(int table, std::string_view name) { return intern(table, name, prefix_word(name)); }
 
 std::uint32_t StdTrace::intern(int table, std::string_view name, std::uint64_t w) {
-  std::vector<std::string>* names[kTables] = {&threads, &locks, &variables, &locations};
-  std::vector<std::string>& list = *names[table];
-  if (index_.size() < kTables) index_.resize(kTables);
-  std::vector<InternSlot>& slots = index_[table];
+  std::vector<std::string>& list = table == kThreads ? threads : table == kLocks ? locks : table == kVariables ? variables : locations;
+  std::vector<InternSlot>& slots = index_[static_cast<std::size_t>(table)];
   if (slots.size() < 2 * (list.size() + 1)) {
     std::size_t size = 64;  // a power of two: probing masks with size - 1
     while (size < 2 * (list.size() + 1)) size *= 2;  // load factor 1/4 to 1/2: the table stays in cache

@@ -12,6 +12,7 @@
 // Cost: 16 bytes per event plus the name tables.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -59,7 +60,7 @@ struct StdTrace {
     std::uint32_t id1 = 0;   // id + 1; 0 = empty
     std::uint32_t size = 0;
   };
-  std::vector<std::vector<InternSlot>> index_;  // per table: open addressing, linear probing
+  std::array<std::vector<InternSlot>, 4> index_;  // threads, locks, variables, locations: open addressing
 };
 
 std::string_view std_op_name(StdOp op);
