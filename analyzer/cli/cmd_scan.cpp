@@ -26,8 +26,7 @@ int run_scan(ScanCommand& o) {
   StaticGraph g;
   {
     ProgressBar bar;
-    ProgressFn cb = bar.callback();
-    if (cb) o.scan.progress = [cb](std::size_t done, std::size_t total) { cb(done, total); };
+    o.scan.progress = bar.callback();
     if (!scan::scan_sources(o.scan, &g, &error)) return fail(error);
   }
   for (const std::string& p : g.problems) warn(p + " (the rest of the file was scanned)");

@@ -341,13 +341,9 @@ class Walker {
 
   LockName pthread_name(const Expr* arg) {
     LockName n = name(arg);
-    if (n.decl != nullptr) {
-      if (const auto* v = dyn_cast<ValueDecl>(n.decl)) {
-        QualType t = v->getType();
-        std::string type = t.getUnqualifiedType().getAsString();
-        bool is_ptr = t->isPointerType();
-        if (!is_ptr) declare(n, type.empty() ? "pthread lock" : type, false);
-      }
+    if (const auto* v = dyn_cast_or_null<ValueDecl>(n.decl)) {
+      std::string type = v->getType().getUnqualifiedType().getAsString();
+      declare(n, type.empty() ? "pthread lock" : type, false);  // skips pointers and references itself
     }
     return n;
   }
@@ -440,11 +436,12 @@ class Walker {
 
 }  // namespace
 
-FunctionFacts walk_function(const clang::FunctionDecl* fn, const std::string& key, clang::ASTContext& ctx, UnitFacts& unit) {
+FunctionFacts walk_function(const clang::FunctionDecl* fn, const std::string& key, const std::string& file,
+                            clang::ASTContext& ctx, UnitFacts& unit) {
   FunctionFacts facts;
   facts.key = key;
   facts.name = function_display_name(fn);
-  facts.file = make_location(ctx.getSourceManager(), fn->getLocation(), "").file;
+  facts.file = file;
   Walker w(ctx, unit, facts);
   w.walk(fn->getBody());
   return facts;

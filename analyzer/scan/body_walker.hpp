@@ -19,7 +19,9 @@
 
 namespace lockgraph::scan {
 
-// Walks fn's body; lock declarations met on the way are added to unit.locks.
-FunctionFacts walk_function(const clang::FunctionDecl* fn, const std::string& key, clang::ASTContext& ctx, UnitFacts& unit);
+// Walks fn's body (`key`: its USR, `file`: where the body is); lock declarations met on the way
+// are added to unit.locks.
+FunctionFacts walk_function(const clang::FunctionDecl* fn, const std::string& key, const std::string& file,
+                            clang::ASTContext& ctx, UnitFacts& unit);
 
 }  // namespace lockgraph::scan

@@ -52,7 +52,7 @@ class FunctionCollector : public MatchFinder::MatchCallback {
     // Once per definition: a header's inline function is walked in the first file including it.
     std::string file = make_location(*r.SourceManager, fn->getLocation(), "").file;
     if (!seen_.first(key + "\n" + file)) return;
-    FunctionFacts f = walk_function(fn, key, *r.Context, unit_);
+    FunctionFacts f = walk_function(fn, key, file, *r.Context, unit_);
     if (!f.acquisitions.empty() || !f.calls.empty()) unit_.functions.push_back(std::move(f));
   }
 

@@ -14,7 +14,6 @@
 // Cost: dominated by parsing — roughly a compile with -fsyntax-only per file, in parallel.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,7 +27,7 @@ struct ScanOptions {
   unsigned call_depth = 4;                 // calls followed while a lock is held
   unsigned jobs = 0;                       // 0: one per hardware thread
   std::vector<std::string> extra_args;     // appended to every compile command
-  std::function<void(std::size_t done, std::size_t total)> progress;
+  analysis::ProgressFn progress;           // (files done, files), after each file
 };
 
 bool scan_sources(const ScanOptions& options, analysis::StaticGraph* out, std::string* error);
