@@ -1,9 +1,11 @@
-// Internal: the graph searches both lock-order analyses share — the per-run detector
-// (detectors/lock_order.cpp) and the merge of saved graphs (saved_graph.cpp).
+// Internal: the graph searches the lock-order analyses share — the per-run detector
+// (detectors/lock_order.cpp), the merge of saved graphs (saved_graph.cpp), the source's order
+// (detectors/static_lock_order.cpp) and lock hierarchies (hierarchy.cpp).
 //   smallest_cycle_through(adj, a, b)  the shortest cycle using edge a->b (BFS from b back to a),
 //                                      rotated so its smallest node comes first; empty if none
 //   strongly_connected(adj)            Tarjan's SCC (R. Tarjan, SIAM J. Computing 1972),
 //                                      iterative: lock graphs can be deep
+//   cycle_edges(findings)              the (from, to) pairs of the findings' cycles, for drawing
 // Cost: BFS O(V + E) per cycle query; SCC O(V + E) with map lookups.
 #pragma once
 
@@ -12,8 +14,11 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
+
+#include "lockgraph/analyzer/finding.hpp"
 
 namespace lockgraph::analysis {
 
@@ -90,6 +95,14 @@ std::map<Node, std::uint32_t> strongly_connected(const Adjacency<Node>& adj) {
     }
   }
   return component;
+}
+
+inline std::set<std::pair<std::string, std::string>> cycle_edges(const std::vector<Finding>& findings) {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const Finding& f : findings) {
+    for (std::size_t i = 0; i + 1 < f.cycle.size(); ++i) out.emplace(f.cycle[i], f.cycle[i + 1]);
+  }
+  return out;
 }
 
 }  // namespace lockgraph::analysis

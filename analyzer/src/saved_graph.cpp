@@ -184,10 +184,7 @@ std::vector<Finding> SavedGraph::cross_run_cycles() const {
 }
 
 std::vector<LockOrderEdge> SavedGraph::lock_order_edges(const std::vector<Finding>& cycles) const {
-  std::set<std::pair<std::string, std::string>> hot;
-  for (const Finding& f : cycles) {
-    for (std::size_t i = 0; i + 1 < f.cycle.size(); ++i) hot.emplace(f.cycle[i], f.cycle[i + 1]);
-  }
+  const std::set<std::pair<std::string, std::string>> hot = cycle_edges(cycles);
   std::vector<LockOrderEdge> out;
   for (const auto& [key, seen] : edges) {
     LockOrderEdge e;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "graph_search.hpp"
 #include "json_io.hpp"
 
 namespace lockgraph::analysis {
@@ -25,10 +26,7 @@ void StaticGraph::add_edge(StaticEdge e) {
 }
 
 std::vector<LockOrderEdge> StaticGraph::lock_order_edges(const std::vector<Finding>& cycles) const {
-  std::set<std::pair<std::string, std::string>> hot;
-  for (const Finding& f : cycles) {
-    for (std::size_t i = 0; i + 1 < f.cycle.size(); ++i) hot.emplace(f.cycle[i], f.cycle[i + 1]);
-  }
+  const std::set<std::pair<std::string, std::string>> hot = cycle_edges(cycles);
   std::vector<LockOrderEdge> out;
   std::map<std::pair<std::string, std::string>, std::size_t> index;
   for (const StaticEdge& e : edges) {
