@@ -121,7 +121,7 @@ int run_analysis(const AnalyzeOptions& o) {
   if (!load_gate(o, &gate, &error)) return fail(error);
   const bool std_input = o.input_format == "std";
   RaceAnalysis races = std_input ? RaceAnalysis::kWcp : RaceAnalysis::kHb;
-  if (!o.races.empty() && !parse_race_analysis(o.races, &races)) return fail("--races " + o.races + " is not one of hb, shb, wcp");
+  if (!o.races.empty() && !parse_race_analysis(o.races, &races)) return fail("--races " + o.races + " is not one of hb, shb, wcp, syncp");
   if (std_input) return run_std_analysis(o, gate, races);
   StaticGraph scan;
   if (!o.static_scan.empty() && !StaticGraph::load(o.static_scan, &scan, &error)) return fail(error);
@@ -212,9 +212,10 @@ Runner add_analyze(CLI::App& app) {
                   "THREAD|OP|LOCATION lines)")
       ->check(CLI::IsMember({"lockgraph", "std"}));
   cmd->add_option("--races", o->races,
-                  "Race analysis: hb (happens-before), shb (schedulable HB, OOPSLA 2018) or wcp (weak "
-                  "causally-precedes, PLDI 2017: predicts races in reorderings of the trace). Default: hb for "
-                  "lockgraph traces (with every synchronization kind), wcp for STD");
+                  "Race analysis: hb (happens-before), shb (schedulable HB, OOPSLA 2018), wcp (weak "
+                  "causally-precedes, PLDI 2017: predicts races in reorderings of the trace, sound for the first) "
+                  "or syncp (sync-preserving races, POPL 2021: every report real, memory grows with the trace). "
+                  "Default: hb for lockgraph traces (with every synchronization kind), wcp for STD");
   return [o] { return run_analysis(*o); };
 }
 

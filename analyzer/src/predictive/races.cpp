@@ -15,6 +15,8 @@
 
 #include "lockgraph/analyzer/predictive.hpp"
 #include "lockgraph/analyzer/vector_clock.hpp"
+#include "race_pairs.hpp"
+#include "syncp.hpp"
 
 namespace lockgraph::analysis {
 namespace {
@@ -64,14 +66,7 @@ struct OpenSection {         // wcp: what the thread accessed inside a critical 
   std::vector<std::uint32_t> reads, writes;
 };
 
-struct PairKey {
-  std::uint32_t variable, first_loc, second_loc, first_thread, second_thread;
-  bool first_write, second_write;
-  bool operator<(const PairKey& o) const {
-    return std::tie(variable, first_loc, second_loc, first_thread, second_thread, first_write, second_write) <
-           std::tie(o.variable, o.first_loc, o.second_loc, o.first_thread, o.second_thread, o.first_write, o.second_write);
-  }
-};
+using predictive::PairKey;
 
 class Predictor {
  public:
@@ -91,7 +86,7 @@ class Predictor {
     }
   }
 
-  std::map<PairKey, std::uint64_t> races;
+  predictive::RacePairs races;
 
  private:
   bool wcp() const { return a_ == RaceAnalysis::kWcp; }
@@ -275,6 +270,7 @@ bool parse_race_analysis(std::string_view name, RaceAnalysis* out) {
   if (name == "hb") return *out = RaceAnalysis::kHb, true;
   if (name == "shb") return *out = RaceAnalysis::kShb, true;
   if (name == "wcp") return *out = RaceAnalysis::kWcp, true;
+  if (name == "syncp") return *out = RaceAnalysis::kSyncp, true;
   return false;
 }
 
@@ -283,6 +279,7 @@ std::string_view race_analysis_name(RaceAnalysis a) {
     case RaceAnalysis::kHb: return "hb";
     case RaceAnalysis::kShb: return "shb";
     case RaceAnalysis::kWcp: return "wcp";
+    case RaceAnalysis::kSyncp: return "syncp";
   }
   return "?";
 }
@@ -290,8 +287,10 @@ std::string_view race_analysis_name(RaceAnalysis a) {
 struct RacePredictor::Impl {
   explicit Impl(RaceAnalysis a) : analysis(a), p(a) {}
   RaceAnalysis analysis;
-  Predictor p;
+  Predictor p;                       // hb, shb, wcp
+  predictive::SyncpPredictor syncp;  // syncp
   std::uint64_t events = 0;
+  const predictive::RacePairs& races() const { return analysis == RaceAnalysis::kSyncp ? syncp.races : p.races; }
 };
 
 RacePredictor::RacePredictor(RaceAnalysis a) : impl_(std::make_unique<Impl>(a)) {}
@@ -299,7 +298,11 @@ RacePredictor::~RacePredictor() = default;
 
 void RacePredictor::on_event(const StdEvent& e) {
   ++impl_->events;
-  impl_->p.on_event(e);
+  if (impl_->analysis == RaceAnalysis::kSyncp) {
+    impl_->syncp.on_event(e);
+  } else {
+    impl_->p.on_event(e);
+  }
 }
 
 AnalysisResult predict_races(const StdTrace& trace, RaceAnalysis analysis, const std::string& trace_name) {
@@ -312,7 +315,7 @@ AnalysisResult RacePredictor::finish(const StdTrace& trace, const std::string& t
   const RaceAnalysis analysis = impl_->analysis;
   AnalysisResult result;
   result.events = impl_->events;
-  for (const auto& [k, count] : impl_->p.races) {
+  for (const auto& [k, count] : impl_->races()) {
     Finding f;
     f.kind = std::string(kDataRace);
     f.severity = Severity::kError;

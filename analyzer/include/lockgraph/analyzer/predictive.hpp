@@ -9,6 +9,11 @@
 //         time", PLDI 2017): critical sections are ordered only when they contain conflicting
 //         accesses (and by the closure rules), so a race hidden behind an unrelated critical
 //         section — which HB and ThreadSanitizer miss — is predicted. Sound for the first race.
+//   syncp sync-preserving races (Mathur, Pavlogiannis, Viswanathan, "Optimal Prediction of
+//         Synchronization-Preserving Races", POPL 2021): a race is reported iff a reordering
+//         that keeps every lock's critical sections in trace order and every read's write runs
+//         the two accesses back to back. Sound for every race, complete for that class; memory
+//         linear in the trace.
 // The default for STD input is wcp: sound and linear time.
 //
 // Result: data_race findings, one per distinct pair of locations per variable, with a count.
@@ -26,7 +31,7 @@
 
 namespace lockgraph::analysis {
 
-enum class RaceAnalysis { kHb, kShb, kWcp };
+enum class RaceAnalysis { kHb, kShb, kWcp, kSyncp };
 bool parse_race_analysis(std::string_view name, RaceAnalysis* out);
 std::string_view race_analysis_name(RaceAnalysis a);
 

@@ -1,0 +1,157 @@
+// Sync-preserving closure (see sync_ideal.hpp for the rules and the papers).
+#include "sync_ideal.hpp"
+
+#include <algorithm>
+
+namespace lockgraph::analysis::predictive {
+
+void SyncHistory::ensure_thread(std::uint32_t t) {
+  if (rules_.size() <= t) {
+    rules_.resize(t + 1);
+    length_.resize(t + 1, 0);
+    open_.resize(t + 1);
+  }
+}
+
+std::uint32_t SyncHistory::next_event(std::uint32_t thread) {
+  ensure_thread(thread);
+  ++position_;
+  return ++length_[thread];
+}
+
+void SyncHistory::acquire(std::uint32_t thread, std::uint32_t lock, std::uint32_t index) {
+  lock_count_ = std::max(lock_count_, lock + 1);
+  for (Held& h : open_[thread]) {
+    if (h.lock == lock) {  // re-entry: the outermost acquire and release are the critical section
+      ++h.depth;
+      return;
+    }
+  }
+  open_[thread].push_back(Held{lock, 1, rules_[thread].size()});
+  rules_[thread].push_back(ClosureRule{index, lock, kUnbounded, position_});
+}
+
+void SyncHistory::release(std::uint32_t thread, std::uint32_t lock, std::uint32_t index) {
+  ensure_thread(thread);
+  auto& held = open_[thread];
+  for (auto it = held.rbegin(); it != held.rend(); ++it) {
+    if (it->lock != lock) continue;
+    if (--it->depth == 0) {
+      rules_[thread][it->rule].value = index;
+      held.erase(std::next(it).base());
+    }
+    return;
+  }
+}
+
+void SyncHistory::read(std::uint32_t thread, std::uint32_t variable, std::uint32_t index) {
+  if (variable >= last_write_.size()) return;
+  const Writer w = last_write_[variable];
+  if (w.index != 0 && w.thread != thread) rules_[thread].push_back(ClosureRule{index, w.thread, w.index, 0});
+}
+
+void SyncHistory::write(std::uint32_t thread, std::uint32_t variable, std::uint32_t index) {
+  if (variable >= last_write_.size()) last_write_.resize(variable + 1);
+  last_write_[variable] = Writer{thread, index};
+}
+
+void SyncHistory::fork(std::uint32_t parent, std::uint32_t child, std::uint32_t index) {
+  ensure_thread(child);
+  if (length_[child] != 0) return;  // already running: the fork orders nothing it can still use
+  if (forked_by_.size() <= child) forked_by_.resize(child + 1);
+  if (forked_by_[child].index == 0) {
+    forked_by_[child] = Fork{parent, index};
+    rules_[child].push_back(ClosureRule{1, parent, index, 0});  // any ideal with the child's first event
+  }
+}
+
+void SyncHistory::join(std::uint32_t thread, std::uint32_t child, std::uint32_t index) {
+  ensure_thread(child);
+  if (length_[child] > 0) rules_[thread].push_back(ClosureRule{index, child, length_[child], 0});
+}
+
+void SyncIdeal::ensure(std::uint32_t threads, std::uint32_t locks) {
+  if (frontier_.size() < threads) frontier_.resize(threads, 0), cursor_.resize(threads, 0);
+  if (last_.size() < locks) last_.resize(locks);
+}
+
+void SyncIdeal::set_frontier(std::uint32_t t, std::uint32_t v) {
+  if (marked_) undo_.push_back(Undo{Slot::kFrontier, t, LastAcquire{frontier_[t], 0, 0}});
+  frontier_[t] = v;
+  dirty_ = true;
+}
+
+void SyncIdeal::set_cursor(std::uint32_t t, std::uint32_t v) {
+  if (marked_) undo_.push_back(Undo{Slot::kCursor, t, LastAcquire{cursor_[t], 0, 0}});
+  cursor_[t] = v;
+}
+
+void SyncIdeal::set_last(std::uint32_t lock, LastAcquire v) {
+  if (marked_) undo_.push_back(Undo{Slot::kLast, lock, last_[lock]});
+  last_[lock] = v;
+}
+
+void SyncIdeal::raise(std::uint32_t thread, std::uint32_t length) {
+  ensure(thread + 1, 0);
+  if (length > frontier_[thread]) set_frontier(thread, length);
+}
+
+void SyncIdeal::enable(const SyncHistory& h, std::uint32_t thread, std::uint32_t index) {
+  raise(thread, index - 1);
+  if (const SyncHistory::Fork f = h.forked_by(thread); f.index != 0) raise(f.parent, f.index);
+}
+
+void SyncIdeal::close(const SyncHistory& h) {
+  ensure(h.threads(), h.locks());
+  // The latest acquire of a lock is kept by (thread, rule): its release may be recorded after this
+  // ideal first saw it open.
+  auto release_of = [&](const LastAcquire& a) { return h.rules(a.thread)[a.rule].value; };
+  while (dirty_) {
+    dirty_ = false;
+    for (std::uint32_t t = 0; t < h.threads(); ++t) {
+      const std::vector<ClosureRule>& rules = h.rules(t);
+      std::uint32_t c = cursor_[t];
+      const std::uint32_t start = c;
+      while (c < rules.size() && rules[c].index <= frontier_[t]) {
+        const ClosureRule& r = rules[c];
+        if (r.position == 0) {
+          raise(r.other, r.value);
+        } else {
+          const LastAcquire last = last_[r.other];
+          if (last.position == 0 || r.position > last.position) {
+            if (last.position != 0 && last.thread != t) raise(last.thread, release_of(last));
+            set_last(r.other, LastAcquire{r.position, t, c});
+          } else if (last.thread != t) {
+            raise(t, r.value);  // an earlier critical section than the ideal's latest: it must end
+          }
+        }
+        ++c;
+      }
+      if (c != start) set_cursor(t, c);
+    }
+  }
+}
+
+void SyncIdeal::rollback() {
+  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+    switch (it->slot) {
+      case Slot::kFrontier: frontier_[it->at] = it->old.position; break;
+      case Slot::kCursor: cursor_[it->at] = it->old.position; break;
+      case Slot::kLast: last_[it->at] = it->old; break;
+    }
+  }
+  undo_.clear();
+  marked_ = false;
+  dirty_ = false;
+}
+
+void SyncIdeal::clear() {
+  std::fill(frontier_.begin(), frontier_.end(), 0);
+  std::fill(cursor_.begin(), cursor_.end(), 0);
+  std::fill(last_.begin(), last_.end(), LastAcquire{});
+  undo_.clear();
+  marked_ = false;
+  dirty_ = false;
+}
+
+}  // namespace lockgraph::analysis::predictive

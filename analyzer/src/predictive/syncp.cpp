@@ -1,0 +1,184 @@
+// SyncP race prediction (see syncp.hpp for the algorithm and the paper).
+#include "syncp.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "sync_ideal.hpp"
+
+namespace lockgraph::analysis::predictive {
+namespace {
+
+struct HeldLock {
+  std::uint32_t lock = 0;
+  std::uint32_t position = 0;  // trace position of its (outermost) acquire
+  std::uint32_t depth = 1;     // re-entries
+};
+
+struct Candidate {
+  std::uint32_t index = 0;      // on its thread
+  std::uint32_t location = 0;
+  std::uint32_t held = 0;       // offset of the locks held, in State::held_pool
+  std::uint16_t held_count = 0;
+  bool write = false;
+};
+
+struct VariableAccesses {
+  std::vector<std::vector<Candidate>> writes, all;            // per thread
+  std::vector<std::vector<std::uint32_t>> write_cursor, all_cursor;  // [checking thread][other thread]
+};
+
+}  // namespace
+
+struct SyncpPredictor::State {
+  SyncHistory history;
+  std::vector<SyncIdeal> prefix;                       // J_t
+  std::vector<std::vector<HeldLock>> held;             // per thread, now
+  std::vector<std::vector<std::uint32_t>> last_acquire;  // [thread][lock]: trace position, 0 = never
+  std::vector<std::uint32_t> held_snapshot;            // per thread: offset in held_pool, or kUnbounded
+  std::vector<HeldLock> held_pool;
+  std::vector<VariableAccesses> vars;
+
+  void ensure_thread(std::uint32_t t) {
+    if (prefix.size() <= t) {
+      prefix.resize(t + 1);
+      held.resize(t + 1);
+      last_acquire.resize(t + 1);
+      held_snapshot.resize(t + 1, kUnbounded);
+    }
+  }
+
+  std::uint32_t snapshot(std::uint32_t t) {
+    if (held_snapshot[t] == kUnbounded) {
+      held_snapshot[t] = static_cast<std::uint32_t>(held_pool.size());
+      held_pool.insert(held_pool.end(), held[t].begin(), held[t].end());
+    }
+    return held_snapshot[t];
+  }
+
+  // e1 held a lock that t acquired again after e1's acquire of it (and before now): both acquires
+  // are in any closure of (e1, e2), so e1's critical section has to end first.
+  bool refuted_by_locks(const Candidate& c, std::uint32_t t) const {
+    const auto& mine = last_acquire[t];
+    for (std::uint32_t i = 0; i < c.held_count; ++i) {
+      const HeldLock& h = held_pool[c.held + i];
+      if (h.lock < mine.size() && mine[h.lock] > h.position) return true;
+    }
+    return false;
+  }
+
+  static std::uint32_t first_after(const std::vector<Candidate>& list, std::uint32_t from, std::uint32_t frontier) {
+    auto it = std::upper_bound(list.begin() + from, list.end(), frontier,
+                               [](std::uint32_t f, const Candidate& c) { return f < c.index; });
+    return static_cast<std::uint32_t>(it - list.begin());
+  }
+
+  void access(const StdEvent& e, bool write, RacePairs& races) {
+    const std::uint32_t t = e.thread, x = e.target;
+    const std::uint32_t index = history.next_event(t);
+    if (vars.size() <= x) vars.resize(x + 1);
+    VariableAccesses& v = vars[x];
+    SyncIdeal& j = prefix[t];
+    j.enable(history, t, index);
+    j.close(history);
+    const std::uint32_t threads = history.threads();
+    if (!j.contains(t, index)) {
+      auto& cursors = write ? v.all_cursor : v.write_cursor;
+      if (cursors.size() <= t) cursors.resize(t + 1);
+      if (cursors[t].size() < threads) cursors[t].resize(threads, 0);
+      const auto& lists = write ? v.all : v.writes;
+      for (std::uint32_t u = 0; u < threads && u < lists.size(); ++u) {
+        if (u == t || lists[u].empty()) continue;
+        const std::vector<Candidate>& list = lists[u];
+        std::uint32_t c = first_after(list, cursors[t][u], j.frontier(u));
+        while (c < list.size()) {
+          const Candidate& cand = list[c];
+          if (refuted_by_locks(cand, t)) {
+            ++c;
+            continue;
+          }
+          j.mark();
+          j.enable(history, u, cand.index);
+          j.close(history);
+          if (j.contains(t, index)) {  // e2 itself must run first: no partner on u for this access
+            j.rollback();
+            break;
+          }
+          if (j.contains(u, cand.index)) {  // e1 must run first: so must it, for later accesses of t
+            const std::uint32_t f = j.frontier(u);
+            j.rollback();
+            c = first_after(list, c, f);
+            continue;
+          }
+          j.rollback();
+          ++races[PairKey{x, cand.location, e.location, u, t, cand.write, write}];
+          break;
+        }
+        cursors[t][u] = c;
+      }
+    }
+    if (write) {
+      history.write(t, x, index);
+    } else {
+      history.read(t, x, index);
+    }
+    Candidate mine{index, e.location, snapshot(t), static_cast<std::uint16_t>(std::min<std::size_t>(held[t].size(), 65535)), write};
+    if (v.all.size() <= t) v.all.resize(t + 1), v.writes.resize(t + 1);
+    v.all[t].push_back(mine);
+    if (write) v.writes[t].push_back(mine);
+  }
+};
+
+SyncpPredictor::SyncpPredictor() : s_(std::make_unique<State>()) {}
+SyncpPredictor::~SyncpPredictor() = default;
+
+void SyncpPredictor::on_event(const StdEvent& e) {
+  State& s = *s_;
+  s.ensure_thread(e.thread);
+  const std::uint32_t t = e.thread;
+  switch (e.op) {
+    case StdOp::kRead: s.access(e, false, races); return;
+    case StdOp::kWrite: s.access(e, true, races); return;
+    case StdOp::kAcquire: {
+      const std::uint32_t index = s.history.next_event(t);
+      s.history.acquire(t, e.target, index);
+      auto& last = s.last_acquire[t];
+      if (last.size() <= e.target) last.resize(e.target + 1, 0);
+      last[e.target] = s.history.position();
+      auto& held = s.held[t];
+      auto it = std::find_if(held.begin(), held.end(), [&](const HeldLock& h) { return h.lock == e.target; });
+      if (it != held.end()) {
+        ++it->depth;
+      } else {
+        held.push_back(HeldLock{e.target, s.history.position(), 1});
+        s.held_snapshot[t] = kUnbounded;
+      }
+      return;
+    }
+    case StdOp::kRelease: {
+      const std::uint32_t index = s.history.next_event(t);
+      s.history.release(t, e.target, index);
+      auto& held = s.held[t];
+      auto it = std::find_if(held.begin(), held.end(), [&](const HeldLock& h) { return h.lock == e.target; });
+      if (it != held.end() && --it->depth == 0) {
+        held.erase(it);
+        s.held_snapshot[t] = kUnbounded;
+      }
+      return;
+    }
+    case StdOp::kFork: {
+      s.ensure_thread(e.target);
+      s.history.fork(t, e.target, s.history.next_event(t));
+      return;
+    }
+    case StdOp::kJoin: {
+      s.ensure_thread(e.target);
+      s.history.join(t, e.target, s.history.next_event(t));
+      return;
+    }
+    case StdOp::kBegin:
+    case StdOp::kEnd: s.history.next_event(t); return;
+  }
+}
+
+}  // namespace lockgraph::analysis::predictive

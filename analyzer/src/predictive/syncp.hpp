@@ -1,0 +1,41 @@
+// SyncP: sync-preserving race prediction (Mathur, Pavlogiannis, Viswanathan, "Optimal Prediction
+// of Synchronization-Preserving Races", POPL 2021). Internal to predictive/; used through
+// RacePredictor with RaceAnalysis::kSyncp.
+//
+// (e1, e2) is a sync-preserving race iff neither is in the sync-preserving closure of their
+// thread predecessors (sync_ideal.hpp): that closure, run in trace order, then e1 and e2, is a
+// real schedule. So every report is a real race — not only the first, unlike WCP — and, because
+// reads keep their writes, a race that only an earlier race's reordering could produce is not
+// reported.
+//
+// For each access e2 of thread t and each other thread u, the earliest conflicting access e1 of u
+// that races with e2 is found: J_t, the closure of t's prefix, grows monotonically with t; e1
+// candidates inside J_t, or shown inside the closure of (e1, e2) — directly, or because t later
+// took a lock e1 held — can never race with a later access of t either, so a per (variable, t, u)
+// cursor passes them once. Complete for racy accesses: every access in a sync-preserving race is
+// reported (with its earliest partner per thread).
+// Cost: memory linear in the trace (the closure needs the reads-from and critical sections of
+// the past, and candidates are kept; the paper shows Omega(N / log^2 N) space is necessary);
+// time near-linear in practice, O(events x threads) closure steps per thread.
+#pragma once
+
+#include <memory>
+
+#include "lockgraph/analyzer/std_trace.hpp"
+#include "race_pairs.hpp"
+
+namespace lockgraph::analysis::predictive {
+
+class SyncpPredictor {
+ public:
+  SyncpPredictor();
+  ~SyncpPredictor();
+  void on_event(const StdEvent& e);
+  RacePairs races;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace lockgraph::analysis::predictive
