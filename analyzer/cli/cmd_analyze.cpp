@@ -11,6 +11,7 @@
 #include "lockgraph/analyzer/analysis.hpp"
 #include "lockgraph/analyzer/gate.hpp"
 #include "lockgraph/analyzer/hierarchy.hpp"
+#include "lockgraph/analyzer/deadlock_prediction.hpp"
 #include "lockgraph/analyzer/predictive.hpp"
 #include "lockgraph/analyzer/std_convert.hpp"
 #include "lockgraph/analyzer/report.hpp"
@@ -89,40 +90,76 @@ int report_and_gate(const AnalyzeOptions& o, GateConfig& gate, const AnalysisRes
 namespace {
 
 // `analyze --input-format std FILE`: RAPID's STD text format, through the predictive analyses.
-int run_std_analysis(const AnalyzeOptions& o, GateConfig& gate, RaceAnalysis analysis) {
+int compute_std_analysis(const AnalyzeOptions& o, RaceAnalysis analysis, AnalysisResult* result, std::string* scope) {
   if (o.traces.size() != 1) return fail("--input-format std reads exactly one file (got " + std::to_string(o.traces.size()) + ")");
   if (!o.static_scan.empty() || !o.hierarchy.empty() || !o.save_graph.empty()) {
     return fail("--static, --hierarchy and --save-graph need a lockgraph trace, not STD input");
   }
+  const std::string& path = o.traces[0];
   StdTrace names;
   Problem problem;
   RacePredictor predictor(analysis);
+  DeadlockPredictor deadlocks;
   std::uint64_t events = 0;
-  bool complete = StdTrace::parse_file_stream(o.traces[0], &names, &problem, [&](const StdEvent& e) {
+  bool complete = StdTrace::parse_file_stream(path, &names, &problem, [&](const StdEvent& e) {
     ++events;
     predictor.on_event(e);
+    deadlocks.on_event(e);
   });
   if (!complete && events == 0) return fail(problem.message());
   if (!complete) warn(problem.message() + " (the " + std::to_string(events) + " events before it are analyzed)");
-  AnalysisResult result = predictor.finish(names, o.traces[0]);
-  if (!complete) result.problems.push_back(problem);
-  std::string scope = "analyzed " + std::to_string(events) + " STD events of " + std::to_string(names.threads.size()) +
-                      " threads from " + o.traces[0] + " with " + std::string(race_analysis_name(analysis)) +
-                      " race prediction";
-  return report_and_gate(o, gate, result, 1, scope);
+  *result = predictor.finish(names, path);
+  // A second look at the events, only if there is a lock-order cycle: the same file, the same
+  // events (up to the same damage), the same name ids.
+  AnalysisResult predicted = deadlocks.finish([&](const StdTrace::EventSink& sink) {
+    StdTrace again;
+    Problem ignored;
+    StdTrace::parse_file_stream(path, &again, &ignored, sink);
+  }, names, path);
+  for (Finding& f : predicted.findings) result->findings.push_back(std::move(f));
+  sort_findings(result->findings);
+  result->events = events;
+  if (!complete) result->problems.push_back(problem);
+  *scope = "analyzed " + std::to_string(events) + " STD events of " + std::to_string(names.threads.size()) +
+           " threads from " + path + " with " + std::string(race_analysis_name(analysis)) +
+           " race prediction and sync-preserving deadlock prediction";
+  return kExitOk;
+}
+
+// Lockgraph deadlock_potential findings that sound prediction confirms become deadlock_predicted,
+// with the witness; the run's own locations (stacks, functions) are kept.
+void upgrade_predicted(AnalysisResult& result, const AnalysisResult& predicted) {
+  auto lock_set = [](const Finding& f) {
+    std::vector<std::string> locks = f.objects;
+    std::sort(locks.begin(), locks.end());
+    return locks;
+  };
+  for (const Finding& p : predicted.findings) {
+    if (p.kind != kDeadlockPredicted) continue;
+    for (Finding& f : result.findings) {
+      if (f.kind != kDeadlockPotential || lock_set(f) != lock_set(p)) continue;
+      f.kind = std::string(kDeadlockPredicted);
+      f.message = "deadlock predicted: " + f.message.substr(f.message.find("lock order cycle")) +
+                  " — a reordering of this run reaches it (`lockgraph explain` prints the schedule)";
+      f.witness = p.witness;
+      f.witness_omitted = p.witness_omitted;
+      assign_fingerprint(f);
+    }
+  }
 }
 
 }  // namespace
 
-int run_analysis(const AnalyzeOptions& o) {
-  // Bad gate files are reported before a long analysis, not after it.
-  GateConfig gate;
-  std::string error;
-  if (!load_gate(o, &gate, &error)) return fail(error);
+int compute_analysis(const AnalyzeOptions& o, AnalysisResult* out, std::size_t* processes, std::string* scope) {
   const bool std_input = o.input_format == "std";
   RaceAnalysis races = std_input ? RaceAnalysis::kWcp : RaceAnalysis::kHb;
-  if (!o.races.empty() && !parse_race_analysis(o.races, &races)) return fail("--races " + o.races + " is not one of hb, shb, wcp, syncp");
-  if (std_input) return run_std_analysis(o, gate, races);
+  if (!o.races.empty() && !parse_race_analysis(o.races, &races)) {
+    return fail("--races " + o.races + " is not one of hb, shb, wcp, syncp");
+  }
+  *processes = 1;
+  scope->clear();
+  if (std_input) return compute_std_analysis(o, races, out, scope);
+  std::string error;
   StaticGraph scan;
   if (!o.static_scan.empty() && !StaticGraph::load(o.static_scan, &scan, &error)) return fail(error);
   LockHierarchy hierarchy;
@@ -130,15 +167,19 @@ int run_analysis(const AnalyzeOptions& o) {
   Problem fatal;
   auto set = TraceSet::open(o.traces, &fatal);
   if (!set) return fail(fatal.message());
-  // shb and wcp: the trace in STD's model, converted during the same replay, through the
-  // predictive analysis; its races replace FastTrack's.
+  // shb, wcp, syncp and deadlock prediction: the trace in STD's model, converted during the same
+  // replay; predicted races replace FastTrack's.
   const bool predict = races != RaceAnalysis::kHb;
-  StdTrace names;
+  StdTrace names;  // with --predict-deadlocks, also the converted events (the second pass replays them)
   RacePredictor predictor(races);
-  StdConverter converter(*set, &names, [&](const StdEvent& e) { predictor.on_event(e); });
+  DeadlockPredictor deadlocks;
+  StdConverter converter(*set, &names, [&](const StdEvent& e) {
+    if (predict) predictor.on_event(e);
+    if (o.predict_deadlocks) deadlocks.on_event(e), names.events.push_back(e);
+  });
   EventObserver observer;
-  if (predict) observer = [&](const Event& e, Model& model) { converter.on_event(e, model); };
-  AnalysisResult result;
+  if (predict || o.predict_deadlocks) observer = [&](const Event& e, Model& model) { converter.on_event(e, model); };
+  AnalysisResult& result = *out;
   {
     ProgressBar bar;
     result = analyze(*set, bar.callback(), observer);
@@ -148,11 +189,16 @@ int run_analysis(const AnalyzeOptions& o) {
     AnalysisResult predicted = predictor.finish(names, "");
     std::erase_if(result.findings, [](const Finding& f) { return f.kind == kDataRace; });
     for (Finding& f : predicted.findings) result.findings.push_back(std::move(f));
-    if (std::uint64_t dropped = converter.stats().sync_dropped; dropped > 0) {
-      warn("--races " + o.races + " models locks, fork and join only: " + std::to_string(dropped) +
-           " semaphore, event, condition, barrier, pool and atomic operations are not used, so races only they "
-           "order may be reported");
-    }
+  }
+  if (o.predict_deadlocks) {
+    upgrade_predicted(result, deadlocks.finish([&](const StdTrace::EventSink& sink) {
+      for (const StdEvent& e : names.events) sink(e);
+    }, names, ""));
+  }
+  if ((predict || o.predict_deadlocks) && converter.stats().sync_dropped > 0) {
+    warn("prediction models locks, fork and join only: " + std::to_string(converter.stats().sync_dropped) +
+         " semaphore, event, condition, barrier, pool and atomic operations are not used, so races only they "
+         "order may be reported");
   }
   if (!o.static_scan.empty()) apply_static(scan, result);
   if (!o.hierarchy.empty()) {
@@ -160,7 +206,20 @@ int run_analysis(const AnalyzeOptions& o) {
   }
   sort_findings(result.findings);
   if (!o.save_graph.empty() && !SavedGraph::from_analysis(result, *set).save(o.save_graph, &error)) return fail(error);
-  return report_and_gate(o, gate, result, set->processes().size(), "");
+  *processes = set->processes().size();
+  return kExitOk;
+}
+
+int run_analysis(const AnalyzeOptions& o) {
+  // Bad gate files are reported before a long analysis, not after it.
+  GateConfig gate;
+  std::string error;
+  if (!load_gate(o, &gate, &error)) return fail(error);
+  AnalysisResult result;
+  std::size_t processes = 1;
+  std::string scope;
+  if (int code = compute_analysis(o, &result, &processes, &scope); code != kExitOk) return code;
+  return report_and_gate(o, gate, result, processes, scope);
 }
 
 void add_analyze_options(CLI::App* cmd, AnalyzeOptions& o) {
@@ -216,6 +275,11 @@ Runner add_analyze(CLI::App& app) {
                   "causally-precedes, PLDI 2017: predicts races in reorderings of the trace, sound for the first) "
                   "or syncp (sync-preserving races, POPL 2021: every report real, memory grows with the trace). "
                   "Default: hb for lockgraph traces (with every synchronization kind), wcp for STD");
+  cmd->add_flag("--predict-deadlocks", o->predict_deadlocks,
+                "Lockgraph traces: check each potential deadlock for a reordering of the run that reaches it "
+                "(sync-preserving deadlock prediction, PLDI 2023); confirmed ones become deadlock_predicted with a "
+                "witness schedule (`lockgraph explain`). Keeps the lock and access events in memory. Always on "
+                "for STD input");
   return [o] { return run_analysis(*o); };
 }
 

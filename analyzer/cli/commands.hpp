@@ -32,6 +32,7 @@ Runner add_scan(CLI::App& app);
 Runner add_hierarchy(CLI::App& app);
 Runner add_generate(CLI::App& app);
 Runner add_convert(CLI::App& app);
+Runner add_explain(CLI::App& app);
 
 // Options shared by `analyze`, `run` (which analyzes the trace of the program it ran) and
 // `merge` (which reports on merged graphs; `traces` unused there).
@@ -49,7 +50,8 @@ struct AnalyzeOptions {
   std::string static_scan;  // analyze/run: --static SCAN.json
   std::string hierarchy;    // analyze/run: --hierarchy FILE
   std::string input_format = "lockgraph";  // analyze: lockgraph | std (RAPID's text format)
-  std::string races;        // analyze: hb | shb | wcp (STD input); "" = the default
+  std::string races;        // analyze: hb | shb | wcp | syncp; "" = the default for the input format
+  bool predict_deadlocks = false;  // lockgraph traces: sound deadlock prediction (always for STD)
 };
 // The report and gate options (--format, --output, --sarif, --html, --fail-on, --suppress,
 // --baseline, --write-baseline); --save-graph; and the checks only a trace can take (--static,
@@ -58,6 +60,9 @@ void add_analyze_options(CLI::App* cmd, AnalyzeOptions& o);
 void add_save_graph_option(CLI::App* cmd, AnalyzeOptions& o);
 void add_trace_check_options(CLI::App* cmd, AnalyzeOptions& o);
 int run_analysis(const AnalyzeOptions& o);
+// The analysis `analyze` does, without reporting: kExitOk, or the exit code of an error already
+// printed. `scope` is the headline for STD input (else empty).
+int compute_analysis(const AnalyzeOptions& o, analysis::AnalysisResult* result, std::size_t* processes, std::string* scope);
 // Reads --fail-on, --suppress and --baseline; false with *error (one line) when one is bad.
 // Commands call it before their long work, so a typo fails fast.
 bool load_gate(const AnalyzeOptions& o, analysis::GateConfig* gate, std::string* error);

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   add(add_hierarchy);
   add(add_generate);
   add(add_convert);
+  add(add_explain);
   add(add_dump);
   add(add_config);
   try {

@@ -64,7 +64,7 @@ bool type_covers(const std::string& type, const std::string& kind) {
   if (type == kind) return true;
   if (type == "deadlock") {
     return kind == kDeadlockPotential || kind == kLockOrderInversion || kind == kDeadlockActual || kind == kDeadlockStatic ||
-           kind == kHierarchyViolation;
+           kind == kHierarchyViolation || kind == kDeadlockPredicted;
   }
   if (type == "race") return kind == kDataRace || kind == kUnprotectedWrite;
   if (type == "misuse") return kind == kLockMisuse;

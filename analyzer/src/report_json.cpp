@@ -58,6 +58,10 @@ constexpr RuleText kRules[] = {
      "The source acquires these locks in both orders (directly or through calls made while a lock is held), found "
      "by `lockgraph scan` without running the program; with `analyze --static`, a cycle the run closes only "
      "together with paths the tests never exercised."},
+    {kDeadlockPredicted, "PredictedDeadlock", "Lock-order cycle that a reordering of the run reaches",
+     "Sound deadlock prediction (sync-preserving deadlocks, PLDI 2023): a schedule of the same events, with every "
+     "lock's critical sections in their recorded order, reaches a state where each thread of the cycle holds one "
+     "lock and waits for the next. `lockgraph explain` prints that schedule."},
     {kHierarchyViolation, "LockHierarchyViolation", "Acquisition against the declared lock hierarchy",
      "A thread acquired a lock while holding one that the declared hierarchy (analyze --hierarchy) orders after it."},
 };
@@ -95,6 +99,15 @@ std::string render_json(const RenderContext& ctx) {
     if (!f.process.empty()) j["process"] = f.process;
     j["locations"] = json::array();
     for (const Location& l : f.locations) j["locations"].push_back(location_json(l));
+    if (!f.witness.empty()) {
+      json steps = json::array();
+      for (const ScheduleStep& s : f.witness) {
+        json step = {{"thread", s.thread}, {"operation", s.operation}, {"file", s.file}, {"line", s.line}};
+        if (s.blocked) step["blocked"] = true;
+        steps.push_back(std::move(step));
+      }
+      j["witness"] = {{"steps", std::move(steps)}, {"omitted", f.witness_omitted}};
+    }
     out["findings"].push_back(std::move(j));
   }
   json problems = json::array();

@@ -85,6 +85,10 @@ std::string render_text(const RenderContext& ctx) {
         o << st.dim() << "    " << std::string(role_w + 2, ' ') << "first reached from " << caller << st.reset() << "\n";
       }
     }
+    if (!f.witness.empty()) {
+      o << "  witness: a schedule of " << f.witness.size() + f.witness_omitted
+        << " lock operations reaches it; `lockgraph explain " << f.fingerprint.substr(0, 8) << " TRACE` prints it\n";
+    }
     if (!f.advice.empty()) o << "  fix:     " << f.advice << "\n";
     o << st.dim() << "  id:      " << f.fingerprint << st.reset() << "\n";
   }

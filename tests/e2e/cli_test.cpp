@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "subprocess.hpp"
@@ -131,7 +132,7 @@ TEST(EndToEnd, SarifHasRulesResultsRelatedLocationsAndFingerprints) {
   EXPECT_EQ(s["version"], "2.1.0");
   auto& run = s["runs"][0];
   EXPECT_EQ(run["tool"]["driver"]["name"], "lockgraph");
-  EXPECT_EQ(run["tool"]["driver"]["rules"].size(), 8u);  // one per finding kind (finding.hpp kAllKinds)
+  EXPECT_EQ(run["tool"]["driver"]["rules"].size(), 9u);  // one per finding kind (finding.hpp kAllKinds)
   ASSERT_EQ(run["results"].size(), 1u);
   auto& res = run["results"][0];
   EXPECT_EQ(res["ruleId"], "deadlock_potential");
@@ -367,9 +368,9 @@ TEST(StdInput, WcpByDefaultFindsTheRaceHappensBeforeMisses) {
   RunResult c = run_program({kCli, "analyze", "--input-format", "std", "--races", "hb", dir / "cut.std", "--format", "json"});
   EXPECT_EQ(c.exit_code, 1);  // the two events before the damage still race
   EXPECT_NE(c.err.find(dir / "cut.std" + ":3: malformed operation 'w(x'"), std::string::npos) << c.err;
-  RunResult bad = run_program({kCli, "analyze", "--input-format", "std", "--races", "syncp", dir / "hidden.std"});
+  RunResult bad = run_program({kCli, "analyze", "--input-format", "std", "--races", "tsan", dir / "hidden.std"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("--races syncp is not one of hb, shb, wcp"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("--races tsan is not one of hb, shb, wcp, syncp"), std::string::npos) << bad.err;
 }
 
 // tests/e2e/programs/hidden_race.cpp: two writes of `config` ordered only by two critical
@@ -446,6 +447,85 @@ TEST(StdInput, GeneratedTracesAreDeterministicAndAnalyzable) {
   RunResult r = run_program({kCli, "analyze", "--input-format", "std", dir / "a.std"});
   EXPECT_EQ(r.exit_code, 0) << r.out;  // no racy share: every analysis is clean
   EXPECT_NE(r.out.find("with wcp race prediction"), std::string::npos) << r.out;
+}
+
+TEST(StdInput, SyncpDoesNotReportTheRaceThatNeedsAReadToChangeItsWrite) {
+  ScratchDir dir;
+  write_text(dir / "rf.std", "T1|w(x)|1\nT1|w(y)|2\nT2|r(y)|3\nT2|w(x)|4\n");
+  for (const char* races : {"wcp", "syncp"}) {
+    RunResult r = run_program({kCli, "analyze", "--input-format", "std", dir / "rf.std", "--races", races, "--format", "json"});
+    ASSERT_EQ(r.exit_code, 1) << r.err;
+    std::set<std::string> vars;
+    const json report = json::parse(r.out);
+    for (const json& f : report["findings"]) vars.insert(f["objects"][0].get<std::string>());
+    if (std::string(races) == "wcp") {
+      EXPECT_EQ(vars, (std::set<std::string>{"x", "y"}));
+    } else {
+      EXPECT_EQ(vars, (std::set<std::string>{"y"}));
+    }
+  }
+}
+
+TEST(StdInput, DeadlockPredictedWithAWitnessThatExplainPrints) {
+  ScratchDir dir;
+  write_text(dir / "abba.std",
+             "T1|acq(A)|1\nT1|acq(B)|2\nT1|rel(B)|3\nT1|rel(A)|4\n"
+             "T2|acq(B)|5\nT2|acq(A)|6\nT2|rel(A)|7\nT2|rel(B)|8\n");
+  RunResult r = run_program({kCli, "analyze", "--input-format", "std", dir / "abba.std", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  json report = json::parse(r.out);
+  auto d = findings_of(report, "deadlock_predicted");
+  ASSERT_EQ(d.size(), 1u) << r.out;
+  const json& steps = d[0]["witness"]["steps"];
+  ASSERT_EQ(steps.size(), 4u);
+  EXPECT_EQ(steps[0]["operation"], "acq(A)");
+  EXPECT_EQ(steps[0]["thread"], "T1");
+  EXPECT_EQ(steps[1]["operation"], "acq(B)");
+  EXPECT_EQ(steps[1]["thread"], "T2");
+  EXPECT_EQ(steps[2]["blocked"], true);
+  EXPECT_EQ(steps[3]["line"], 6);
+  const std::string id = d[0]["fingerprint"].get<std::string>().substr(0, 6);
+  RunResult e = run_program({kCli, "explain", id, "--input-format", "std", dir / "abba.std"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.out.find("acq(B)  abba.std:2  BLOCKS"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("T1 holds A and waits for B"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("T2 holds B and waits for A"), std::string::npos) << e.out;
+  RunResult bad = run_program({kCli, "explain", "ffffffff", "--input-format", "std", dir / "abba.std"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("no predicted deadlock ffffffff (there are 1: " + id), std::string::npos) << bad.err;
+}
+
+TEST(Prediction, PredictDeadlocksConfirmsTheStaggeredAbbaAndExplainsIt) {
+  auto t = trace_program("e2e_abba_staggered");
+  ASSERT_EQ(t->program.exit_code, 0) << t->program.err;
+  EXPECT_EQ(findings_of(analyze_json(t->trace()), "deadlock_predicted").size(), 0u);  // off by default
+  RunResult raw;
+  json report = analyze_json(t->trace(), &raw, {"--predict-deadlocks"});
+  EXPECT_EQ(raw.exit_code, 1);
+  EXPECT_EQ(findings_of(report, "deadlock_potential").size(), 0u) << raw.out;
+  auto d = findings_of(report, "deadlock_predicted");
+  ASSERT_EQ(d.size(), 1u) << raw.out;
+  for (int line : {12, 13, 19, 20}) EXPECT_TRUE(has_location(d[0], "abba_staggered.cpp", line)) << line;
+  const json& steps = d[0]["witness"]["steps"];
+  ASSERT_GE(steps.size(), 4u);
+  EXPECT_EQ(steps[steps.size() - 2]["line"], 13);
+  EXPECT_EQ(steps[steps.size() - 1]["line"], 20);
+  RunResult e = run_program({kCli, "explain", "1", t->trace()});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.out.find("acq(A)  abba_staggered.cpp:20  BLOCKS"), std::string::npos) << e.out;
+}
+
+TEST(Prediction, SyncpOnALockgraphTraceFindsTheRaceHiddenBehindALock) {
+  auto t = trace_program("e2e_hidden_race");
+  ASSERT_EQ(t->program.exit_code, 0) << t->program.err;
+  RunResult raw;
+  json report = analyze_json(t->trace(), &raw, {"--races", "syncp"});
+  EXPECT_EQ(raw.exit_code, 1);
+  auto races = findings_of(report, "data_race");
+  ASSERT_EQ(races.size(), 1u) << raw.out;
+  EXPECT_EQ(races[0]["objects"], json{"config"});
+  EXPECT_TRUE(has_location(races[0], "hidden_race.cpp", 18));
+  EXPECT_TRUE(has_location(races[0], "hidden_race.cpp", 31));
 }
 
 }  // namespace

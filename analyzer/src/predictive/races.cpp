@@ -247,6 +247,9 @@ class Predictor {
   VectorClock scratch_;
 };
 
+
+}  // namespace
+
 Location std_location(const StdTrace& t, std::uint32_t loc, const std::string& trace_name) {
   Location l;
   const std::string& s = t.locations[loc];
@@ -263,8 +266,6 @@ Location std_location(const StdTrace& t, std::uint32_t loc, const std::string& t
   }
   return l;
 }
-
-}  // namespace
 
 bool parse_race_analysis(std::string_view name, RaceAnalysis* out) {
   if (name == "hb") return *out = RaceAnalysis::kHb, true;

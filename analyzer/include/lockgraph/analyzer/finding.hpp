@@ -3,7 +3,8 @@
 // `kind` values are part of the product's interface (JSON `kind`, SARIF rule ids, --fail-on,
 // suppressions): deadlock_potential, lock_order_inversion, deadlock_actual, data_race,
 // unprotected_write, lock_misuse, deadlock_static (a cycle in the source's lock order, from
-// `lockgraph scan`), hierarchy_violation (against a declared lock hierarchy). `fingerprint` identifies the finding across runs and edits: it
+// `lockgraph scan`), hierarchy_violation (against a declared lock hierarchy), deadlock_predicted (a
+// cycle with a witness schedule that reaches it, from sound deadlock prediction). `fingerprint` identifies the finding across runs and edits: it
 // is built from the kind, object names and file+function of each location — never line numbers.
 #pragma once
 
@@ -22,8 +23,10 @@ inline constexpr std::string_view kUnprotectedWrite = "unprotected_write";
 inline constexpr std::string_view kLockMisuse = "lock_misuse";
 inline constexpr std::string_view kDeadlockStatic = "deadlock_static";
 inline constexpr std::string_view kHierarchyViolation = "hierarchy_violation";
-inline constexpr std::string_view kAllKinds[] = {kDeadlockPotential, kLockOrderInversion, kDeadlockActual, kDataRace,
-                                                  kUnprotectedWrite,  kLockMisuse,          kDeadlockStatic, kHierarchyViolation};
+inline constexpr std::string_view kDeadlockPredicted = "deadlock_predicted";
+inline constexpr std::string_view kAllKinds[] = {kDeadlockPotential, kLockOrderInversion, kDeadlockActual,
+                                                  kDataRace,          kUnprotectedWrite,   kLockMisuse,
+                                                  kDeadlockStatic,    kHierarchyViolation, kDeadlockPredicted};
 
 enum class Severity { kNote, kWarning, kError };
 std::string_view severity_name(Severity s) noexcept;
@@ -38,6 +41,16 @@ struct Location {
   std::vector<std::string> stack;  // callers, innermost first: "function (file:line)"
 };
 
+// One step of a witness schedule: `thread` runs `operation` ("acq(A)", "rel(A)", "fork(T2)",
+// "join(T2)") at `file:line`. The last steps are `blocked`: the acquisitions that never return.
+struct ScheduleStep {
+  std::string thread;
+  std::string operation;
+  std::string file;
+  unsigned line = 0;
+  bool blocked = false;
+};
+
 struct Finding {
   std::string kind;
   Severity severity = Severity::kError;
@@ -50,6 +63,11 @@ struct Finding {
   std::uint64_t count = 1;
   std::string fingerprint;
   std::string process;               // "pid 123 (program)" when the run had several processes
+  // deadlock_predicted: a reordering of the trace that reaches the deadlock, lock operations
+  // only (each thread runs its other events in between as in the trace); `witness_omitted`
+  // earlier lock operations are left out of a long one.
+  std::vector<ScheduleStep> witness;
+  std::uint64_t witness_omitted = 0;
 };
 
 // Fills f.fingerprint from its kind, objects and location files/functions.

@@ -51,6 +51,9 @@ class RacePredictor {
   std::unique_ptr<Impl> impl_;
 };
 
+// Where an STD location points: `file:line`, a bare number (a line of `trace_name`) or a name.
+Location std_location(const StdTrace& trace, std::uint32_t location, const std::string& trace_name);
+
 // All of trace.events at once.
 AnalysisResult predict_races(const StdTrace& trace, RaceAnalysis analysis, const std::string& trace_name);
 

@@ -1,0 +1,375 @@
+// Sync-preserving deadlock prediction (see deadlock_prediction.hpp; Tunç, Mathur, Pavlogiannis,
+// Viswanathan, PLDI 2023). The closure is sync_ideal's, shared with SyncP races.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include "lockgraph/analyzer/deadlock_prediction.hpp"
+#include "lockgraph/analyzer/predictive.hpp"
+#include "sync_ideal.hpp"
+
+namespace lockgraph::analysis {
+namespace {
+
+using predictive::SyncHistory;
+using predictive::SyncIdeal;
+
+struct EdgeKey {  // thread acquired `acquired` while holding `held`
+  std::uint32_t thread, held, acquired;
+  bool operator==(const EdgeKey&) const = default;
+  bool operator<(const EdgeKey& o) const {
+    return std::tie(thread, held, acquired) < std::tie(o.thread, o.held, o.acquired);
+  }
+};
+struct EdgeKeyHash {
+  std::size_t operator()(const EdgeKey& k) const noexcept {
+    std::uint64_t h = k.thread * 0x9E3779B97F4A7C15ull ^ (std::uint64_t(k.held) << 21) ^ (std::uint64_t(k.acquired) << 42) ^ k.acquired;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
+
+struct HeldEntry {
+  std::uint32_t lock = 0, depth = 1, location = 0;
+};
+
+// Per thread, the locks held now (outermost acquires), re-entry counted.
+class HeldLocks {
+ public:
+  // Returns false for a re-entry (no new critical section).
+  bool acquire(std::uint32_t t, std::uint32_t lock, std::uint32_t location) {
+    auto& h = at(t);
+    for (HeldEntry& e : h) {
+      if (e.lock == lock) return ++e.depth, false;
+    }
+    h.push_back(HeldEntry{lock, 1, location});
+    return true;
+  }
+  void release(std::uint32_t t, std::uint32_t lock) {
+    auto& h = at(t);
+    for (auto it = h.rbegin(); it != h.rend(); ++it) {
+      if (it->lock != lock) continue;
+      if (--it->depth == 0) h.erase(std::next(it).base());
+      return;
+    }
+  }
+  const std::vector<HeldEntry>& of(std::uint32_t t) { return at(t); }
+
+ private:
+  std::vector<HeldEntry>& at(std::uint32_t t) {
+    if (held_.size() <= t) held_.resize(t + 1);
+    return held_[t];
+  }
+  std::vector<std::vector<HeldEntry>> held_;
+};
+
+struct Instance {  // one concrete acquisition along an edge
+  std::uint32_t index = 0;          // the acquire's index on its thread
+  std::uint32_t location = 0;
+  std::uint32_t held_location = 0;  // where the held lock was acquired
+  std::vector<std::uint32_t> held;  // every lock held then (sorted), for the gate-lock test
+};
+
+struct LoggedOp {  // lock operations, fork and join: what a witness shows
+  std::uint32_t thread, index, target, location;
+  StdOp op;
+};
+
+using Cycle = std::vector<EdgeKey>;  // edge i's acquired lock is edge i+1's held lock
+
+bool share_a_lock(const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (a[i] == b[j]) return true;
+    a[i] < b[j] ? ++i : ++j;
+  }
+  return false;
+}
+
+enum class Outcome { kNoCandidate, kPotential, kUndecided, kPredicted };
+
+struct CycleResult {
+  Outcome outcome = Outcome::kNoCandidate;
+  std::vector<const Instance*> tuple;  // representative (potential) or witness (predicted)
+  std::vector<std::uint32_t> frontier;  // predicted: the ideal
+};
+
+}  // namespace
+
+struct DeadlockPredictor::Impl {
+  DeadlockPredictionOptions options;
+  HeldLocks held;
+  std::unordered_set<EdgeKey, EdgeKeyHash> edges;
+
+  // Second pass.
+  SyncHistory history;
+  std::map<EdgeKey, std::vector<Instance>> instances;  // edges on a cycle only
+  std::vector<LoggedOp> log;
+  std::uint64_t budget = 0;
+  bool budget_exhausted = false;
+
+  std::vector<Cycle> find_cycles() const {
+    std::map<std::uint32_t, std::vector<EdgeKey>> out;  // by held lock, sorted for a stable order
+    for (const EdgeKey& e : edges) {
+      if (e.held != e.acquired) out[e.held].push_back(e);
+    }
+    for (auto& [lock, list] : out) std::sort(list.begin(), list.end(), [](const EdgeKey& a, const EdgeKey& b) {
+      return std::tie(a.acquired, a.thread) < std::tie(b.acquired, b.thread);
+    });
+    std::vector<Cycle> cycles;
+    Cycle path;
+    constexpr std::size_t kMaxCycles = 10000;
+    // Each cycle once: it starts at its smallest lock and only visits larger ones.
+    std::function<void(std::uint32_t, std::uint32_t)> dfs = [&](std::uint32_t start, std::uint32_t at) {
+      auto it = out.find(at);
+      if (it == out.end() || cycles.size() >= kMaxCycles) return;
+      for (const EdgeKey& e : it->second) {
+        bool thread_used = std::any_of(path.begin(), path.end(), [&](const EdgeKey& p) { return p.thread == e.thread; });
+        if (thread_used) continue;
+        if (e.acquired == start) {
+          if (!path.empty()) {
+            path.push_back(e);
+            cycles.push_back(path);
+            path.pop_back();
+          }
+          continue;
+        }
+        bool lock_used = std::any_of(path.begin(), path.end(), [&](const EdgeKey& p) { return p.held == e.acquired; });
+        if (e.acquired < start || lock_used || path.size() + 1 >= options.max_cycle_length) continue;
+        path.push_back(e);
+        dfs(start, e.acquired);
+        path.pop_back();
+      }
+    };
+    for (const auto& [lock, list] : out) dfs(lock, lock);
+    return cycles;
+  }
+
+  void second_pass(const StdReplay& replay, const std::set<EdgeKey>& wanted) {
+    HeldLocks h;
+    replay([&](const StdEvent& e) {
+      const std::uint32_t t = e.thread;
+      const std::uint32_t index = history.next_event(t);
+      switch (e.op) {
+        case StdOp::kAcquire: {
+          const auto& now = h.of(t);
+          bool outermost = std::none_of(now.begin(), now.end(), [&](const HeldEntry& x) { return x.lock == e.target; });
+          if (outermost && !now.empty()) {
+            std::vector<std::uint32_t> locks;
+            for (const HeldEntry& x : now) locks.push_back(x.lock);
+            std::sort(locks.begin(), locks.end());
+            for (const HeldEntry& x : now) {
+              EdgeKey k{t, x.lock, e.target};
+              if (!wanted.count(k)) continue;
+              auto& list = instances[k];
+              if (list.size() < options.instances_per_edge) list.push_back(Instance{index, e.location, x.location, locks});
+            }
+          }
+          h.acquire(t, e.target, e.location);
+          history.acquire(t, e.target, index);
+          log.push_back(LoggedOp{t, index, e.target, e.location, e.op});
+          break;
+        }
+        case StdOp::kRelease:
+          h.release(t, e.target);
+          history.release(t, e.target, index);
+          log.push_back(LoggedOp{t, index, e.target, e.location, e.op});
+          break;
+        case StdOp::kRead: history.read(t, e.target, index); break;
+        case StdOp::kWrite: history.write(t, e.target, index); break;
+        case StdOp::kFork:
+          history.fork(t, e.target, index);
+          log.push_back(LoggedOp{t, index, e.target, e.location, e.op});
+          break;
+        case StdOp::kJoin:
+          history.join(t, e.target, index);
+          log.push_back(LoggedOp{t, index, e.target, e.location, e.op});
+          break;
+        case StdOp::kBegin:
+        case StdOp::kEnd: break;
+      }
+    });
+  }
+
+  // Tries the cycle's concrete acquisitions in trace order until one tuple is a sync-preserving
+  // deadlock: every acquisition enabled, none in the closure of their predecessors.
+  CycleResult check(const Cycle& cycle) {
+    CycleResult r;
+    std::vector<const std::vector<Instance>*> lists;
+    for (const EdgeKey& e : cycle) {
+      auto it = instances.find(e);
+      if (it == instances.end() || it->second.empty()) return r;
+      lists.push_back(&it->second);
+    }
+    const std::size_t k = cycle.size();
+    std::vector<const Instance*> chosen(k, nullptr);
+    SyncIdeal ideal;
+    std::function<bool(std::size_t)> choose = [&](std::size_t i) -> bool {
+      for (const Instance& inst : *lists[i]) {
+        bool gated = false;
+        for (std::size_t j = 0; j < i && !gated; ++j) gated = share_a_lock(chosen[j]->held, inst.held);
+        if (gated) continue;  // a common gate lock: these two acquisitions can never both wait
+        chosen[i] = &inst;
+        if (i + 1 < k) {
+          if (choose(i + 1)) return true;
+          if (budget_exhausted) return false;
+          continue;
+        }
+        if (r.outcome == Outcome::kNoCandidate) r.outcome = Outcome::kPotential, r.tuple = chosen;
+        if (budget == 0) {
+          budget_exhausted = true;
+          r.outcome = Outcome::kUndecided;
+          return false;
+        }
+        --budget;
+        ideal.clear();
+        for (std::size_t j = 0; j < k; ++j) ideal.enable(history, cycle[j].thread, chosen[j]->index);
+        ideal.close(history);
+        bool earlier_inside = false, any_inside = false;
+        for (std::size_t j = 0; j < k; ++j) {
+          bool inside = ideal.contains(cycle[j].thread, chosen[j]->index);
+          any_inside = any_inside || inside;
+          if (inside && j + 1 < k) earlier_inside = true;
+        }
+        if (!any_inside) {
+          r.outcome = Outcome::kPredicted;
+          r.tuple = chosen;
+          r.frontier = ideal.frontiers();
+          return true;
+        }
+        // Later acquisitions of the last edge only grow the closure: an earlier edge's stays inside.
+        if (earlier_inside) break;
+      }
+      return false;
+    };
+    choose(0);
+    return r;
+  }
+
+  Finding build(const Cycle& cycle, const CycleResult& r, const StdTrace& names, const std::string& trace_name) {
+    Finding f;
+    const bool predicted = r.outcome == Outcome::kPredicted;
+    f.kind = std::string(predicted ? kDeadlockPredicted : kDeadlockPotential);
+    f.severity = Severity::kError;
+    for (const EdgeKey& e : cycle) {
+      f.cycle.push_back(names.locks[e.held]);
+      f.objects.push_back(names.locks[e.held]);
+      f.threads.push_back(names.threads[e.thread]);
+    }
+    f.cycle.push_back(names.locks[cycle[0].held]);
+    std::string drawn;
+    for (std::size_t i = 0; i < f.cycle.size(); ++i) drawn += (i ? " -> " : "") + f.cycle[i];
+    for (std::size_t i = 0; i < cycle.size(); ++i) {
+      const Instance& inst = *r.tuple[i];
+      const std::string& thread = names.threads[cycle[i].thread];
+      Location a = std_location(names, inst.held_location, trace_name);
+      a.role = "holds " + names.locks[cycle[i].held];
+      a.thread = thread;
+      Location b = std_location(names, inst.location, trace_name);
+      b.role = "then acquires " + names.locks[cycle[i].acquired];
+      b.thread = thread;
+      for (std::uint32_t l : inst.held) b.locks_held.push_back(names.locks[l]);
+      f.locations.push_back(std::move(a));
+      f.locations.push_back(std::move(b));
+    }
+    f.advice = "Acquire these locks in one global order everywhere (e.g. always " + f.cycle[0] + " before " + f.cycle[1] +
+               "), or take them together with std::scoped_lock.";
+    if (predicted) {
+      f.message = "deadlock predicted: lock order cycle " + drawn + " between " + std::to_string(cycle.size()) +
+                  " threads — a reordering of this run that keeps every lock's critical sections in order reaches it "
+                  "(`lockgraph explain` prints the schedule)";
+      add_witness(f, cycle, r, names, trace_name);
+    } else if (r.outcome == Outcome::kUndecided) {
+      f.message = "potential deadlock: lock order cycle " + drawn + " between " + std::to_string(cycle.size()) +
+                  " threads (not decided: the prediction's search budget ran out)";
+    } else {
+      f.message = "potential deadlock: lock order cycle " + drawn + " between " + std::to_string(cycle.size()) +
+                  " threads; no reordering that keeps the critical sections' order reaches it, so it is a deadlock "
+                  "only if the program can take these locks in another order than this run did";
+    }
+    assign_fingerprint(f);
+    return f;
+  }
+
+  void add_witness(Finding& f, const Cycle& cycle, const CycleResult& r, const StdTrace& names,
+                   const std::string& trace_name) {
+    std::vector<ScheduleStep> steps;
+    auto step = [&](std::uint32_t thread, std::string op, std::uint32_t location, bool blocked) {
+      Location l = std_location(names, location, trace_name);
+      steps.push_back(ScheduleStep{names.threads[thread], std::move(op), l.file, l.line, blocked});
+    };
+    for (const LoggedOp& op : log) {
+      if (op.thread >= r.frontier.size() || op.index > r.frontier[op.thread]) continue;
+      switch (op.op) {
+        case StdOp::kAcquire: step(op.thread, "acq(" + names.locks[op.target] + ")", op.location, false); break;
+        case StdOp::kRelease: step(op.thread, "rel(" + names.locks[op.target] + ")", op.location, false); break;
+        case StdOp::kFork: step(op.thread, "fork(" + names.threads[op.target] + ")", op.location, false); break;
+        case StdOp::kJoin: step(op.thread, "join(" + names.threads[op.target] + ")", op.location, false); break;
+        default: break;
+      }
+    }
+    if (steps.size() > options.witness_steps) {
+      f.witness_omitted = steps.size() - options.witness_steps;
+      steps.erase(steps.begin(), steps.begin() + static_cast<std::ptrdiff_t>(f.witness_omitted));
+    }
+    for (std::size_t i = 0; i < cycle.size(); ++i) {
+      step(cycle[i].thread, "acq(" + names.locks[cycle[i].acquired] + ")", r.tuple[i]->location, true);
+    }
+    f.witness = std::move(steps);
+  }
+};
+
+DeadlockPredictor::DeadlockPredictor(const DeadlockPredictionOptions& options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+  impl_->budget = options.tuple_budget;
+}
+DeadlockPredictor::~DeadlockPredictor() = default;
+
+void DeadlockPredictor::on_event(const StdEvent& e) {
+  Impl& s = *impl_;
+  if (e.op == StdOp::kAcquire) {
+    const auto& now = s.held.of(e.thread);
+    bool outermost = std::none_of(now.begin(), now.end(), [&](const HeldEntry& x) { return x.lock == e.target; });
+    if (outermost) {
+      for (const HeldEntry& x : now) s.edges.insert(EdgeKey{e.thread, x.lock, e.target});
+    }
+    s.held.acquire(e.thread, e.target, e.location);
+  } else if (e.op == StdOp::kRelease) {
+    s.held.release(e.thread, e.target);
+  }
+}
+
+AnalysisResult DeadlockPredictor::finish(const StdReplay& replay, const StdTrace& names, const std::string& trace_name) {
+  Impl& s = *impl_;
+  AnalysisResult result;
+  std::vector<Cycle> cycles = s.find_cycles();
+  if (cycles.empty()) return result;
+  std::set<EdgeKey> wanted;
+  for (const Cycle& c : cycles) wanted.insert(c.begin(), c.end());
+  s.second_pass(replay, wanted);
+  // One finding per set of locks: predicted if any thread assignment is, else potential.
+  std::map<std::vector<std::uint32_t>, std::pair<const Cycle*, CycleResult>> best;
+  for (const Cycle& c : cycles) {
+    std::vector<std::uint32_t> locks;
+    for (const EdgeKey& e : c) locks.push_back(e.held);
+    std::sort(locks.begin(), locks.end());
+    auto it = best.find(locks);
+    if (it != best.end() && it->second.second.outcome == Outcome::kPredicted) continue;
+    CycleResult r = s.check(c);
+    if (r.outcome == Outcome::kNoCandidate) continue;
+    if (it == best.end() || r.outcome > it->second.second.outcome) best[locks] = {&c, std::move(r)};
+  }
+  for (const auto& [locks, entry] : best) result.findings.push_back(s.build(*entry.first, entry.second, names, trace_name));
+  return result;
+}
+
+AnalysisResult predict_deadlocks(const StdTrace& trace, const std::string& trace_name,
+                                 const DeadlockPredictionOptions& options) {
+  DeadlockPredictor p(options);
+  for (const StdEvent& e : trace.events) p.on_event(e);
+  return p.finish([&](const StdTrace::EventSink& sink) {
+    for (const StdEvent& e : trace.events) sink(e);
+  }, trace, trace_name);
+}
+
+}  // namespace lockgraph::analysis
