@@ -154,7 +154,7 @@ int compute_analysis(const AnalyzeOptions& o, AnalysisResult* out, std::size_t* 
   const bool std_input = o.input_format == "std";
   RaceAnalysis races = std_input ? RaceAnalysis::kWcp : RaceAnalysis::kHb;
   if (!o.races.empty() && !parse_race_analysis(o.races, &races)) {
-    return fail("--races " + o.races + " is not one of hb, shb, wcp, syncp");
+    return fail("--races " + o.races + " is not one of hb, shb, wcp, syncp, lockset");
   }
   *processes = 1;
   scope->clear();
@@ -168,8 +168,9 @@ int compute_analysis(const AnalyzeOptions& o, AnalysisResult* out, std::size_t* 
   auto set = TraceSet::open(o.traces, &fatal);
   if (!set) return fail(fatal.message());
   // shb, wcp, syncp and deadlock prediction: the trace in STD's model, converted during the same
-  // replay; predicted races replace FastTrack's.
-  const bool predict = races != RaceAnalysis::kHb;
+  // replay; predicted races replace FastTrack's. lockset: the analyzer's own lockset view
+  // (unprotected_write, always on) is the report; FastTrack's races are left out.
+  const bool predict = races != RaceAnalysis::kHb && races != RaceAnalysis::kLockset;
   StdTrace names;  // with --predict-deadlocks, also the converted events (the second pass replays them)
   RacePredictor predictor(races);
   DeadlockPredictor deadlocks;
@@ -185,6 +186,7 @@ int compute_analysis(const AnalyzeOptions& o, AnalysisResult* out, std::size_t* 
     result = analyze(*set, bar.callback(), observer);
   }
   for (const Problem& p : result.problems) warn(p.message());
+  if (races == RaceAnalysis::kLockset) std::erase_if(result.findings, [](const Finding& f) { return f.kind == kDataRace; });
   if (predict) {
     AnalysisResult predicted = predictor.finish(names, "");
     std::erase_if(result.findings, [](const Finding& f) { return f.kind == kDataRace; });
@@ -272,8 +274,9 @@ Runner add_analyze(CLI::App& app) {
       ->check(CLI::IsMember({"lockgraph", "std"}));
   cmd->add_option("--races", o->races,
                   "Race analysis: hb (happens-before), shb (schedulable HB, OOPSLA 2018), wcp (weak "
-                  "causally-precedes, PLDI 2017: predicts races in reorderings of the trace, sound for the first) "
-                  "or syncp (sync-preserving races, POPL 2021: every report real, memory grows with the trace). "
+                  "causally-precedes, PLDI 2017: predicts races in reorderings of the trace, sound for the first), "
+                  "syncp (sync-preserving races, POPL 2021: every report real, memory grows with the trace) or "
+                  "lockset (Eraser, SOSP 1997: unprotected_write warnings where no lock guards every access). "
                   "Default: hb for lockgraph traces (with every synchronization kind), wcp for STD");
   cmd->add_flag("--predict-deadlocks", o->predict_deadlocks,
                 "Lockgraph traces: check each potential deadlock for a reordering of the run that reaches it "

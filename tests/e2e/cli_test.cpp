@@ -370,7 +370,7 @@ TEST(StdInput, WcpByDefaultFindsTheRaceHappensBeforeMisses) {
   EXPECT_NE(c.err.find(dir / "cut.std" + ":3: malformed operation 'w(x'"), std::string::npos) << c.err;
   RunResult bad = run_program({kCli, "analyze", "--input-format", "std", "--races", "tsan", dir / "hidden.std"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("--races tsan is not one of hb, shb, wcp, syncp"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("--races tsan is not one of hb, shb, wcp, syncp, lockset"), std::string::npos) << bad.err;
 }
 
 // tests/e2e/programs/hidden_race.cpp: two writes of `config` ordered only by two critical

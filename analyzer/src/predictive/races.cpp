@@ -16,6 +16,7 @@
 #include "lockgraph/analyzer/predictive.hpp"
 #include "lockgraph/analyzer/vector_clock.hpp"
 #include "race_pairs.hpp"
+#include "lockset.hpp"
 #include "syncp.hpp"
 
 namespace lockgraph::analysis {
@@ -272,6 +273,7 @@ bool parse_race_analysis(std::string_view name, RaceAnalysis* out) {
   if (name == "shb") return *out = RaceAnalysis::kShb, true;
   if (name == "wcp") return *out = RaceAnalysis::kWcp, true;
   if (name == "syncp") return *out = RaceAnalysis::kSyncp, true;
+  if (name == "lockset") return *out = RaceAnalysis::kLockset, true;
   return false;
 }
 
@@ -281,6 +283,7 @@ std::string_view race_analysis_name(RaceAnalysis a) {
     case RaceAnalysis::kShb: return "shb";
     case RaceAnalysis::kWcp: return "wcp";
     case RaceAnalysis::kSyncp: return "syncp";
+    case RaceAnalysis::kLockset: return "lockset";
   }
   return "?";
 }
@@ -290,8 +293,13 @@ struct RacePredictor::Impl {
   RaceAnalysis analysis;
   Predictor p;                       // hb, shb, wcp
   predictive::SyncpPredictor syncp;  // syncp
+  predictive::LocksetPredictor lockset;  // lockset
   std::uint64_t events = 0;
-  const predictive::RacePairs& races() const { return analysis == RaceAnalysis::kSyncp ? syncp.races : p.races; }
+  const predictive::RacePairs& races() const {
+    if (analysis == RaceAnalysis::kSyncp) return syncp.races;
+    if (analysis == RaceAnalysis::kLockset) return lockset.races;
+    return p.races;
+  }
 };
 
 RacePredictor::RacePredictor(RaceAnalysis a) : impl_(std::make_unique<Impl>(a)) {}
@@ -301,6 +309,8 @@ void RacePredictor::on_event(const StdEvent& e) {
   ++impl_->events;
   if (impl_->analysis == RaceAnalysis::kSyncp) {
     impl_->syncp.on_event(e);
+  } else if (impl_->analysis == RaceAnalysis::kLockset) {
+    impl_->lockset.on_event(e);
   } else {
     impl_->p.on_event(e);
   }
@@ -335,6 +345,14 @@ AnalysisResult RacePredictor::finish(const StdTrace& trace, const std::string& t
                 " are not ordered by " + std::string(race_analysis_name(analysis)) +
                 (analysis == RaceAnalysis::kHb ? "" : " (a reordering of this trace runs them back to back)");
     f.advice = "Protect " + var + " with one lock on every access, or make it atomic.";
+    if (analysis == RaceAnalysis::kLockset) {
+      f.kind = std::string(kUnprotectedWrite);
+      f.severity = Severity::kWarning;
+      f.locations[0].role = "write by " + a.thread;
+      f.locations[1].role = "write by " + b.thread;
+      f.message = var + " is written by several threads with no lock common to all its accesses";
+      f.advice = "Pick one lock that guards " + var + " and hold it on every access (or make it std::atomic).";
+    }
     assign_fingerprint(f);
     result.findings.push_back(std::move(f));
   }

@@ -14,9 +14,13 @@
 //         that keeps every lock's critical sections in trace order and every read's write runs
 //         the two accesses back to back. Sound for every race, complete for that class; memory
 //         linear in the trace.
+//   lockset Eraser's lockset view (Savage et al., SOSP 1997): variables written by several
+//         threads with no lock common to all accesses, as unprotected_write warnings — lock
+//         discipline, not proof of a race.
 // The default for STD input is wcp: sound and linear time.
 //
-// Result: data_race findings, one per distinct pair of locations per variable, with a count.
+// Result: data_race findings (unprotected_write for lockset), one per distinct pair of locations
+// per variable, with a count.
 // Cost: O(events x threads) time; memory O(threads x (locks + variables)) plus, for wcp, the
 // critical sections not yet passed by every thread using their lock and one clock per
 // (lock, variable) pair accessed inside it.
@@ -31,7 +35,7 @@
 
 namespace lockgraph::analysis {
 
-enum class RaceAnalysis { kHb, kShb, kWcp, kSyncp };
+enum class RaceAnalysis { kHb, kShb, kWcp, kSyncp, kLockset };
 bool parse_race_analysis(std::string_view name, RaceAnalysis* out);
 std::string_view race_analysis_name(RaceAnalysis a);
 

@@ -1,0 +1,128 @@
+// Eraser's lockset rules over STD traces (see lockset.hpp).
+#include "lockset.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "lockgraph/analyzer/vector_clock.hpp"
+
+namespace lockgraph::analysis::predictive {
+namespace {
+
+struct Writer {
+  std::uint32_t thread = 0, location = 0;
+};
+
+struct Variable {
+  bool seen = false, shared = false, exclusive_locked = true;
+  std::uint32_t first_thread = 0;
+  std::vector<std::uint32_t> exclusive, candidate;  // sorted lock ids
+  std::vector<Epoch> last;                          // each thread's latest access, on the fork/join clock
+  std::vector<Writer> writers;                      // first two distinct writing threads
+};
+
+void intersect(std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b) {
+  std::vector<std::uint32_t> out;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  a.swap(out);
+}
+
+}  // namespace
+
+struct LocksetPredictor::State {
+  std::vector<VectorClock> order;                 // fork/join only
+  std::vector<std::vector<std::uint32_t>> held;   // sorted, outermost only
+  std::vector<std::vector<std::uint32_t>> depth;  // [thread][i]: re-entries of held[thread][i]
+  std::vector<Variable> vars;
+
+  void ensure(std::uint32_t t) {
+    while (order.size() <= t) {
+      order.emplace_back().set(static_cast<std::uint32_t>(order.size() - 1), 1);
+      held.emplace_back();
+      depth.emplace_back();
+    }
+  }
+};
+
+LocksetPredictor::LocksetPredictor() : s_(std::make_unique<State>()) {}
+LocksetPredictor::~LocksetPredictor() = default;
+
+void LocksetPredictor::on_event(const StdEvent& e) {
+  State& s = *s_;
+  const std::uint32_t t = e.thread;
+  s.ensure(t);
+  auto& held = s.held[t];
+  auto& depth = s.depth[t];
+  switch (e.op) {
+    case StdOp::kAcquire: {
+      auto it = std::lower_bound(held.begin(), held.end(), e.target);
+      const auto i = it - held.begin();
+      if (it != held.end() && *it == e.target) {
+        ++depth[static_cast<std::size_t>(i)];
+      } else {
+        held.insert(it, e.target);
+        depth.insert(depth.begin() + i, 1);
+      }
+      return;
+    }
+    case StdOp::kRelease: {
+      auto it = std::lower_bound(held.begin(), held.end(), e.target);
+      if (it == held.end() || *it != e.target) return;
+      const auto i = it - held.begin();
+      if (--depth[static_cast<std::size_t>(i)] == 0) held.erase(it), depth.erase(depth.begin() + i);
+      return;
+    }
+    case StdOp::kFork:
+      s.ensure(e.target);
+      s.order[e.target].join(s.order[t]);
+      s.order[t].tick(t);
+      return;
+    case StdOp::kJoin:
+      s.ensure(e.target);
+      s.order[t].join(s.order[e.target]);
+      return;
+    case StdOp::kBegin:
+    case StdOp::kEnd: return;
+    case StdOp::kRead:
+    case StdOp::kWrite: break;
+  }
+  const bool write = e.op == StdOp::kWrite;
+  if (s.vars.size() <= e.target) s.vars.resize(e.target + 1);
+  Variable& v = s.vars[e.target];
+  const VectorClock& now = s.order[t];
+  bool handed_over = v.seen && v.writers.size() < 2 &&
+                     std::all_of(v.last.begin(), v.last.end(), [&](const Epoch& p) { return p.thread == t || now.covers(p); });
+  if (!v.seen || handed_over) {
+    v = Variable{};
+    v.seen = true;
+    v.first_thread = t;
+    v.exclusive = held;
+  }
+  auto self = std::find_if(v.last.begin(), v.last.end(), [&](const Epoch& p) { return p.thread == t; });
+  if (self == v.last.end()) {
+    v.last.push_back(now.epoch(t));
+  } else {
+    *self = now.epoch(t);
+  }
+  if (!v.shared && t == v.first_thread) {
+    intersect(v.exclusive, held);
+    v.exclusive_locked = v.exclusive_locked && !held.empty();
+  } else if (!v.shared) {
+    v.shared = true;
+    v.candidate = held;
+    if (v.exclusive_locked) intersect(v.candidate, v.exclusive);
+  } else {
+    intersect(v.candidate, held);
+  }
+  if (write && v.writers.size() < 2 &&
+      std::none_of(v.writers.begin(), v.writers.end(), [&](const Writer& w) { return w.thread == t; })) {
+    v.writers.push_back(Writer{t, e.location});
+  }
+  if (v.shared && v.writers.size() >= 2 && v.candidate.empty()) {
+    const Writer& a = v.writers[0];
+    const Writer& b = v.writers[1];
+    ++races[PairKey{e.target, a.location, b.location, a.thread, b.thread, true, true}];
+  }
+}
+
+}  // namespace lockgraph::analysis::predictive
