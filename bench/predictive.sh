@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side by side: the predictive race analyses on generated STD traces (issue 9).
-# For each size: time and peak memory of parsing alone, then hb, shb and wcp (each run parses
+# For each size: time and peak memory of parsing alone, then hb, shb, wcp and syncp (each run parses
 # the file again: the numbers include parsing). 16 threads, 64 locks, 4,096 variables, 1% racy.
 #   bench/predictive.sh [BUILD_DIR] [SIZES...]      (default: build/bench 1000000 10000000)
 set -euo pipefail
@@ -15,7 +15,7 @@ trap 'rm -rf "$dir"' EXIT
 printf "%-10s %-8s %10s %12s %12s %10s\n" events analysis seconds "Mevents/s" "peak MiB" findings
 for n in "${sizes[@]}"; do
   "$cli" generate --events "$n" --threads 16 --locks 64 --variables 4096 --racy 0.01 --seed 7 -o "$dir/t.std"
-  for a in parse hb shb wcp; do
+  for a in parse hb shb wcp syncp; do
     if [ "$a" = parse ]; then
       cmd=("$build/bench/bench_std_parse" "$dir/t.std")
     else

@@ -116,6 +116,7 @@ int compute_std_analysis(const AnalyzeOptions& o, RaceAnalysis analysis, Analysi
     Problem ignored;
     StdTrace::parse_file_stream(path, &again, &ignored, sink);
   }, names, path);
+  for (const Problem& p : predicted.problems) warn(p.reason);
   for (Finding& f : predicted.findings) result->findings.push_back(std::move(f));
   sort_findings(result->findings);
   result->events = events;
@@ -193,9 +194,11 @@ int compute_analysis(const AnalyzeOptions& o, AnalysisResult* out, std::size_t* 
     for (Finding& f : predicted.findings) result.findings.push_back(std::move(f));
   }
   if (o.predict_deadlocks) {
-    upgrade_predicted(result, deadlocks.finish([&](const StdTrace::EventSink& sink) {
+    AnalysisResult predicted = deadlocks.finish([&](const StdTrace::EventSink& sink) {
       for (const StdEvent& e : names.events) sink(e);
-    }, names, ""));
+    }, names, "");
+    for (const Problem& p : predicted.problems) warn(p.reason);
+    upgrade_predicted(result, predicted);
   }
   if ((predict || o.predict_deadlocks) && converter.stats().sync_dropped > 0) {
     warn("prediction models locks, fork and join only: " + std::to_string(converter.stats().sync_dropped) +

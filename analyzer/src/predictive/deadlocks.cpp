@@ -7,6 +7,7 @@
 
 #include "lockgraph/analyzer/deadlock_prediction.hpp"
 #include "lockgraph/analyzer/predictive.hpp"
+#include "../graph_search.hpp"
 #include "sync_ideal.hpp"
 
 namespace lockgraph::analysis {
@@ -105,13 +106,24 @@ struct DeadlockPredictor::Impl {
   SyncHistory history;
   std::map<EdgeKey, std::vector<Instance>> instances;  // edges on a cycle only
   std::vector<LoggedOp> log;
-  std::uint64_t budget = 0;
+  std::uint64_t budget = 0;  // closure checks left
+  std::uint64_t work = 0;    // closure steps spent
   bool budget_exhausted = false;
+  bool cycle_search_cut = false;  // too many paths: some cycles were not enumerated
 
-  std::vector<Cycle> find_cycles() const {
+  std::vector<Cycle> find_cycles() {
+    // Only edges inside one strongly connected component of the lock graph can be on a cycle; in
+    // the usual case (a global lock order) there are none and nothing is searched.
+    Adjacency<std::uint32_t> adj;
+    for (const EdgeKey& e : edges) adj[e.held].push_back(e.acquired);
+    for (auto& [lock, next] : adj) {
+      std::sort(next.begin(), next.end());
+      next.erase(std::unique(next.begin(), next.end()), next.end());
+    }
+    const std::map<std::uint32_t, std::uint32_t> component = strongly_connected(adj);
     std::map<std::uint32_t, std::vector<EdgeKey>> out;  // by held lock, sorted for a stable order
     for (const EdgeKey& e : edges) {
-      if (e.held != e.acquired) out[e.held].push_back(e);
+      if (e.held != e.acquired && component.at(e.held) == component.at(e.acquired)) out[e.held].push_back(e);
     }
     for (auto& [lock, list] : out) std::sort(list.begin(), list.end(), [](const EdgeKey& a, const EdgeKey& b) {
       return std::tie(a.acquired, a.thread) < std::tie(b.acquired, b.thread);
@@ -119,29 +131,45 @@ struct DeadlockPredictor::Impl {
     std::vector<Cycle> cycles;
     Cycle path;
     constexpr std::size_t kMaxCycles = 10000;
+    std::uint64_t steps = 0;
+    std::size_t length = 2;
+    std::map<std::vector<std::uint32_t>, std::uint32_t> per_sequence;
+    constexpr std::uint32_t kAssignmentsPerSequence = 16;
+    constexpr std::uint64_t kMaxSteps = 20'000'000;  // dense, cyclic lock graphs: stop, say so
     // Each cycle once: it starts at its smallest lock and only visits larger ones.
     std::function<void(std::uint32_t, std::uint32_t)> dfs = [&](std::uint32_t start, std::uint32_t at) {
       auto it = out.find(at);
-      if (it == out.end() || cycles.size() >= kMaxCycles) return;
+      if (it == out.end() || cycles.size() >= kMaxCycles || cycle_search_cut) return;
       for (const EdgeKey& e : it->second) {
+        if (++steps > kMaxSteps) {
+          cycle_search_cut = true;
+          return;
+        }
         bool thread_used = std::any_of(path.begin(), path.end(), [&](const EdgeKey& p) { return p.thread == e.thread; });
         if (thread_used) continue;
         if (e.acquired == start) {
-          if (!path.empty()) {
+          if (path.size() + 1 == length) {
             path.push_back(e);
-            cycles.push_back(path);
+            // A few thread assignments per lock sequence: more rarely decide more, and would
+            // crowd other lock sets out of the list.
+            std::vector<std::uint32_t> locks;
+            for (const EdgeKey& p : path) locks.push_back(p.held);
+            if (++per_sequence[locks] <= kAssignmentsPerSequence) cycles.push_back(path);
             path.pop_back();
           }
           continue;
         }
         bool lock_used = std::any_of(path.begin(), path.end(), [&](const EdgeKey& p) { return p.held == e.acquired; });
-        if (e.acquired < start || lock_used || path.size() + 1 >= options.max_cycle_length) continue;
+        if (e.acquired < start || lock_used || path.size() + 1 >= length) continue;
         path.push_back(e);
         dfs(start, e.acquired);
         path.pop_back();
       }
     };
-    for (const auto& [lock, list] : out) dfs(lock, lock);
+    // Shortest cycles first (two threads, two locks: the usual deadlock), then longer ones.
+    for (length = 2; length <= options.max_cycle_length; ++length) {
+      for (const auto& [lock, list] : out) dfs(lock, lock);
+    }
     return cycles;
   }
 
@@ -193,6 +221,50 @@ struct DeadlockPredictor::Impl {
 
   // Tries the cycle's concrete acquisitions in trace order until one tuple is a sync-preserving
   // deadlock: every acquisition enabled, none in the closure of their predecessors.
+  // Two threads: monotone search (both closures only grow along each thread), so each pair of
+  // instance lists costs about one pass instead of their product. For a fixed first acquisition
+  // the closure grows with the second; a second acquisition found inside the closure stays inside
+  // for every later first one, and a first one inside stays inside for every later second one.
+  CycleResult check_pair(const Cycle& cycle, const std::vector<Instance>& first, const std::vector<Instance>& second) {
+    CycleResult r;
+    const std::uint32_t t1 = cycle[0].thread, t2 = cycle[1].thread;
+    std::vector<char> dead(second.size(), 0);
+    SyncIdeal ideal;
+    for (const Instance& a : first) {
+      ideal.enable(history, t1, a.index);
+      ideal.close(history);
+      if (ideal.contains(t1, a.index)) continue;
+      ideal.mark();
+      for (std::size_t j = 0; j < second.size(); ++j) {
+        const Instance& b = second[j];
+        if (dead[j] || share_a_lock(a.held, b.held)) continue;
+        if (r.outcome == Outcome::kNoCandidate) r.outcome = Outcome::kPotential, r.tuple = {&a, &b};
+        if (budget == 0 || work + ideal.work() > options.work_budget) {
+          budget_exhausted = true;
+          r.outcome = Outcome::kUndecided;
+          work += ideal.work();
+          return r;
+        }
+        --budget;
+        ideal.enable(history, t2, b.index);
+        ideal.close(history);
+        if (ideal.contains(t1, a.index)) break;
+        if (ideal.contains(t2, b.index)) {
+          dead[j] = 1;
+          continue;
+        }
+        r.outcome = Outcome::kPredicted;
+        r.tuple = {&a, &b};
+        r.frontier = ideal.frontiers();
+        work += ideal.work();
+        return r;
+      }
+      ideal.rollback();
+    }
+    work += ideal.work();
+    return r;
+  }
+
   CycleResult check(const Cycle& cycle) {
     CycleResult r;
     std::vector<const std::vector<Instance>*> lists;
@@ -201,6 +273,7 @@ struct DeadlockPredictor::Impl {
       if (it == instances.end() || it->second.empty()) return r;
       lists.push_back(&it->second);
     }
+    if (cycle.size() == 2) return check_pair(cycle, *lists[0], *lists[1]);
     const std::size_t k = cycle.size();
     std::vector<const Instance*> chosen(k, nullptr);
     SyncIdeal ideal;
@@ -216,7 +289,7 @@ struct DeadlockPredictor::Impl {
           continue;
         }
         if (r.outcome == Outcome::kNoCandidate) r.outcome = Outcome::kPotential, r.tuple = chosen;
-        if (budget == 0) {
+        if (budget == 0 || work + ideal.work() > options.work_budget) {
           budget_exhausted = true;
           r.outcome = Outcome::kUndecided;
           return false;
@@ -243,6 +316,7 @@ struct DeadlockPredictor::Impl {
       return false;
     };
     choose(0);
+    work += ideal.work();
     return r;
   }
 
@@ -343,6 +417,10 @@ AnalysisResult DeadlockPredictor::finish(const StdReplay& replay, const StdTrace
   Impl& s = *impl_;
   AnalysisResult result;
   std::vector<Cycle> cycles = s.find_cycles();
+  if (s.cycle_search_cut || cycles.size() >= 10000) {
+    result.problems.push_back(Problem{trace_name, 0, "deadlock prediction: the lock graph has too many cycles to list; "
+                                                     "the first " + std::to_string(cycles.size()) + " are checked"});
+  }
   if (cycles.empty()) return result;
   std::set<EdgeKey> wanted;
   for (const Cycle& c : cycles) wanted.insert(c.begin(), c.end());

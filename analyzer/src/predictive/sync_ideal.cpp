@@ -127,7 +127,7 @@ void SyncIdeal::close(const SyncHistory& h) {
         }
         ++c;
       }
-      if (c != start) set_cursor(t, c);
+      if (c != start) set_cursor(t, c), work_ += c - start;
     }
   }
 }

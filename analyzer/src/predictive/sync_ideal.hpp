@@ -84,6 +84,8 @@ class SyncIdeal {
   std::uint32_t frontier(std::uint32_t thread) const { return thread < frontier_.size() ? frontier_[thread] : 0; }
   bool contains(std::uint32_t thread, std::uint32_t index) const { return index <= frontier(thread); }
   const std::vector<std::uint32_t>& frontiers() const { return frontier_; }
+  // Rules applied by close() so far (not reset by clear()): the cost callers budget.
+  std::uint64_t work() const { return work_; }
 
   // Trial extensions: everything changed after mark() is undone by rollback().
   void mark() { undo_.clear(), marked_ = true; }
@@ -110,6 +112,7 @@ class SyncIdeal {
   std::vector<Undo> undo_;
   bool marked_ = false;
   bool dirty_ = false;
+  std::uint64_t work_ = 0;
 };
 
 }  // namespace lockgraph::analysis::predictive

@@ -14,8 +14,8 @@
 // distinct (thread, held lock, acquired lock)); only if they form a cycle does the second build
 // the closure's history (sync_ideal: 16 bytes per acquire and cross-thread read) and keep the
 // lock operations for the witness. Candidate event tuples per cycle are tried in trace order,
-// up to `tuple_budget` closure checks in all; a cycle not decided within it stays potential and
-// says so.
+// up to `tuple_budget` closure checks and `work_budget` closure steps in all; a cycle not decided
+// within them stays potential and says so.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +31,7 @@ namespace lockgraph::analysis {
 struct DeadlockPredictionOptions {
   std::uint32_t max_cycle_length = 4;     // locks per cycle
   std::uint64_t tuple_budget = 200'000;   // closure checks over all cycles
+  std::uint64_t work_budget = 400'000'000;  // closure rules applied over all checks (about a second)
   std::uint32_t instances_per_edge = 4096;  // concrete acquisitions kept per (thread, held, acquired)
   std::size_t witness_steps = 2000;       // lock operations kept in a witness (the last ones)
 };
