@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "lockgraph/analyzer/predictive.hpp"
+#include "../flat_map.hpp"
 #include "lockgraph/analyzer/vector_clock.hpp"
 #include "race_pairs.hpp"
 #include "lockset.hpp"
@@ -29,21 +30,20 @@ struct Access {
   bool write = false;
 };
 
-struct LockedAccesses {      // wcp rule (a): releases of `lock` whose critical sections touched the variable
-  std::uint32_t lock = 0;
+struct LockedAccesses {      // wcp rule (a): releases of a lock whose critical sections touched a variable
   VectorClock reads, writes; // joins of those releases' H clocks
+};
+
+// (variable, lock) -> LockedAccesses: a variable can be accessed under many locks (each outer
+// lock of a nested section counts), so a per-variable list was scanned at every access.
+std::uint64_t locked_key(std::uint32_t variable, std::uint32_t lock) { return std::uint64_t(variable) << 32 | lock; }
+struct LockedKeyHash {
+  std::size_t operator()(std::uint64_t k) const noexcept { return static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ull) >> 32); }
 };
 
 struct VariableState {
   Access last_write;
   std::vector<Access> reads;  // per thread
-  std::vector<LockedAccesses> by_lock;  // wcp; few locks guard one variable: a short list
-  LockedAccesses& under(std::uint32_t lock) {
-    for (LockedAccesses& l : by_lock) {
-      if (l.lock == lock) return l;
-    }
-    return by_lock.emplace_back(LockedAccesses{lock, {}, {}});
-  }
 };
 
 struct CriticalSection {     // wcp: one acquire/release of a lock
@@ -156,8 +156,8 @@ class Predictor {
       // Rule (a) bookkeeping: the variables this critical section touched, with this release.
       auto it = std::find_if(open_[t].rbegin(), open_[t].rend(), [&](const OpenSection& o) { return o.lock == l; });
       if (it != open_[t].rend()) {
-        for (std::uint32_t x : it->reads) vars_[x].under(l).reads.join(h_[t]);
-        for (std::uint32_t x : it->writes) vars_[x].under(l).writes.join(h_[t]);
+        for (std::uint32_t x : it->reads) locked_.find_or_insert(locked_key(x, l)).reads.join(h_[t]);
+        for (std::uint32_t x : it->writes) locked_.find_or_insert(locked_key(x, l)).writes.join(h_[t]);
         CriticalSection& mine = s.sections[it->index - s.base];
         mine.release = h_[t];
         mine.released = true;
@@ -204,10 +204,9 @@ class Predictor {
     if (wcp()) {
       // Rule (a): conflicting accesses in critical sections on a lock held now.
       for (OpenSection& o : open_[t]) {
-        for (const LockedAccesses& la : vars_[x].by_lock) {
-          if (la.lock != o.lock) continue;
-          p_[t].join(la.writes);
-          if (write) p_[t].join(la.reads);
+        if (const LockedAccesses* la = locked_.find(locked_key(x, o.lock))) {
+          p_[t].join(la->writes);
+          if (write) p_[t].join(la->reads);
         }
         auto& list = write ? o.writes : o.reads;
         if (std::find(list.begin(), list.end(), x) == list.end()) list.push_back(x);
@@ -242,6 +241,7 @@ class Predictor {
   RaceAnalysis a_;
   std::vector<VectorClock> h_, p_;
   std::vector<VariableState> vars_;
+  FlatMap<std::uint64_t, LockedAccesses, LockedKeyHash> locked_;  // wcp
   std::vector<LockState> locks_;
   std::vector<std::vector<OpenSection>> open_;
   std::vector<VectorClock> last_write_clock_;  // shb

@@ -67,8 +67,16 @@ struct SyncpPredictor::State {
     return false;
   }
 
+  // The first candidate after `frontier`, from `from` on. The answer is usually `from` itself or
+  // close to it: galloping (doubling steps, then a binary search in the last one) touches a few
+  // entries where a binary search over the whole rest would miss the cache at every step.
   static std::uint32_t first_after(const std::vector<Candidate>& list, std::uint32_t from, std::uint32_t frontier) {
-    auto it = std::upper_bound(list.begin() + from, list.end(), frontier,
+    const std::size_t n = list.size();
+    if (from >= n || list[from].index > frontier) return from;
+    std::size_t lo = from, step = 1;  // list[lo].index <= frontier
+    while (lo + step < n && list[lo + step].index <= frontier) lo += step, step *= 2;
+    auto it = std::upper_bound(list.begin() + static_cast<std::ptrdiff_t>(lo) + 1,
+                               list.begin() + static_cast<std::ptrdiff_t>(std::min(n, lo + step + 1)), frontier,
                                [](std::uint32_t f, const Candidate& c) { return f < c.index; });
     return static_cast<std::uint32_t>(it - list.begin());
   }
