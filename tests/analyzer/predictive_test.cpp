@@ -2,7 +2,10 @@
 // STD reader's errors and round trip, and the generator's guarantees checked by the analyses.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <set>
+#include <stdexcept>
 #include <sstream>
 
 #include "lockgraph/analyzer/predictive.hpp"
@@ -185,6 +188,42 @@ TEST(StdFormat, ErrorsNameTheLineAndKeepTheEventsBefore) {
   ASSERT_EQ(v.events.size(), 2u);
   EXPECT_EQ(v.events[1].op, StdOp::kEnd);
   EXPECT_EQ(v.locations[v.events[1].location], "");
+}
+
+bool same_event(const StdEvent& a, const StdEvent& b) {
+  return a.thread == b.thread && a.target == b.target && a.location == b.location && a.op == b.op;
+}
+
+// Files past a few MiB are parsed on a second thread, ahead of the consumer: the same events in
+// the same order, the same error at the same line, and a consumer's exception stops both.
+TEST(StdFormat, LargeFilesStreamTheSameEventsThroughTheParserThread) {
+  GeneratorOptions o;
+  o.events = 400000;  // about 6 MiB
+  o.threads = 6;
+  std::ostringstream out;
+  generate_std_trace(o).write(out);
+  std::string text = out.str() + "T1|w(x\n";  // damaged last line
+  ASSERT_GT(text.size(), std::size_t(5) << 20);
+  const std::string path = ::testing::TempDir() + "/large.std";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+  }
+  StdTrace direct, streamed;
+  Problem p1, p2;
+  EXPECT_FALSE(StdTrace::parse(text, path, &direct, &p1));
+  std::vector<StdEvent> events;
+  EXPECT_FALSE(StdTrace::parse_file_stream(path, &streamed, &p2, [&](const StdEvent& e) { events.push_back(e); }));
+  EXPECT_EQ(p1.message(), p2.message());
+  ASSERT_EQ(events.size(), direct.events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) ASSERT_TRUE(same_event(events[i], direct.events[i])) << i;
+  EXPECT_EQ(streamed.locations, direct.locations);
+  std::size_t seen = 0;
+  EXPECT_THROW(StdTrace::parse_file_stream(path, &streamed, &p2, [&](const StdEvent&) {
+    if (++seen == 300000) throw std::runtime_error("consumer gave up");
+  }), std::runtime_error);
+  EXPECT_EQ(seen, 300000u);
+  std::remove(path.c_str());
 }
 
 TEST(StdFormat, WriteThenParseIsTheSameTrace) {

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <ostream>
 
+#include "event_pipeline.hpp"
+
 
 namespace lockgraph::analysis {
 namespace {
@@ -201,8 +203,15 @@ bool StdTrace::parse_file_stream(const std::string& path, StdTrace* names, Probl
     return false;
   }
   ::madvise(map, static_cast<std::size_t>(st.st_size), MADV_SEQUENTIAL);
-  bool ok = parse_text(std::string_view(static_cast<const char*>(map), static_cast<std::size_t>(st.st_size)), path, names,
-                       problem, sink, true);
+  const std::string_view text(static_cast<const char*>(map), static_cast<std::size_t>(st.st_size));
+  // Past a few MiB the parser runs on its own thread, ahead of the analysis (names and problem
+  // are only written by it, and read after it ended).
+  bool ok = st.st_size < (4 << 20) ? parse_text(text, path, names, problem, sink, true)
+                                   : predictive::run_pipelined(
+                                         [&](const EventSink& to_queue) {
+                                           return parse_text(text, path, names, problem, to_queue, true);
+                                         },
+                                         sink);
   ::munmap(map, static_cast<std::size_t>(st.st_size));
   return ok;
 }
