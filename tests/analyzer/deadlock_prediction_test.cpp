@@ -90,6 +90,15 @@ TEST(DeadlockPrediction, AbbaIsPredictedWithAWitness) {
   EXPECT_EQ(f[0].locations[3].line, 6u);
   expect_valid_witness(t, f[0]);
   EXPECT_EQ(f[0].witness.size(), 4u);  // acq(A), acq(B), then both block
+  // A long witness keeps its last steps and counts the others.
+  DeadlockPredictionOptions short_witness;
+  short_witness.witness_steps = 1;
+  auto cut = predict_deadlocks(t, "test.std", short_witness).findings;
+  ASSERT_EQ(cut.size(), 1u);
+  EXPECT_EQ(cut[0].witness_omitted, 1u);
+  ASSERT_EQ(cut[0].witness.size(), 3u);
+  EXPECT_EQ(cut[0].witness[0].operation, "acq(B)");  // T2's, the second step
+  EXPECT_EQ(cut[0].witness[0].thread, "T2");
 }
 
 TEST(DeadlockPrediction, ThreeThreadCycleAfterUnrelatedWork) {

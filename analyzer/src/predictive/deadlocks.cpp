@@ -372,19 +372,27 @@ struct DeadlockPredictor::Impl {
       Location l = std_location(names, location, trace_name);
       steps.push_back(ScheduleStep{names.threads[thread], std::move(op), l.file, l.line, blocked});
     };
+    auto included = [&](const LoggedOp& op) {
+      return op.thread < r.frontier.size() && op.index <= r.frontier[op.thread] &&
+             (op.op == StdOp::kAcquire || op.op == StdOp::kRelease || op.op == StdOp::kFork || op.op == StdOp::kJoin);
+    };
+    // Only the last witness_steps are kept: count first, so a long witness is never built whole.
+    std::uint64_t total = 0;
+    for (const LoggedOp& op : log) total += included(op) ? 1 : 0;
+    f.witness_omitted = total > options.witness_steps ? total - options.witness_steps : 0;
+    std::uint64_t skip = f.witness_omitted;
     for (const LoggedOp& op : log) {
-      if (op.thread >= r.frontier.size() || op.index > r.frontier[op.thread]) continue;
+      if (!included(op)) continue;
+      if (skip > 0) {
+        --skip;
+        continue;
+      }
       switch (op.op) {
         case StdOp::kAcquire: step(op.thread, "acq(" + names.locks[op.target] + ")", op.location, false); break;
         case StdOp::kRelease: step(op.thread, "rel(" + names.locks[op.target] + ")", op.location, false); break;
         case StdOp::kFork: step(op.thread, "fork(" + names.threads[op.target] + ")", op.location, false); break;
-        case StdOp::kJoin: step(op.thread, "join(" + names.threads[op.target] + ")", op.location, false); break;
-        default: break;
+        default: step(op.thread, "join(" + names.threads[op.target] + ")", op.location, false); break;
       }
-    }
-    if (steps.size() > options.witness_steps) {
-      f.witness_omitted = steps.size() - options.witness_steps;
-      steps.erase(steps.begin(), steps.begin() + static_cast<std::ptrdiff_t>(f.witness_omitted));
     }
     for (std::size_t i = 0; i < cycle.size(); ++i) {
       step(cycle[i].thread, "acq(" + names.locks[cycle[i].acquired] + ")", r.tuple[i]->location, true);
