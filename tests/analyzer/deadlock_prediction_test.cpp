@@ -12,16 +12,12 @@
 
 #include "lockgraph/analyzer/deadlock_prediction.hpp"
 #include "reorderings.hpp"
+#include "std_test_support.hpp"
 
 namespace lockgraph::analysis {
 namespace {
 
-StdTrace parse_ok(const std::string& text) {
-  StdTrace t;
-  Problem p;
-  EXPECT_TRUE(StdTrace::parse(text, "test.std", &t, &p)) << p.message();
-  return t;
-}
+using testing::parse_ok;
 
 std::string op_text(const StdTrace& t, const StdEvent& e) {
   switch (e.op) {

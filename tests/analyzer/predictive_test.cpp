@@ -10,29 +10,14 @@
 
 #include "lockgraph/analyzer/predictive.hpp"
 #include "lockgraph/analyzer/std_generator.hpp"
+#include "std_test_support.hpp"
 
 namespace lockgraph::analysis {
 namespace {
 
-StdTrace parse_ok(const std::string& text) {
-  StdTrace t;
-  Problem p;
-  EXPECT_TRUE(StdTrace::parse(text, "test.std", &t, &p)) << p.message();
-  return t;
-}
-
-// Each race as "VAR:LINE1-LINE2".
-std::set<std::string> races(const std::string& text, RaceAnalysis a) {
-  StdTrace t = parse_ok(text);
-  std::set<std::string> out;
-  for (const Finding& f : predict_races(t, a, "test.std").findings) {
-    EXPECT_EQ(f.kind, a == RaceAnalysis::kLockset ? kUnprotectedWrite : kDataRace);
-    out.insert(f.objects.at(0) + ":" + std::to_string(f.locations.at(0).line) + "-" + std::to_string(f.locations.at(1).line));
-  }
-  return out;
-}
-
-using Set = std::set<std::string>;
+using testing::parse_ok;
+using testing::races;
+using testing::Set;
 
 // Thread 1 writes x, then holds L briefly; thread 2 later holds L briefly, then writes x. The
 // critical sections share nothing, so they can be swapped: the writes are a real race that
@@ -49,6 +34,7 @@ TEST(Predictive, RaceHiddenBehindAnUnrelatedCriticalSection) {
   EXPECT_EQ(races(kHiddenBehindLock, RaceAnalysis::kHb), Set{});
   EXPECT_EQ(races(kHiddenBehindLock, RaceAnalysis::kShb), Set{});
   EXPECT_EQ(races(kHiddenBehindLock, RaceAnalysis::kWcp), Set{"x:10-22"});
+  EXPECT_EQ(races(kHiddenBehindLock, RaceAnalysis::kSyncp), Set{"x:10-22"});
 }
 
 TEST(Predictive, ConflictingCriticalSectionsStayOrdered) {
@@ -98,6 +84,7 @@ TEST(Predictive, SchedulableHappensBeforeDropsRacesThatFollowFromAnEarlierOne) {
       "T2|r(x)|4\n";
   EXPECT_EQ(races(trace, RaceAnalysis::kHb), (Set{"x:1-4", "y:2-3"}));
   EXPECT_EQ(races(trace, RaceAnalysis::kShb), Set{"y:2-3"});
+  EXPECT_EQ(races(trace, RaceAnalysis::kSyncp), Set{"y:2-3"});
 }
 
 TEST(Predictive, ForkAndJoinOrder) {
@@ -108,7 +95,7 @@ TEST(Predictive, ForkAndJoinOrder) {
       "T1|w(y)|4\n"
       "T0|join(T1)|5\n"
       "T0|r(y)|6\n";
-  for (RaceAnalysis a : {RaceAnalysis::kHb, RaceAnalysis::kShb, RaceAnalysis::kWcp}) {
+  for (RaceAnalysis a : {RaceAnalysis::kHb, RaceAnalysis::kShb, RaceAnalysis::kWcp, RaceAnalysis::kSyncp}) {
     EXPECT_EQ(races(trace, a), Set{}) << race_analysis_name(a);
   }
 }

@@ -11,35 +11,13 @@
 #include "lockgraph/analyzer/predictive.hpp"
 #include "lockgraph/analyzer/std_generator.hpp"
 #include "reorderings.hpp"
+#include "std_test_support.hpp"
 
 namespace lockgraph::analysis {
 namespace {
 
-using Set = std::set<std::string>;
-
-// Each race as "VAR:LINE1-LINE2".
-Set races(const std::string& text, RaceAnalysis a) {
-  StdTrace t;
-  Problem p;
-  EXPECT_TRUE(StdTrace::parse(text, "test.std", &t, &p)) << p.message();
-  Set out;
-  for (const Finding& f : predict_races(t, a, "test.std").findings) {
-    out.insert(f.objects.at(0) + ":" + std::to_string(f.locations.at(0).line) + "-" + std::to_string(f.locations.at(1).line));
-  }
-  return out;
-}
-
-TEST(SyncPreserving, RaceHiddenBehindAnUnrelatedCriticalSection) {
-  const char* trace =
-      "T1|w(x)|10\n"
-      "T1|acq(L)|11\n"
-      "T1|rel(L)|12\n"
-      "T2|acq(L)|20\n"
-      "T2|rel(L)|21\n"
-      "T2|w(x)|22\n";
-  EXPECT_EQ(races(trace, RaceAnalysis::kHb), Set{});
-  EXPECT_EQ(races(trace, RaceAnalysis::kSyncp), Set{"x:10-22"});
-}
+using testing::races;
+using testing::Set;
 
 TEST(SyncPreserving, WcpReportsARaceThatNeedsAReadToChangeItsWriteSyncpDoesNot) {
   // T2 read y from T1, so T1's write of x is before T2's: the x "race" WCP (and HB) report is in

@@ -12,6 +12,7 @@
 
 #include "detector.hpp"
 #include "flat_map.hpp"
+#include "lockset_state.hpp"
 
 namespace lockgraph::analysis {
 namespace {
@@ -24,24 +25,10 @@ struct WriteSite {
 
 struct VarState {
   std::vector<Epoch> last;  // latest access of each thread, on the hard (non-lock) clock
-  std::uint32_t first_thread = 0;
-  bool shared = false;
-  bool exclusive_locked = true;          // the first thread held a lock on every access so far
-  std::vector<std::uint32_t> exclusive;  // intersection of its locksets
+  LocksetState lockset;     // lock indices
   bool reported = false;
-  std::vector<std::uint32_t> candidate;  // sorted lock indices
-  std::vector<WriteSite> writers;        // one per distinct writing thread (first two kept)
+  std::vector<WriteSite> writers;  // one per distinct writing thread (first two kept)
 };
-
-// a := a ∩ b for sorted vectors, without allocating.
-void intersect_in_place(std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b) {
-  std::size_t out = 0, j = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    while (j < b.size() && b[j] < a[i]) ++j;
-    if (j < b.size() && b[j] == a[i]) a[out++] = a[i];
-  }
-  a.resize(out);
-}
 
 class LocksetDetector : public Detector {
  public:
@@ -68,33 +55,19 @@ class LocksetDetector : public Detector {
       v = VarState{};
       fresh = true;
     }
-    if (fresh) {
-      v.first_thread = ti;
-      v.exclusive = held;
-    }
+    if (fresh) v.lockset.start(ti, held);
     auto self = std::find_if(v.last.begin(), v.last.end(), [&](const Epoch& p) { return p.thread == ti; });
     if (self == v.last.end()) {
       v.last.push_back(t.hard.epoch(ti));
     } else {
       *self = t.hard.epoch(ti);
     }
-    if (!v.shared && ti == v.first_thread) {
-      intersect_in_place(v.exclusive, held);
-      v.exclusive_locked = v.exclusive_locked && !held.empty();
-    } else if (!v.shared) {
-      // Eraser lets a first thread initialize without locks. A first thread that did lock on
-      // every access was not initializing: its locks must also be common with the others'.
-      v.shared = true;
-      v.candidate = held;
-      if (v.exclusive_locked) intersect_in_place(v.candidate, v.exclusive);
-    } else {
-      intersect_in_place(v.candidate, held);
-    }
+    v.lockset.access(ti, held);
     if (write && v.writers.size() < 2 &&
         std::none_of(v.writers.begin(), v.writers.end(), [&](const WriteSite& w) { return w.thread == ti; })) {
       v.writers.push_back(WriteSite{ti, e.site, m.held_names(ti)});
     }
-    if (v.shared && !v.reported && v.writers.size() >= 2 && v.candidate.empty()) {
+    if (!v.reported && v.writers.size() >= 2 && v.lockset.emptied()) {
       v.reported = true;
       report(m, e.process, e.object, v);
     }

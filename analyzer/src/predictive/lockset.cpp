@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "../lockset_state.hpp"
 #include "lockgraph/analyzer/vector_clock.hpp"
 
 namespace lockgraph::analysis::predictive {
@@ -14,18 +15,11 @@ struct Writer {
 };
 
 struct Variable {
-  bool seen = false, shared = false, exclusive_locked = true;
-  std::uint32_t first_thread = 0;
-  std::vector<std::uint32_t> exclusive, candidate;  // sorted lock ids
-  std::vector<Epoch> last;                          // each thread's latest access, on the fork/join clock
-  std::vector<Writer> writers;                      // first two distinct writing threads
+  bool seen = false;
+  LocksetState lockset;         // lock ids
+  std::vector<Epoch> last;      // each thread's latest access, on the fork/join clock
+  std::vector<Writer> writers;  // first two distinct writing threads
 };
-
-void intersect(std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b) {
-  std::vector<std::uint32_t> out;
-  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-  a.swap(out);
-}
 
 }  // namespace
 
@@ -95,8 +89,7 @@ void LocksetPredictor::on_event(const StdEvent& e) {
   if (!v.seen || handed_over) {
     v = Variable{};
     v.seen = true;
-    v.first_thread = t;
-    v.exclusive = held;
+    v.lockset.start(t, held);
   }
   auto self = std::find_if(v.last.begin(), v.last.end(), [&](const Epoch& p) { return p.thread == t; });
   if (self == v.last.end()) {
@@ -104,21 +97,12 @@ void LocksetPredictor::on_event(const StdEvent& e) {
   } else {
     *self = now.epoch(t);
   }
-  if (!v.shared && t == v.first_thread) {
-    intersect(v.exclusive, held);
-    v.exclusive_locked = v.exclusive_locked && !held.empty();
-  } else if (!v.shared) {
-    v.shared = true;
-    v.candidate = held;
-    if (v.exclusive_locked) intersect(v.candidate, v.exclusive);
-  } else {
-    intersect(v.candidate, held);
-  }
+  v.lockset.access(t, held);
   if (write && v.writers.size() < 2 &&
       std::none_of(v.writers.begin(), v.writers.end(), [&](const Writer& w) { return w.thread == t; })) {
     v.writers.push_back(Writer{t, e.location});
   }
-  if (v.shared && v.writers.size() >= 2 && v.candidate.empty()) {
+  if (v.writers.size() >= 2 && v.lockset.emptied()) {
     const Writer& a = v.writers[0];
     const Writer& b = v.writers[1];
     ++races[PairKey{e.target, a.location, b.location, a.thread, b.thread, true, true}];
