@@ -41,16 +41,6 @@ bool uses_acq_flags(Kind k) {
   }
 }
 
-std::string quote_if_needed(std::string_view s) {
-  if (!s.empty() && s.find_first_of(" \t\"\\") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string hex(std::uint64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v, 16);
@@ -94,6 +84,17 @@ bool parse_u64(std::string_view s, std::uint64_t* v) {
 }
 
 }  // namespace
+
+std::string quote_if_needed(std::string_view s) {
+  if (!s.empty() && s.find_first_of(" \t\"\\") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 
 std::string format_event(const Event& e, const StringLookup& strings, const SiteLookup& sites) {
   std::ostringstream o;

@@ -528,5 +528,29 @@ TEST(Prediction, SyncpOnALockgraphTraceFindsTheRaceHiddenBehindALock) {
   EXPECT_TRUE(has_location(races[0], "hidden_race.cpp", 31));
 }
 
+TEST(Prediction, RoundTripLockgraphToStdToLockgraphKeepsLocksAccessesAndRaces) {
+  auto t = trace_program("e2e_hidden_race");
+  ASSERT_EQ(t->program.exit_code, 0) << t->program.err;
+  const std::string a = t->dir / "a.std", text = t->dir / "b.trace.txt", c = t->dir / "c.std";
+  ASSERT_EQ(run_program({kCli, "convert", "--to", "std", t->trace(), "-o", a}).exit_code, 0);
+  RunResult back = run_program({kCli, "convert", "--to", "lockgraph", a, "-o", text});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(back.err, "");
+  RunResult again = run_program({kCli, "convert", "--to", "std", text, "-o", c});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(read_text(c), read_text(a));  // threads, locks, variables, accesses and sites survive
+  // The converted trace is a lockgraph trace like any other: the same predicted race.
+  RunResult raw;
+  json report = analyze_json(text, &raw, {"--races", "wcp"});
+  auto races = findings_of(report, "data_race");
+  ASSERT_EQ(races.size(), 1u) << raw.out << raw.err;
+  EXPECT_EQ(races[0]["objects"], json{"config"});
+  EXPECT_TRUE(has_location(races[0], "hidden_race.cpp", 18));
+  EXPECT_TRUE(has_location(races[0], "hidden_race.cpp", 31));
+  RunResult two = run_program({kCli, "convert", "--to", "lockgraph", a, c});
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_NE(two.err.find("--to lockgraph reads exactly one STD file (got 2)"), std::string::npos) << two.err;
+}
+
 }  // namespace
 }  // namespace lockgraph::testing

@@ -14,6 +14,9 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
 #include <unordered_map>
 
 #include "lockgraph/analyzer/model.hpp"
@@ -53,5 +56,32 @@ class StdConverter {
 // The whole trace in its own replay: every converted event goes to `sink`, the name tables fill
 // `names`.
 void to_std_trace(TraceSet& set, StdTrace* names, const StdTrace::EventSink& sink, ConversionStats* stats);
+
+// STD -> lockgraph: writes the text form of a lockgraph trace (docs/trace-format.md), which
+// `lockgraph analyze` reads like a recorded one, event by event as the STD parser streams them
+// (`names` is the parser's table, filled before each event that uses a name).
+// Mapping: one process; a thread named T<n> gets id n (so lockgraph -> STD -> lockgraph gives the
+// ids back), any other name a fresh id and a thread_name; fork -> thread_create + thread_start,
+// join -> thread_end of the child (once) + thread_join; acq/rel -> lock_create (at first use,
+// type mutex, the STD name) + lock_acquired/lock_release; r/w -> var_name (at first use) +
+// read/write of 8 bytes at a synthetic address per variable; location -> at=file:line (a bare
+// number is a line of the STD file). begin/end are dropped and counted.
+class StdToText {
+ public:
+  StdToText(const StdTrace& names, const std::string& std_name, std::ostream& out);
+  ~StdToText();
+  void on_event(const StdEvent& e);
+  std::uint64_t dropped() const noexcept { return dropped_; }
+
+ private:
+  std::uint64_t thread(std::uint32_t id);
+  std::string at(std::uint32_t location) const;
+  struct State;
+  const StdTrace& names_;
+  std::string std_name_;
+  std::ostream& out_;
+  std::unique_ptr<State> s_;
+  std::uint64_t dropped_ = 0;
+};
 
 }  // namespace lockgraph::analysis

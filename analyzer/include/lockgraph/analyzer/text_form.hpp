@@ -47,6 +47,10 @@ struct TextTrace {
 // Parses a text trace. On a malformed line returns false with `error` naming the line.
 bool parse_text_trace(std::istream& in, const std::string& name, TextTrace* out, Problem* error);
 
+// A value as the text form writes it: double-quoted (with \" and \\) when empty or when it has
+// blanks, quotes or backslashes.
+std::string quote_if_needed(std::string_view s);
+
 // Formats one event as a text-form line (without the trailing newline).
 using StringLookup = std::function<std::string_view(std::uint32_t process, std::uint32_t id)>;
 using SiteLookup = std::function<const Site*(std::uint32_t process, std::uint32_t id)>;
