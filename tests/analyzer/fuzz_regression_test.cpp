@@ -9,9 +9,11 @@
 #include <sstream>
 
 #include "lockgraph/analyzer/analysis.hpp"
+#include "lockgraph/analyzer/deadlock_prediction.hpp"
 #include "lockgraph/analyzer/gate.hpp"
 #include "lockgraph/analyzer/predictive.hpp"
 #include "lockgraph/analyzer/report.hpp"
+#include "lockgraph/analyzer/std_convert.hpp"
 #include "lockgraph/analyzer/text_form.hpp"
 #include "lockgraph/analyzer/trace_reader.hpp"
 
@@ -77,7 +79,7 @@ TEST(FuzzRegressions, TextInputsAreRejectedWithALineOrAnalyzed) {
   }
 }
 
-TEST(FuzzRegressions, StdInputsAreRejectedWithALineOrAnalyzedByEveryRaceAnalysis) {
+TEST(FuzzRegressions, StdInputsAreRejectedWithALineOrAnalyzedAndConvert) {
   auto files = inputs("std");
   ASSERT_FALSE(files.empty());
   for (const fs::path& p : files) {
@@ -86,10 +88,22 @@ TEST(FuzzRegressions, StdInputsAreRejectedWithALineOrAnalyzedByEveryRaceAnalysis
     if (!analysis::StdTrace::parse(bytes_of(p), p.filename(), &trace, &error)) {
       EXPECT_TRUE(error.line && error.offset > 0) << p << ": " << error.message();
     }
-    for (auto a : {analysis::RaceAnalysis::kHb, analysis::RaceAnalysis::kShb, analysis::RaceAnalysis::kWcp}) {
+    for (auto a : {analysis::RaceAnalysis::kHb, analysis::RaceAnalysis::kShb, analysis::RaceAnalysis::kWcp,
+                   analysis::RaceAnalysis::kSyncp, analysis::RaceAnalysis::kLockset}) {
       analysis::AnalysisResult r = analysis::predict_races(trace, a, p.filename());
       EXPECT_EQ(r.events, trace.events.size()) << p;
     }
+    for (const analysis::Finding& f : analysis::predict_deadlocks(trace, p.filename()).findings) {
+      EXPECT_TRUE(f.kind == analysis::kDeadlockPredicted || f.kind == analysis::kDeadlockPotential) << p;
+    }
+    std::ostringstream text;
+    {
+      analysis::StdToText convert(trace, p.filename(), text);
+      for (const analysis::StdEvent& e : trace.events) convert.on_event(e);
+    }
+    std::istringstream back(text.str());
+    analysis::TextTrace parsed;
+    EXPECT_TRUE(analysis::parse_text_trace(back, "converted", &parsed, &error)) << p << ": " << error.message();
   }
 }
 

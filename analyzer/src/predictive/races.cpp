@@ -9,6 +9,7 @@
 // section on l whose acquire is already WCP-before this point orders its release before this one
 // — rule (c), kept as one list per lock with a read cursor per thread (the paper's queues).
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <map>
 #include <tuple>
@@ -254,15 +255,19 @@ class Predictor {
 Location std_location(const StdTrace& t, std::uint32_t loc, const std::string& trace_name) {
   Location l;
   const std::string& s = t.locations[loc];
-  auto all_digits = [](std::string_view v) { return !v.empty() && std::all_of(v.begin(), v.end(), ::isdigit); };
+  // A line number: digits only, and small enough for `unsigned` (longer digit runs are names).
+  auto line_of = [](std::string_view v, unsigned* line) {
+    if (v.empty() || !std::all_of(v.begin(), v.end(), ::isdigit)) return false;
+    auto r = std::from_chars(v.data(), v.data() + v.size(), *line);
+    return r.ec == std::errc() && r.ptr == v.data() + v.size();
+  };
   auto colon = s.rfind(':');
-  if (all_digits(s)) {
+  if (line_of(s, &l.line)) {
     l.file = trace_name;
-    l.line = static_cast<unsigned>(std::stoul(s));
-  } else if (colon != std::string::npos && all_digits(std::string_view(s).substr(colon + 1))) {
+  } else if (colon != std::string::npos && line_of(std::string_view(s).substr(colon + 1), &l.line)) {
     l.file = s.substr(0, colon);
-    l.line = static_cast<unsigned>(std::stoul(s.substr(colon + 1)));
   } else {
+    l.line = 0;
     l.file = s.empty() ? trace_name : s;
   }
   return l;
