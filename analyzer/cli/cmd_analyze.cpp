@@ -1,6 +1,7 @@
 // `lockgraph analyze` and `lockgraph stats`: the analysis, the report formats and the CI gate.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -127,6 +128,19 @@ int compute_std_analysis(const AnalyzeOptions& o, RaceAnalysis analysis, Analysi
   return kExitOk;
 }
 
+// STD's "T<tid>" (one process) as the run's label: the finding's own "thread <tid> (name)" when it
+// has it, else "thread <tid>". Other names (several processes: "P<n>T<tid>") stay.
+std::string run_thread_label(const std::string& std_name, const std::vector<std::string>& labels) {
+  const bool numbered = std_name.size() > 1 && std_name[0] == 'T' &&
+                        std::all_of(std_name.begin() + 1, std_name.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!numbered) return std_name;
+  const std::string base = "thread " + std_name.substr(1);
+  for (const std::string& l : labels) {
+    if (l == base || l.rfind(base + " ", 0) == 0) return l;
+  }
+  return base;
+}
+
 // Lockgraph deadlock_potential findings that sound prediction confirms become deadlock_predicted,
 // with the witness; the run's own locations (stacks, functions) are kept.
 void upgrade_predicted(AnalysisResult& result, const AnalysisResult& predicted) {
@@ -144,6 +158,15 @@ void upgrade_predicted(AnalysisResult& result, const AnalysisResult& predicted) 
                   " — a reordering of this run reaches it (`lockgraph explain` prints the schedule)";
       f.witness = p.witness;
       f.witness_omitted = p.witness_omitted;
+      // The conversion named threads T<tid>; the report says "thread <tid> (name)".
+      for (ScheduleStep& step : f.witness) {
+        step.thread = run_thread_label(step.thread, f.threads);
+        for (const char* op : {"fork(", "join("}) {
+          if (step.operation.rfind(op, 0) != 0) continue;
+          std::string child = step.operation.substr(5, step.operation.size() - 6);
+          step.operation = std::string(op) + run_thread_label(child, f.threads) + ")";
+        }
+      }
       assign_fingerprint(f);
     }
   }

@@ -510,6 +510,12 @@ TEST(Prediction, PredictDeadlocksConfirmsTheStaggeredAbbaAndExplainsIt) {
   ASSERT_GE(steps.size(), 4u);
   EXPECT_EQ(steps[steps.size() - 2]["line"], 13);
   EXPECT_EQ(steps[steps.size() - 1]["line"], 20);
+  // The blocked threads are named as in the rest of the report.
+  std::set<std::string> blocked, named(d[0]["threads"].begin(), d[0]["threads"].end());
+  for (const json& s : steps) {
+    if (s.value("blocked", false)) blocked.insert(s["thread"].get<std::string>());
+  }
+  EXPECT_EQ(blocked, named);
   RunResult e = run_program({kCli, "explain", "1", t->trace()});
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_NE(e.out.find("acq(A)  abba_staggered.cpp:20  BLOCKS"), std::string::npos) << e.out;
