@@ -154,8 +154,9 @@ void upgrade_predicted(AnalysisResult& result, const AnalysisResult& predicted) 
     for (Finding& f : result.findings) {
       if (f.kind != kDeadlockPotential || lock_set(f) != lock_set(p)) continue;
       f.kind = std::string(kDeadlockPredicted);
-      f.message = "deadlock predicted: " + f.message.substr(f.message.find("lock order cycle")) +
-                  " — a reordering of this run reaches it (`lockgraph explain` prints the schedule)";
+      f.message = "deadlock predicted: lock order cycle " + draw_cycle(f.cycle) + " between " +
+                  std::to_string(f.threads.size()) + " threads that can run concurrently — a reordering of this run "
+                  "reaches it (`lockgraph explain` prints the schedule)";
       f.witness = p.witness;
       f.witness_omitted = p.witness_omitted;
       // The conversion named threads T<tid>; the report says "thread <tid> (name)".

@@ -29,9 +29,7 @@ std::string lock_of(const std::string& operation) {  // "acq(A)" -> "A"
 
 std::string render_schedule(const Finding& f) {
   std::ostringstream o;
-  std::string drawn;
-  for (std::size_t i = 0; i < f.cycle.size(); ++i) drawn += (i ? " -> " : "") + f.cycle[i];
-  o << f.kind << " " << f.fingerprint << ": " << drawn << "\n\n"
+  o << f.kind << " " << f.fingerprint << ": " << draw_cycle(f.cycle) << "\n\n"
     << "A schedule that reaches it: the recorded run reordered, every lock's critical sections still in\n"
     << "their recorded order. Lock operations, fork and join only; each thread runs its other events in\n"
     << "between as it did in the run.\n";

@@ -20,6 +20,12 @@ std::string_view severity_name(Severity s) noexcept {
   return "error";
 }
 
+std::string draw_cycle(const std::vector<std::string>& cycle) {
+  std::string s;
+  for (std::size_t i = 0; i < cycle.size(); ++i) s += (i ? " -> " : "") + cycle[i];
+  return s;
+}
+
 void assign_fingerprint(Finding& f) {
   // FNV-1a over what identifies the problem, not where the lines happen to be today; 0xff ends
   // each string so that ("ab","c") and ("a","bc") differ.

@@ -152,8 +152,8 @@ std::vector<Finding> SavedGraph::cross_run_cycles() const {
     f.cycle = cyc;
     f.cycle.push_back(cyc[0]);
     f.objects = cyc;
-    std::string drawn, evidence;
-    for (std::size_t i = 0; i < f.cycle.size(); ++i) drawn += (i ? " -> " : "") + f.cycle[i];
+    const std::string drawn = draw_cycle(f.cycle);
+    std::string evidence;
     std::set<std::string> run_set;
     for (std::size_t i = 0; i < n; ++i) {
       const auto& [run, o] = *seen[i]->begin();  // the smallest run id: the same answer in any merge order

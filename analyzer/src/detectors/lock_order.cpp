@@ -296,8 +296,7 @@ class LockOrderDetector : public Detector {
       f.objects.push_back(m.lock(l).name);
     }
     f.cycle.push_back(m.lock(cyc[0]).name);
-    std::string drawn;
-    for (std::size_t i = 0; i < f.cycle.size(); ++i) drawn += (i ? " -> " : "") + f.cycle[i];
+    const std::string drawn = draw_cycle(f.cycle);
     std::set<std::uint32_t> threads;
     for (std::size_t i = 0; i < cyc.size(); ++i) {
       const Evidence& ev = *pick[i];

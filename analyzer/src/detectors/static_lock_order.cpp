@@ -18,12 +18,6 @@ namespace {
 
 using Key = std::pair<std::string, std::string>;
 
-std::string draw(const std::vector<std::string>& cycle) {
-  std::string s;
-  for (std::size_t i = 0; i < cycle.size(); ++i) s += (i ? " -> " : "") + cycle[i];
-  return s;
-}
-
 std::string via(const Location& acquired) {
   if (acquired.stack.empty()) return "";
   std::string s = " (via ";
@@ -130,11 +124,11 @@ std::vector<Finding> static_cycles(const StaticGraph& g) {
       add_static_edge(f, *per_edge[i].front(), cyc[i], to, cyc[i] + " -> " + to, "");
     }
     if (n == 1) {
-      f.message = "lock order cycle " + draw(f.cycle) + " in the source: two " + cyc[0] +
+      f.message = "lock order cycle " + draw_cycle(f.cycle) + " in the source: two " + cyc[0] +
                   " locks are taken nested; two threads doing it with the objects swapped deadlock";
       f.advice = "Order the instances (e.g. by address or id) before locking, or take both with std::scoped_lock.";
     } else {
-      f.message = "lock order cycle " + draw(f.cycle) + " in the source: the code takes these locks in both orders";
+      f.message = "lock order cycle " + draw_cycle(f.cycle) + " in the source: the code takes these locks in both orders";
       f.advice = "Acquire these locks in one global order everywhere (e.g. always " + f.cycle[0] + " before " + f.cycle[1] +
                  "), or take them together with std::scoped_lock. `lockgraph hierarchy` writes the order down.";
     }
@@ -239,7 +233,7 @@ std::size_t apply_static(const StaticGraph& g, AnalysisResult& result) {
       }
     }
     f.cycle.push_back(f.cycle.front());
-    f.message = "lock order cycle " + draw(f.cycle) + ": the run took " + ran_text + "; the source also takes " + source_text +
+    f.message = "lock order cycle " + draw_cycle(f.cycle) + ": the run took " + ran_text + "; the source also takes " + source_text +
                 ", on a path the tests never exercised";
     f.advice = "A test that runs the source-only path concurrently with the others would deadlock. Acquire these locks "
                "in one global order everywhere, or take them together with std::scoped_lock.";

@@ -8,6 +8,7 @@
 #include "lockgraph/analyzer/deadlock_prediction.hpp"
 #include "lockgraph/analyzer/predictive.hpp"
 #include "../graph_search.hpp"
+#include "held_locks.hpp"
 #include "sync_ideal.hpp"
 
 namespace lockgraph::analysis {
@@ -30,39 +31,7 @@ struct EdgeKeyHash {
   }
 };
 
-struct HeldEntry {
-  std::uint32_t lock = 0, depth = 1, location = 0;
-};
-
-// Per thread, the locks held now (outermost acquires), re-entry counted.
-class HeldLocks {
- public:
-  // Returns false for a re-entry (no new critical section).
-  bool acquire(std::uint32_t t, std::uint32_t lock, std::uint32_t location) {
-    auto& h = at(t);
-    for (HeldEntry& e : h) {
-      if (e.lock == lock) return ++e.depth, false;
-    }
-    h.push_back(HeldEntry{lock, 1, location});
-    return true;
-  }
-  void release(std::uint32_t t, std::uint32_t lock) {
-    auto& h = at(t);
-    for (auto it = h.rbegin(); it != h.rend(); ++it) {
-      if (it->lock != lock) continue;
-      if (--it->depth == 0) h.erase(std::next(it).base());
-      return;
-    }
-  }
-  const std::vector<HeldEntry>& of(std::uint32_t t) { return at(t); }
-
- private:
-  std::vector<HeldEntry>& at(std::uint32_t t) {
-    if (held_.size() <= t) held_.resize(t + 1);
-    return held_[t];
-  }
-  std::vector<std::vector<HeldEntry>> held_;
-};
+using HeldAt = predictive::HeldLocks<std::uint32_t>;  // info: where the lock was acquired
 
 struct Instance {  // one concrete acquisition along an edge
   std::uint32_t index = 0;          // the acquire's index on its thread
@@ -99,7 +68,7 @@ struct CycleResult {
 
 struct DeadlockPredictor::Impl {
   DeadlockPredictionOptions options;
-  HeldLocks held;
+  HeldAt held;
   std::unordered_set<EdgeKey, EdgeKeyHash> edges;
 
   // Second pass.
@@ -174,23 +143,22 @@ struct DeadlockPredictor::Impl {
   }
 
   void second_pass(const StdReplay& replay, const std::set<EdgeKey>& wanted) {
-    HeldLocks h;
+    HeldAt h;
     replay([&](const StdEvent& e) {
       const std::uint32_t t = e.thread;
       const std::uint32_t index = history.next_event(t);
       switch (e.op) {
         case StdOp::kAcquire: {
           const auto& now = h.of(t);
-          bool outermost = std::none_of(now.begin(), now.end(), [&](const HeldEntry& x) { return x.lock == e.target; });
-          if (outermost && !now.empty()) {
+          if (!now.empty() && !h.holds(t, e.target)) {
             std::vector<std::uint32_t> locks;
-            for (const HeldEntry& x : now) locks.push_back(x.lock);
+            for (const auto& x : now) locks.push_back(x.lock);
             std::sort(locks.begin(), locks.end());
-            for (const HeldEntry& x : now) {
+            for (const auto& x : now) {
               EdgeKey k{t, x.lock, e.target};
               if (!wanted.count(k)) continue;
               auto& list = instances[k];
-              if (list.size() < options.instances_per_edge) list.push_back(Instance{index, e.location, x.location, locks});
+              if (list.size() < options.instances_per_edge) list.push_back(Instance{index, e.location, x.info, locks});
             }
           }
           h.acquire(t, e.target, e.location);
@@ -219,6 +187,17 @@ struct DeadlockPredictor::Impl {
     });
   }
 
+  // One closure check from the budgets; false, with the cycle undecided, once one ran out.
+  bool spend(const SyncIdeal& ideal, CycleResult& r) {
+    if (budget == 0 || work + ideal.work() > options.work_budget) {
+      budget_exhausted = true;
+      r.outcome = Outcome::kUndecided;
+      return false;
+    }
+    --budget;
+    return true;
+  }
+
   // Tries the cycle's concrete acquisitions in trace order until one tuple is a sync-preserving
   // deadlock: every acquisition enabled, none in the closure of their predecessors.
   // Two threads: monotone search (both closures only grow along each thread), so each pair of
@@ -239,13 +218,10 @@ struct DeadlockPredictor::Impl {
         const Instance& b = second[j];
         if (dead[j] || share_a_lock(a.held, b.held)) continue;
         if (r.outcome == Outcome::kNoCandidate) r.outcome = Outcome::kPotential, r.tuple = {&a, &b};
-        if (budget == 0 || work + ideal.work() > options.work_budget) {
-          budget_exhausted = true;
-          r.outcome = Outcome::kUndecided;
+        if (!spend(ideal, r)) {
           work += ideal.work();
           return r;
         }
-        --budget;
         ideal.enable(history, t2, b.index);
         ideal.close(history);
         if (ideal.contains(t1, a.index)) break;
@@ -289,12 +265,7 @@ struct DeadlockPredictor::Impl {
           continue;
         }
         if (r.outcome == Outcome::kNoCandidate) r.outcome = Outcome::kPotential, r.tuple = chosen;
-        if (budget == 0 || work + ideal.work() > options.work_budget) {
-          budget_exhausted = true;
-          r.outcome = Outcome::kUndecided;
-          return false;
-        }
-        --budget;
+        if (!spend(ideal, r)) return false;
         ideal.clear();
         for (std::size_t j = 0; j < k; ++j) ideal.enable(history, cycle[j].thread, chosen[j]->index);
         ideal.close(history);
@@ -331,8 +302,7 @@ struct DeadlockPredictor::Impl {
       f.threads.push_back(names.threads[e.thread]);
     }
     f.cycle.push_back(names.locks[cycle[0].held]);
-    std::string drawn;
-    for (std::size_t i = 0; i < f.cycle.size(); ++i) drawn += (i ? " -> " : "") + f.cycle[i];
+    const std::string drawn = draw_cycle(f.cycle);
     for (std::size_t i = 0; i < cycle.size(); ++i) {
       const Instance& inst = *r.tuple[i];
       const std::string& thread = names.threads[cycle[i].thread];
@@ -410,10 +380,8 @@ DeadlockPredictor::~DeadlockPredictor() = default;
 void DeadlockPredictor::on_event(const StdEvent& e) {
   Impl& s = *impl_;
   if (e.op == StdOp::kAcquire) {
-    const auto& now = s.held.of(e.thread);
-    bool outermost = std::none_of(now.begin(), now.end(), [&](const HeldEntry& x) { return x.lock == e.target; });
-    if (outermost) {
-      for (const HeldEntry& x : now) s.edges.insert(EdgeKey{e.thread, x.lock, e.target});
+    if (!s.held.holds(e.thread, e.target)) {
+      for (const auto& x : s.held.of(e.thread)) s.edges.insert(EdgeKey{e.thread, x.lock, e.target});
     }
     s.held.acquire(e.thread, e.target, e.location);
   } else if (e.op == StdOp::kRelease) {

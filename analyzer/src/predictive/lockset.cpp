@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "../lockset_state.hpp"
+#include "held_locks.hpp"
 #include "lockgraph/analyzer/vector_clock.hpp"
 
 namespace lockgraph::analysis::predictive {
@@ -24,17 +25,21 @@ struct Variable {
 }  // namespace
 
 struct LocksetPredictor::State {
-  std::vector<VectorClock> order;                 // fork/join only
-  std::vector<std::vector<std::uint32_t>> held;   // sorted, outermost only
-  std::vector<std::vector<std::uint32_t>> depth;  // [thread][i]: re-entries of held[thread][i]
+  std::vector<VectorClock> order;                // fork/join only
+  HeldLocks<char> sections;                      // per thread, re-entries counted
+  std::vector<std::vector<std::uint32_t>> held;  // per thread: the locks of `sections`, sorted
   std::vector<Variable> vars;
 
   void ensure(std::uint32_t t) {
     while (order.size() <= t) {
       order.emplace_back().set(static_cast<std::uint32_t>(order.size() - 1), 1);
       held.emplace_back();
-      depth.emplace_back();
     }
+  }
+  void sections_changed(std::uint32_t t) {
+    held[t].clear();
+    for (const auto& s : sections.of(t)) held[t].push_back(s.lock);
+    std::sort(held[t].begin(), held[t].end());
   }
 };
 
@@ -45,27 +50,13 @@ void LocksetPredictor::on_event(const StdEvent& e) {
   State& s = *s_;
   const std::uint32_t t = e.thread;
   s.ensure(t);
-  auto& held = s.held[t];
-  auto& depth = s.depth[t];
   switch (e.op) {
-    case StdOp::kAcquire: {
-      auto it = std::lower_bound(held.begin(), held.end(), e.target);
-      const auto i = it - held.begin();
-      if (it != held.end() && *it == e.target) {
-        ++depth[static_cast<std::size_t>(i)];
-      } else {
-        held.insert(it, e.target);
-        depth.insert(depth.begin() + i, 1);
-      }
+    case StdOp::kAcquire:
+      if (s.sections.acquire(t, e.target, 0)) s.sections_changed(t);
       return;
-    }
-    case StdOp::kRelease: {
-      auto it = std::lower_bound(held.begin(), held.end(), e.target);
-      if (it == held.end() || *it != e.target) return;
-      const auto i = it - held.begin();
-      if (--depth[static_cast<std::size_t>(i)] == 0) held.erase(it), depth.erase(depth.begin() + i);
+    case StdOp::kRelease:
+      if (s.sections.release(t, e.target)) s.sections_changed(t);
       return;
-    }
     case StdOp::kFork:
       s.ensure(e.target);
       s.order[e.target].join(s.order[t]);
@@ -81,6 +72,7 @@ void LocksetPredictor::on_event(const StdEvent& e) {
     case StdOp::kWrite: break;
   }
   const bool write = e.op == StdOp::kWrite;
+  const std::vector<std::uint32_t>& held = s.held[t];
   if (s.vars.size() <= e.target) s.vars.resize(e.target + 1);
   Variable& v = s.vars[e.target];
   const VectorClock& now = s.order[t];

@@ -9,7 +9,6 @@ void SyncHistory::ensure_thread(std::uint32_t t) {
   if (rules_.size() <= t) {
     rules_.resize(t + 1);
     length_.resize(t + 1, 0);
-    open_.resize(t + 1);
   }
 }
 
@@ -19,29 +18,19 @@ std::uint32_t SyncHistory::next_event(std::uint32_t thread) {
   return ++length_[thread];
 }
 
-void SyncHistory::acquire(std::uint32_t thread, std::uint32_t lock, std::uint32_t index) {
+// Re-entries are not critical sections of their own: the outermost acquire and release are.
+bool SyncHistory::acquire(std::uint32_t thread, std::uint32_t lock, std::uint32_t index) {
   lock_count_ = std::max(lock_count_, lock + 1);
-  for (Held& h : open_[thread]) {
-    if (h.lock == lock) {  // re-entry: the outermost acquire and release are the critical section
-      ++h.depth;
-      return;
-    }
-  }
-  open_[thread].push_back(Held{lock, 1, rules_[thread].size()});
+  if (!open_.acquire(thread, lock, rules_[thread].size())) return false;
   rules_[thread].push_back(ClosureRule{index, lock, kUnbounded, position_});
+  return true;
 }
 
-void SyncHistory::release(std::uint32_t thread, std::uint32_t lock, std::uint32_t index) {
+bool SyncHistory::release(std::uint32_t thread, std::uint32_t lock, std::uint32_t index) {
   ensure_thread(thread);
-  auto& held = open_[thread];
-  for (auto it = held.rbegin(); it != held.rend(); ++it) {
-    if (it->lock != lock) continue;
-    if (--it->depth == 0) {
-      rules_[thread][it->rule].value = index;
-      held.erase(std::next(it).base());
-    }
-    return;
-  }
+  const auto ended = open_.release(thread, lock);
+  if (ended) rules_[thread][ended->info].value = index;
+  return ended.has_value();
 }
 
 void SyncHistory::read(std::uint32_t thread, std::uint32_t variable, std::uint32_t index) {

@@ -22,6 +22,8 @@
 #include <limits>
 #include <vector>
 
+#include "held_locks.hpp"
+
 namespace lockgraph::analysis::predictive {
 
 inline constexpr std::uint32_t kUnbounded = std::numeric_limits<std::uint32_t>::max();
@@ -37,17 +39,20 @@ class SyncHistory {
  public:
   // Events in trace order. Returns the event's 1-based index on its thread.
   std::uint32_t next_event(std::uint32_t thread);
-  void acquire(std::uint32_t thread, std::uint32_t lock, std::uint32_t index);
-  void release(std::uint32_t thread, std::uint32_t lock, std::uint32_t index);
+  // True when the acquisition opens a critical section / the release closes one (not re-entries).
+  bool acquire(std::uint32_t thread, std::uint32_t lock, std::uint32_t index);
+  bool release(std::uint32_t thread, std::uint32_t lock, std::uint32_t index);
   void read(std::uint32_t thread, std::uint32_t variable, std::uint32_t index);
   void write(std::uint32_t thread, std::uint32_t variable, std::uint32_t index);
   void fork(std::uint32_t parent, std::uint32_t child, std::uint32_t index);
   void join(std::uint32_t thread, std::uint32_t child, std::uint32_t index);
 
   std::uint32_t threads() const { return static_cast<std::uint32_t>(rules_.size()); }
-  std::uint32_t locks() const { return static_cast<std::uint32_t>(open_.empty() ? 0 : lock_count_); }
+  std::uint32_t locks() const { return lock_count_; }
   std::uint32_t length(std::uint32_t thread) const { return thread < length_.size() ? length_[thread] : 0; }
   const std::vector<ClosureRule>& rules(std::uint32_t thread) const { return rules_[thread]; }
+  // The critical sections the thread is in now; each entry's info is its acquire's rule index.
+  const std::vector<HeldLocks<std::size_t>::Entry>& held(std::uint32_t thread) { return open_.of(thread); }
   std::uint32_t position() const { return position_; }
   struct Fork {
     std::uint32_t parent = 0, index = 0;  // index 0: not forked in the trace
@@ -59,13 +64,9 @@ class SyncHistory {
   struct Writer {
     std::uint32_t thread = 0, index = 0;  // index 0: never written
   };
-  struct Held {
-    std::uint32_t lock = 0, depth = 0;
-    std::size_t rule = 0;
-  };
   std::vector<std::vector<ClosureRule>> rules_;
   std::vector<std::uint32_t> length_;
-  std::vector<std::vector<Held>> open_;  // per thread: locks held (outermost acquire's rule)
+  HeldLocks<std::size_t> open_;          // per thread: locks held (outermost acquire's rule)
   std::vector<Writer> last_write_;       // per variable
   std::vector<Fork> forked_by_;          // per thread
   std::uint32_t lock_count_ = 0;

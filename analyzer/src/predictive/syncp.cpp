@@ -12,7 +12,6 @@ namespace {
 struct HeldLock {
   std::uint32_t lock = 0;
   std::uint32_t position = 0;  // trace position of its (outermost) acquire
-  std::uint32_t depth = 1;     // re-entries
 };
 
 struct Candidate {
@@ -33,7 +32,6 @@ struct VariableAccesses {
 struct SyncpPredictor::State {
   SyncHistory history;
   std::vector<SyncIdeal> prefix;                       // J_t
-  std::vector<std::vector<HeldLock>> held;             // per thread, now
   std::vector<std::vector<std::uint32_t>> last_acquire;  // [thread][lock]: trace position, 0 = never
   std::vector<std::uint32_t> held_snapshot;            // per thread: offset in held_pool, or kUnbounded
   std::vector<HeldLock> held_pool;
@@ -42,16 +40,16 @@ struct SyncpPredictor::State {
   void ensure_thread(std::uint32_t t) {
     if (prefix.size() <= t) {
       prefix.resize(t + 1);
-      held.resize(t + 1);
       last_acquire.resize(t + 1);
       held_snapshot.resize(t + 1, kUnbounded);
     }
   }
 
+  // The locks t holds now (the history's critical sections), in held_pool: one copy per change.
   std::uint32_t snapshot(std::uint32_t t) {
     if (held_snapshot[t] == kUnbounded) {
       held_snapshot[t] = static_cast<std::uint32_t>(held_pool.size());
-      held_pool.insert(held_pool.end(), held[t].begin(), held[t].end());
+      for (const auto& h : history.held(t)) held_pool.push_back(HeldLock{h.lock, history.rules(t)[h.info].position});
     }
     return held_snapshot[t];
   }
@@ -130,7 +128,8 @@ struct SyncpPredictor::State {
     } else {
       history.read(t, x, index);
     }
-    Candidate mine{index, e.location, snapshot(t), static_cast<std::uint16_t>(std::min<std::size_t>(held[t].size(), 65535)), write};
+    Candidate mine{index, e.location, snapshot(t),
+                   static_cast<std::uint16_t>(std::min<std::size_t>(history.held(t).size(), 65535)), write};
     if (v.all.size() <= t) v.all.resize(t + 1), v.writes.resize(t + 1);
     v.all[t].push_back(mine);
     if (write) v.writes[t].push_back(mine);
@@ -149,29 +148,15 @@ void SyncpPredictor::on_event(const StdEvent& e) {
     case StdOp::kWrite: s.access(e, true, races); return;
     case StdOp::kAcquire: {
       const std::uint32_t index = s.history.next_event(t);
-      s.history.acquire(t, e.target, index);
+      if (s.history.acquire(t, e.target, index)) s.held_snapshot[t] = kUnbounded;
       auto& last = s.last_acquire[t];
       if (last.size() <= e.target) last.resize(e.target + 1, 0);
       last[e.target] = s.history.position();
-      auto& held = s.held[t];
-      auto it = std::find_if(held.begin(), held.end(), [&](const HeldLock& h) { return h.lock == e.target; });
-      if (it != held.end()) {
-        ++it->depth;
-      } else {
-        held.push_back(HeldLock{e.target, s.history.position(), 1});
-        s.held_snapshot[t] = kUnbounded;
-      }
       return;
     }
     case StdOp::kRelease: {
       const std::uint32_t index = s.history.next_event(t);
-      s.history.release(t, e.target, index);
-      auto& held = s.held[t];
-      auto it = std::find_if(held.begin(), held.end(), [&](const HeldLock& h) { return h.lock == e.target; });
-      if (it != held.end() && --it->depth == 0) {
-        held.erase(it);
-        s.held_snapshot[t] = kUnbounded;
-      }
+      if (s.history.release(t, e.target, index)) s.held_snapshot[t] = kUnbounded;
       return;
     }
     case StdOp::kFork: {

@@ -73,4 +73,7 @@ struct Finding {
 // Fills f.fingerprint from its kind, objects and location files/functions.
 void assign_fingerprint(Finding& f);
 
+// A cycle as people read it: "A -> B -> A" (the names in order, joined).
+std::string draw_cycle(const std::vector<std::string>& cycle);
+
 }  // namespace lockgraph::analysis
