@@ -101,6 +101,9 @@ bool is_known_kind(std::uint8_t raw) noexcept {
   static const auto known = [] {
     std::array<bool, 256> t{};
     for (const auto& [k, n] : kKinds) t[static_cast<std::uint8_t>(k)] = true;
+    // On disk only: the reader returns them as lock_acquired / lock_release, so they have no name.
+    t[static_cast<std::uint8_t>(Kind::kLockAcquiredPacked)] = true;
+    t[static_cast<std::uint8_t>(Kind::kLockReleasePacked)] = true;
     return t;
   }();
   return known[raw];

@@ -292,6 +292,12 @@ bool TraceFile::decode_at(std::uint64_t offset, std::uint32_t thread, Event* e) 
     e->extra = reinterpret_cast<const std::uint64_t*>(p + 48);
     e->extra_words = std::uint32_t(words - 6);
   }
+  if (e->kind == Kind::kLockAcquiredPacked || e->kind == Kind::kLockReleasePacked) {
+    e->kind = e->kind == Kind::kLockAcquiredPacked ? Kind::kLockAcquired : Kind::kLockRelease;
+    const std::uint64_t word = e->object;
+    e->object = format::packed_lock_id(word, header_.pid);
+    e->seq = format::packed_lock_seq(word);
+  }
   return true;
 }
 

@@ -31,7 +31,7 @@ class DamagedTrace : public ::testing::Test {
   void SetUp() override {
     auto child = run_traced_child(dir_, [] {
       lockgraph::mutex m("M");
-      for (int i = 0; i < 1000; ++i) {  // 2000 records: the main thread spans several chunks
+      for (int i = 0; i < 2000; ++i) {  // 4000 records of 16 bytes: the main thread spans several chunks
         m.lock();
         m.unlock();
       }
@@ -41,7 +41,7 @@ class DamagedTrace : public ::testing::Test {
     good_ = read_file(child.trace);
     path_ = dir_.path() + "/damaged.trace";
     good_events_ = read_events(child.trace).size();
-    ASSERT_GT(good_events_, 2000u);
+    ASSERT_GT(good_events_, 4000u);
   }
 
   // Opens the damaged copy; returns the number of events still read.
@@ -89,7 +89,8 @@ TEST_F(DamagedTrace, NewerVersion) {
   write_file(path_, bytes);
   Problem err;
   EXPECT_FALSE(TraceFile::open(path_, &err));
-  EXPECT_EQ(err.message(), path_ + ": byte 8: trace format version 7 is newer than this lockgraph reads (1); upgrade lockgraph");
+  EXPECT_EQ(err.message(), path_ + ": byte 8: trace format version 7 is newer than this lockgraph reads (" +
+                               std::to_string(format::kVersion) + "); upgrade lockgraph");
 }
 
 TEST_F(DamagedTrace, TruncatedHeader) {
@@ -131,7 +132,7 @@ TEST_F(DamagedTrace, CorruptChunkMagicSkipsOnlyThatChunk) {
   EXPECT_NE(problems[0].reason.find("corrupt chunk header"), std::string::npos);
   // The chunk after it is still read, and the hole is named.
   EXPECT_NE(problems[1].reason.find("thread 1: chunks 1..1 missing"), std::string::npos) << problems[1].reason;
-  std::size_t per_chunk = (format::kChunkSize - 32) / 24;
+  std::size_t per_chunk = (format::kChunkSize - 32) / 16;  // packed lock records
   EXPECT_GE(n, good_events_ - per_chunk - 1);
   EXPECT_LT(n, good_events_);
 }

@@ -2,6 +2,11 @@
 // record, which is in the forking thread's stream (the happens-before edge parent -> child).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <unistd.h>
 
 #include "lockgraph/mutex.hpp"
@@ -74,6 +79,117 @@ TEST(Fork, ParentAndChildFilesWithForkEdge) {
   });
   EXPECT_TRUE(fork_seen);
   EXPECT_FALSE(child_before_fork);
+}
+
+// The raw record kinds of a trace file's lock acquisitions and releases, by record offset.
+std::map<std::uint64_t, Kind> raw_lock_kinds(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::map<std::uint64_t, Kind> out;
+  for (std::size_t off = format::kHeaderSize; off + format::kChunkSize <= bytes.size(); off += format::kChunkSize) {
+    format::ChunkHeader h;
+    std::memcpy(&h, bytes.data() + off, sizeof h);
+    if (h.magic != format::kChunkMagic) continue;
+    for (std::size_t p = off + sizeof h; p + 8 <= off + format::kChunkSize;) {
+      std::uint64_t w0;
+      std::memcpy(&w0, bytes.data() + p, 8);
+      if (w0 == 0) break;
+      Kind k = format::word0_kind(w0);
+      if (k == Kind::kLockAcquired || k == Kind::kLockRelease || k == Kind::kLockAcquiredPacked ||
+          k == Kind::kLockReleasePacked) {
+        out[p] = k;
+      }
+      p += format::word0_length(w0);
+    }
+  }
+  return out;
+}
+
+// Lock records are packed into 16 bytes when the lock was created by the writing process; a lock
+// a fork()ed child inherited carries its parent's pid in its id and keeps the full record. Either
+// way the reader returns the exact id and sequence.
+TEST(Fork, LockRecordsArePackedOnlyForTheProcesssOwnLocks) {
+  TempDir dir;
+  struct Ids {
+    std::uint64_t inherited, own;
+  };
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  auto parent = run_traced_child(dir, [&] {
+    lockgraph::mutex inherited("inherited");
+    inherited.lock();
+    inherited.unlock();
+    pid_t pid = fork();
+    if (pid == 0) {
+      lockgraph::mutex own("own");
+      for (int i = 0; i < 3; ++i) {
+        own.lock();
+        inherited.lock();
+        inherited.unlock();
+        own.unlock();
+      }
+      Ids ids{inherited.trace_id(), own.trace_id()};
+      std::exit(write(pipe_fds[1], &ids, sizeof ids) == sizeof ids ? 0 : 3);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
+  });
+  ASSERT_EQ(parent.exit_code(), 0);
+  Ids ids{};
+  ASSERT_EQ(read(pipe_fds[0], &ids, sizeof ids), ssize_t(sizeof ids));
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+  ASSERT_NE(ids.inherited >> 40, ids.own >> 40);  // two processes' ids
+
+  std::string child_trace;
+  for (const std::string& f : dir.traces()) {
+    analysis::Problem err;
+    auto file = analysis::TraceFile::open(f, &err);
+    ASSERT_TRUE(file) << err.message();
+    if (file->header().pid == (ids.own >> 40)) child_trace = f;
+  }
+  ASSERT_FALSE(child_trace.empty());
+  std::map<std::uint64_t, Kind> raw = raw_lock_kinds(child_trace);
+  std::map<std::uint64_t, std::vector<std::uint64_t>> seqs;
+  int packed_seen = 0, full_seen = 0;
+  for (const auto& e : read_events(child_trace)) {
+    if (e.kind != Kind::kLockAcquired && e.kind != Kind::kLockRelease) continue;
+    ASSERT_TRUE(raw.count(e.offset)) << e.offset;
+    Kind on_disk = raw[e.offset];
+    bool packed = on_disk == Kind::kLockAcquiredPacked || on_disk == Kind::kLockReleasePacked;
+    if (e.object == ids.inherited) {
+      EXPECT_FALSE(packed);
+      ++full_seen;
+    } else {
+      ASSERT_EQ(e.object, ids.own);
+      if (e.time == 0) {
+        EXPECT_TRUE(packed);  // a timed hold keeps its time in the full record
+      }
+      packed_seen += packed ? 1 : 0;
+    }
+    seqs[e.object].push_back(e.seq);
+  }
+  EXPECT_EQ(full_seen, 6);
+  EXPECT_GE(packed_seen, 4);
+  // own: created in the child, sequence from 1; inherited: continues after the parent's 2.
+  EXPECT_EQ(seqs[ids.own], (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(seqs[ids.inherited], (std::vector<std::uint64_t>{3, 4, 5, 6, 7, 8}));
+}
+
+TEST(FormatPacking, OnlyThisProcesssIdsWithSmallSequencesArePacked) {
+  const std::uint64_t pid = 4242;
+  const std::uint32_t high = std::uint32_t((pid << 40) >> 32);
+  const std::uint64_t id = (pid << 40) | 0x1234;
+  EXPECT_TRUE(format::lock_record_packable(id, 0xffffffffu, high));
+  EXPECT_FALSE(format::lock_record_packable(id, 1ull << 32, high));                      // sequence too large
+  EXPECT_FALSE(format::lock_record_packable((4243ull << 40) | 0x1234, 1, high));         // another process's lock
+  EXPECT_FALSE(format::lock_record_packable(id | (1ull << 32), 1, high));                // counter past 2^32
+  EXPECT_FALSE(format::lock_record_packable(id | format::kProcessSharedObject, 1, high)); // shared by processes
+  EXPECT_FALSE(format::lock_record_packable(id, 1, 0));                                  // trace not open yet
+  const std::uint64_t word = format::pack_lock_word(id, 0xfffffffeu);
+  EXPECT_EQ(format::packed_lock_id(word, pid), id);
+  EXPECT_EQ(format::packed_lock_seq(word), 0xfffffffeu);
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ namespace lockgraph::rt {
 
 thread_local constinit ThreadState* tls_state = nullptr;
 thread_local constinit int tls_untraced = 0;
+std::atomic<std::uint32_t> g_own_id_high{0};
 std::uint32_t g_timing_mask = 63;  // time 1 in 64 uncontended holds (LOCKGRAPH_TIMING)
 
 namespace internal {
@@ -254,6 +255,7 @@ bool init_process(Process& p) {
   read_environment();
   p.pid = std::uint64_t(getpid());
   if (!open_trace_file(p, 0, std::uint64_t(getppid()))) return false;
+  g_own_id_high.store(std::uint32_t((p.pid << 40) >> 32), std::memory_order_relaxed);
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   std::atexit([] {
     untraced_scope internal;
@@ -386,10 +388,14 @@ void atfork_child() {
   ThreadState* t = tls_state;
   tls_state = nullptr;
   tls_exit_guard.state = nullptr;
+  // Until the child's file is open no id is packed: a record of an inherited lock (the parent's
+  // pid) never is.
+  g_own_id_high.store(0, std::memory_order_relaxed);
   if (!open_trace_file(p, fork_id, ppid)) {
     p.enabled = false;
     return;
   }
+  g_own_id_high.store(std::uint32_t((p.pid << 40) >> 32), std::memory_order_relaxed);
   std::uint64_t start[6] = {0, 0, 0, p.pid, ppid, fork_id};
   emit_process(Kind::kProcessStart, 0, start, 6);
   if (t != nullptr) {

@@ -62,6 +62,10 @@ class basic_mutex {
       core_.acquired(t, site, 0);
       return;
     }
+    if (spin_for_lock([this] { return pthread_mutex_trylock(&m_); })) {
+      core_.acquired(t, site, format::kAcqContended);
+      return;
+    }
     std::uint64_t got = core_.wait_for_lock(t, site, 0, kNoDeadline, [this](const timespec* ts) {
       return pthread_mutex_timedlock(&m_, ts);
     });

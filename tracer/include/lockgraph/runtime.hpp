@@ -77,6 +77,9 @@ std::uint32_t intern_data_site(ThreadState* t, const void* addr) noexcept;
 std::uint64_t new_object_id(bool process_shared = false) noexcept;
 std::uint64_t now_ns() noexcept;          // CLOCK_MONOTONIC
 extern std::uint32_t g_timing_mask;       // 0 = time every acquisition (LOCKGRAPH_TIMING=all)
+// The high half of the object ids this process creates, (pid << 40) >> 32, set when the trace is
+// opened (and again in a fork()ed child); 0 before. Lock records of those ids are packed.
+extern std::atomic<std::uint32_t> g_own_id_high;
 void flush() noexcept;                    // msync the trace (watchdog, fatal signals)
 // Writes the clean-shutdown trailer now (normally done at exit). Later records are counted lost.
 void shutdown() noexcept;
@@ -185,6 +188,20 @@ inline void emit_sync(ThreadState* t, Kind kind, std::uint8_t flags, std::uint32
   emit(t, format::make_word0(kind, flags, std::uint16_t((words + 1) * 8), site), payload,
        std::size_t(words));
   if (!keeps_access_epoch(kind, flags)) ++t->sync_epoch;
+}
+
+// A lock's acquisition or release: 16 bytes when the record can be packed (no time, a lock of
+// this process, seq < 2^32; see format::lock_record_packable), the 24- or 32-byte record otherwise.
+inline void emit_lock(ThreadState* t, Kind kind, std::uint8_t flags, std::uint32_t site, std::uint64_t id,
+                      std::uint64_t seq, std::uint64_t time) noexcept {
+  if (time == 0 && format::lock_record_packable(id, seq, g_own_id_high.load(std::memory_order_relaxed))) {
+    const std::uint64_t word = format::pack_lock_word(id, seq);
+    const Kind packed = kind == Kind::kLockAcquired ? Kind::kLockAcquiredPacked : Kind::kLockReleasePacked;
+    emit(t, format::make_word0(packed, flags, 16, site), &word, 1);
+    if (!keeps_access_epoch(kind, flags)) ++t->sync_epoch;
+    return;
+  }
+  emit_sync(t, kind, flags, site, id, seq, time, 0, 0, time ? 3 : 2);
 }
 
 // Decides whether this acquisition's hold is timed (see LOCKGRAPH_TIMING in docs/user-guide.md):

@@ -18,7 +18,8 @@
 namespace lockgraph::format {
 
 inline constexpr char kMagic[8] = {'L', 'G', 'T', 'R', 'A', 'C', 'E', '\0'};
-inline constexpr std::uint32_t kVersion = 1;
+// 2: adds the packed lock records (kinds 26, 27). Readers read every version up to theirs.
+inline constexpr std::uint32_t kVersion = 2;
 inline constexpr std::uint32_t kHeaderSize = 4096;
 inline constexpr std::uint32_t kChunkSize = 16384;
 inline constexpr std::uint32_t kChunkMagic = 0x4b43474cu;  // "LGCK"
@@ -53,6 +54,11 @@ enum class Kind : std::uint8_t {
   kLockAcquired = 23, // flags = AcqFlags; seq; time (0 = not timed)
   kLockFailed = 24,   // try/timed acquisition that failed; flags = AcqFlags; time
   kLockRelease = 25,  // flags = AcqFlags(kShared); seq; time
+  // The common case of the two above in 16 bytes (format version 2): no time, a lock created in
+  // this process (id = pid << 40 | n with n < 2^32) and seq < 2^32. Payload: one word,
+  // n | seq << 32. Readers return them as kLockAcquired / kLockRelease with the full id.
+  kLockAcquiredPacked = 26,
+  kLockReleasePacked = 27,
   // counting semaphores (object = semaphore id)
   kSemCreate = 30,    // value = initial count, value2 = maximum; value3 = name string
   kSemDestroy = 31,
@@ -167,6 +173,19 @@ inline constexpr Kind word0_kind(std::uint64_t w) { return static_cast<Kind>(w &
 inline constexpr std::uint8_t word0_flags(std::uint64_t w) { return (w >> 8) & 0xff; }
 inline constexpr std::uint16_t word0_length(std::uint64_t w) { return (w >> 16) & 0xffff; }
 inline constexpr std::uint32_t word0_site(std::uint64_t w) { return std::uint32_t(w >> 32); }
+
+// Packed lock records (kLockAcquiredPacked, kLockReleasePacked): `id_high` is the high half of
+// the ids the writing process creates, (pid << 40) >> 32.
+inline constexpr bool lock_record_packable(std::uint64_t id, std::uint64_t seq, std::uint32_t id_high) {
+  return (id >> 32) == id_high && (seq >> 32) == 0 && id_high != 0;
+}
+inline constexpr std::uint64_t pack_lock_word(std::uint64_t id, std::uint64_t seq) {
+  return (id & 0xffffffffu) | (seq << 32);
+}
+inline constexpr std::uint64_t packed_lock_id(std::uint64_t word, std::uint64_t pid) {
+  return (pid << 40) | (word & 0xffffffffu);
+}
+inline constexpr std::uint64_t packed_lock_seq(std::uint64_t word) { return word >> 32; }
 
 // Payload layout of every record but the definitions (kStringDef, kSiteDef, kSiteDefPc):
 // object, seq, time, value, value2, value3, extra... — words may be omitted from the end (read as

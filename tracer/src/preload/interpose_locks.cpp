@@ -117,6 +117,10 @@ int acquire(rt::ThreadState* t, ObjectSlot* s, std::uint32_t site, Mode mode, co
                        (mode == Mode::kTimed ? format::kAcqTimed : 0);
   int rc = try_op();
   std::uint64_t got_at = 0;
+  if ((rc == EBUSY || rc == EAGAIN) && mode != Mode::kTry && detail::spin_for_lock(try_op)) {
+    rc = 0;
+    flags |= format::kAcqContended;
+  }
   if (rc == EBUSY || rc == EAGAIN) {
     if (mode == Mode::kTry) {
       s->core.failed(t, site, flags);

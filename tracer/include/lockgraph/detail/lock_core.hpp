@@ -4,7 +4,7 @@
 // owning lock type calls acquired()/releasing() around the real pthread operation; the sequence
 // number is bumped while the lock is held, so the analyzer recovers the exact order of every
 // acquire and release of this lock without any global clock (DESIGN.md, "The trace").
-// Cost of the uncontended path: a few plain stores and one 24-byte record per operation; the clock
+// Cost of the uncontended path: a few plain stores and one 16-byte record per operation; the clock
 // is read for 1 in 64 holds (LOCKGRAPH_TIMING) and for every contended acquisition.
 #pragma once
 
@@ -54,6 +54,28 @@ std::uint64_t monotonic_deadline_after(const std::chrono::duration<Rep, Period>&
   return ns <= 0 ? now : now + std::uint64_t(ns);
 }
 
+// Before a contended acquisition goes to sleep it retries a little: traced critical sections are
+// short, a holder usually leaves within a microsecond, and the futex sleep and wake-up of the slow
+// path (plus its clock reads and watchdog bookkeeping) cost several. Bounded (~1-2 us), so an
+// oversubscribed machine does not burn its time slice; the acquisition still counts as contended.
+// `try_lock()` returns 0 when it took the lock. The same idea as glibc's adaptive mutexes.
+inline constexpr int kSpinTries = 64;
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+template <class TryLock>
+bool spin_for_lock(TryLock try_lock) noexcept {
+  for (int i = 0; i < kSpinTries; ++i) {
+    for (int k = 0; k < 4 + i; ++k) cpu_relax();
+    if (try_lock() == 0) return true;
+  }
+  return false;
+}
+
 inline constexpr std::uint64_t kNoDeadline = ~std::uint64_t(0);
 inline constexpr std::uint64_t kOwnerRefreshNs = 50'000'000;  // how often a waiter refreshes the owner it reports
 
@@ -100,7 +122,7 @@ class lock_core {
     seq_.store(s, std::memory_order_relaxed);
     if (time == 0 && rt::should_time(t)) time = rt::now_ns();
     timed_hold_ = time != 0;
-    rt::emit_sync(t, Kind::kLockAcquired, flags, site, id_, s, time, 0, 0, time ? 3 : 2);
+    rt::emit_lock(t, Kind::kLockAcquired, flags, site, id_, s, time);
   }
 
   // Exclusive release about to happen (still held).
@@ -116,16 +138,15 @@ class lock_core {
     } else {
       s = bump_shared();  // misuse (unlock by a non-owner): still keep the sequence consistent
     }
-    rt::emit_sync(t, Kind::kLockRelease, flags, site, id_, s, time, 0, 0, time ? 3 : 2);
+    rt::emit_lock(t, Kind::kLockRelease, flags, site, id_, s, time);
   }
 
   // Shared (reader) acquisition and release: several holders at once, so the bump is atomic.
   void acquired_shared(rt::ThreadState* t, std::uint32_t site, std::uint8_t flags, std::uint64_t time = 0) noexcept {
-    rt::emit_sync(t, Kind::kLockAcquired, flags | format::kAcqShared, site, id_, bump_shared(), time, 0, 0,
-                  time ? 3 : 2);
+    rt::emit_lock(t, Kind::kLockAcquired, flags | format::kAcqShared, site, id_, bump_shared(), time);
   }
   void releasing_shared(rt::ThreadState* t, std::uint32_t site) noexcept {
-    rt::emit_sync(t, Kind::kLockRelease, format::kAcqShared, site, id_, bump_shared(), 0, 0, 0, 2);
+    rt::emit_lock(t, Kind::kLockRelease, format::kAcqShared, site, id_, bump_shared(), 0);
   }
 
   void failed(rt::ThreadState* t, std::uint32_t site, std::uint8_t flags) noexcept {
