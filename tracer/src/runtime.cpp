@@ -133,6 +133,12 @@ bool open_trace_file(Process& p, std::uint64_t fork_id, std::uint64_t ppid) {
 }
 
 // Maps segments until chunk `index` is backed by allocated file space. Called with grow_mu held.
+#ifdef MADV_POPULATE_WRITE
+constexpr int kMadvPopulateWrite = MADV_POPULATE_WRITE;
+#else
+constexpr int kMadvPopulateWrite = 23;  // Linux uapi value; older headers lack the name
+#endif
+
 bool ensure_mapped_locked(Process& p, std::uint64_t index) {
   while (p.mapped_chunks.load(std::memory_order_relaxed) <= index) {
     std::uint64_t seg = p.mapped_chunks.load(std::memory_order_relaxed) / kSegmentChunks;
@@ -141,10 +147,17 @@ bool ensure_mapped_locked(Process& p, std::uint64_t index) {
     off_t len = off_t(kSegmentChunks * format::kChunkSize);
     // posix_fallocate, not ftruncate: a sparse file on a full disk would SIGBUS the program.
     if (posix_fallocate(p.fd, offset, len) != 0) return false;
-    // MAP_POPULATE maps every page now, on this slow path, instead of one page fault per 4 KiB
-    // on the recording threads' hot path.
-    void* m = mmap(nullptr, std::size_t(len), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, p.fd, offset);
+    // Every page is mapped writable now, on this slow path, instead of one page fault per 4 KiB
+    // on the recording threads' hot path. MAP_POPULATE alone maps a shared file's pages read-only
+    // (the kernel tracks their first write), so each page would still fault on its first record:
+    // MADV_POPULATE_WRITE (Linux 5.14) faults them in as written. Older kernels: MAP_POPULATE.
+    void* m = mmap(nullptr, std::size_t(len), PROT_READ | PROT_WRITE, MAP_SHARED, p.fd, offset);
     if (m == MAP_FAILED) return false;
+    if (madvise(m, std::size_t(len), kMadvPopulateWrite) != 0) {
+      (void)madvise(m, std::size_t(len), MADV_WILLNEED);
+      volatile char* touch = static_cast<char*>(m);
+      for (off_t b = 0; b < len; b += 4096) touch[b] = 0;  // write faults now, not on the hot path
+    }
     p.segments[seg].store(static_cast<char*>(m), std::memory_order_release);
     p.mapped_chunks.fetch_add(kSegmentChunks, std::memory_order_release);
   }

@@ -46,7 +46,7 @@ class basic_mutex {
   basic_mutex(const basic_mutex&) = delete;
   basic_mutex& operator=(const basic_mutex&) = delete;
 
-  void lock(source_site where = source_site::current()) noexcept {
+  [[gnu::always_inline]] void lock(source_site where = source_site::current()) noexcept {
     rt::ThreadState* t = rt::recording_self();
     if (t == nullptr) {
       raw_lock_untraced();
@@ -102,7 +102,7 @@ class basic_mutex {
     return timed_lock(monotonic_deadline(tp), where);
   }
 
-  void unlock(source_site where = source_site::current()) noexcept {
+  [[gnu::always_inline]] void unlock(source_site where = source_site::current()) noexcept {
     rt::ThreadState* t = rt::recording_self();
     if (t == nullptr) {
       raw_unlock_untraced();

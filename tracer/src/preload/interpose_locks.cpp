@@ -38,7 +38,7 @@ void announce(rt::ThreadState* t, ObjectSlot* s, const void* addr, std::uint32_t
 // The slot of a lock, with its kLockCreate record written: at the first operation on it, at the
 // first one after the program's first thread started (it was tracked silently before), or at the
 // first one in a fork()ed child (inherited from the parent: a lock of the child's own now).
-ObjectSlot* lock_slot(rt::ThreadState* t, const void* addr, ObjectKind kind, LockType type, std::uint32_t site) {
+ObjectSlot* lock_slot_slow(rt::ThreadState* t, const void* addr, ObjectKind kind, LockType type, std::uint32_t site) {
   bool created = false;
   ObjectSlot* s = find_or_create(addr, kind, &created);
   if (s == nullptr) return s;
@@ -61,6 +61,13 @@ ObjectSlot* lock_slot(rt::ThreadState* t, const void* addr, ObjectKind kind, Loc
     }
   }
   return s;
+}
+
+// The common case inline: a lock already announced in this process.
+inline ObjectSlot* lock_slot(rt::ThreadState* t, const void* addr, ObjectKind kind, LockType type, std::uint32_t site) {
+  ObjectSlot* s = find(addr);
+  if (__builtin_expect(s != nullptr && s->announced && s->generation == fork_generation(), 1)) return s;
+  return lock_slot_slow(t, addr, kind, type, site);
 }
 
 // Mutexes held by the only thread before the first pthread_create: announced, with their

@@ -10,9 +10,11 @@
 namespace lockgraph::preload {
 namespace {
 
-constexpr std::size_t kCapacityBits = 21;
-constexpr std::size_t kCapacity = std::size_t(1) << kCapacityBits;
-constexpr std::uintptr_t kEmpty = 0;
+using table_internal::g_generation;
+using table_internal::home;
+using table_internal::kCapacity;
+using table_internal::kEmpty;
+using table_internal::probe;
 constexpr std::uintptr_t kForgotten = 1;
 constexpr std::uintptr_t kClaimed = 2;  // being filled by a creator; lookups probe past it
 constexpr std::size_t kStripes = 256;
@@ -23,7 +25,9 @@ ObjectSlot* table() noexcept {
   static ObjectSlot* t = [] {
     void* m = mmap(nullptr, kCapacity * sizeof(ObjectSlot), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return m == MAP_FAILED ? nullptr : static_cast<ObjectSlot*>(m);
+    ObjectSlot* table = m == MAP_FAILED ? nullptr : static_cast<ObjectSlot*>(m);
+    table_internal::g_table.store(table, std::memory_order_release);
+    return table;
   }();
   return t;
 }
@@ -31,10 +35,6 @@ ObjectSlot* table() noexcept {
 std::atomic<bool> g_stripes[kStripes];
 std::atomic<bool> g_any_objects{false};
 std::atomic<std::uint64_t> g_page_filter[kPageFilterBits / 64];
-
-std::size_t home(std::uintptr_t a) noexcept {
-  return std::size_t(((a >> 3) * 0x9E3779B97F4A7C15ull) >> (64 - kCapacityBits));
-}
 
 std::size_t page_bit(std::uintptr_t a) noexcept {
   return std::size_t(((a >> 12) * 0xC2B2AE3D27D4EB4Full) >> (64 - 20));
@@ -48,21 +48,10 @@ struct StripeLock {
   ~StripeLock() { s.store(false, std::memory_order_release); }
 };
 
-ObjectSlot* probe(ObjectSlot* t, std::uintptr_t a) noexcept {
-  for (std::size_t i = home(a), n = 0; n < kCapacity; i = (i + 1) & (kCapacity - 1), ++n) {
-    std::uintptr_t k = t[i].key.load(std::memory_order_acquire);
-    if (k == a) return &t[i];
-    if (k == kEmpty) return nullptr;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
-ObjectSlot* find(const void* addr) noexcept {
-  ObjectSlot* t = table();
-  return t == nullptr ? nullptr : probe(t, reinterpret_cast<std::uintptr_t>(addr));
-}
+std::atomic<ObjectSlot*> table_internal::g_table{nullptr};
+std::atomic<std::uint32_t> table_internal::g_generation{0};
 
 ObjectSlot* find_or_create(const void* addr, ObjectKind kind, bool* created) noexcept {
   *created = false;
@@ -114,7 +103,6 @@ std::uint64_t forget(const void* addr, std::uint32_t* owner) noexcept {
 }
 
 namespace {
-std::atomic<std::uint32_t> g_generation{0};
 std::uint32_t g_forking_tid = 0;
 
 void before_fork() {
@@ -130,7 +118,6 @@ std::atomic<bool> g_threaded{false};
 bool threaded() noexcept { return g_threaded.load(std::memory_order_relaxed); }
 void set_threaded() noexcept { g_threaded.store(true, std::memory_order_relaxed); }
 
-std::uint32_t fork_generation() noexcept { return g_generation.load(std::memory_order_relaxed); }
 std::uint32_t forking_thread() noexcept { return g_forking_tid; }
 
 bool any_objects() noexcept { return g_any_objects.load(std::memory_order_relaxed); }

@@ -46,12 +46,41 @@ void announce_silent_locks(rt::ThreadState* t, std::uint32_t site) noexcept;
 
 // Bumped in every fork()ed child: a lock inherited from the parent is announced again (new id,
 // create record in the child's own trace) at its first use in the child.
-std::uint32_t fork_generation() noexcept;
+std::uint32_t fork_generation() noexcept;  // inline, below
 // The trace thread id, in the parent, of the thread that called fork() (0 when none).
 std::uint32_t forking_thread() noexcept;
 
-// Returns the live slot for `addr`, or nullptr.
-ObjectSlot* find(const void* addr) noexcept;
+// The table's internals that the inline lookups below need (object_table.cpp owns them).
+namespace table_internal {
+inline constexpr std::size_t kCapacityBits = 21;
+inline constexpr std::size_t kCapacity = std::size_t(1) << kCapacityBits;
+inline constexpr std::uintptr_t kEmpty = 0;
+extern std::atomic<ObjectSlot*> g_table;  // set by the first find_or_create
+extern std::atomic<std::uint32_t> g_generation;
+
+inline std::size_t home(std::uintptr_t a) noexcept {
+  return std::size_t(((a >> 3) * 0x9E3779B97F4A7C15ull) >> (64 - kCapacityBits));
+}
+
+inline ObjectSlot* probe(ObjectSlot* t, std::uintptr_t a) noexcept {
+  for (std::size_t i = home(a), n = 0; n < kCapacity; i = (i + 1) & (kCapacity - 1), ++n) {
+    std::uintptr_t k = t[i].key.load(std::memory_order_acquire);
+    if (k == a) return &t[i];
+    if (k == kEmpty) return nullptr;
+  }
+  return nullptr;
+}
+}  // namespace table_internal
+
+inline std::uint32_t fork_generation() noexcept {
+  return table_internal::g_generation.load(std::memory_order_relaxed);
+}
+
+// Returns the live slot for `addr`, or nullptr. Inline: every interposed lock operation starts here.
+inline ObjectSlot* find(const void* addr) noexcept {
+  ObjectSlot* t = table_internal::g_table.load(std::memory_order_acquire);
+  return t == nullptr ? nullptr : table_internal::probe(t, reinterpret_cast<std::uintptr_t>(addr));
+}
 
 // Returns the slot for `addr`, creating it when absent (*created tells). nullptr when full.
 ObjectSlot* find_or_create(const void* addr, ObjectKind kind, bool* created) noexcept;

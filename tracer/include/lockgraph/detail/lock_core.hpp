@@ -116,7 +116,7 @@ class lock_core {
   }
 
   // Exclusive acquisition completed (the lock is held by t now).
-  void acquired(rt::ThreadState* t, std::uint32_t site, std::uint8_t flags, std::uint64_t time = 0) noexcept {
+  [[gnu::always_inline]] void acquired(rt::ThreadState* t, std::uint32_t site, std::uint8_t flags, std::uint64_t time = 0) noexcept {
     owner_.store(t->tid, std::memory_order_relaxed);
     std::uint64_t s = seq_.load(std::memory_order_relaxed) + 1;
     seq_.store(s, std::memory_order_relaxed);
@@ -126,7 +126,7 @@ class lock_core {
   }
 
   // Exclusive release about to happen (still held).
-  void releasing(rt::ThreadState* t, std::uint32_t site, std::uint8_t flags = 0) noexcept {
+  [[gnu::always_inline]] void releasing(rt::ThreadState* t, std::uint32_t site, std::uint8_t flags = 0) noexcept {
     std::uint64_t time = timed_hold_ ? rt::now_ns() : 0;
     std::uint64_t s;
     if (owner_.load(std::memory_order_relaxed) == t->tid) {
