@@ -147,9 +147,6 @@ inline std::uint32_t site_id(ThreadState* t, const source_site& where) noexcept 
     if (t->cur == nullptr) return;  // trace lost; counted by refill
   }
   std::uint64_t* p = t->cur;
-  // The trace is fresh memory: without this every 64-byte line written is a cache miss that the
-  // next locked instruction (the program's own lock) waits for. Past the chunk end it is harmless.
-  __builtin_prefetch(p + 64, 1, 3);
   for (std::size_t i = 0; i < n_payload; ++i) p[i + 1] = payload[i];
   t->cur = p + n;
   __atomic_store_n(p, word0, __ATOMIC_RELEASE);

@@ -35,12 +35,12 @@ struct SeenEntry {
 };
 thread_local constinit SeenEntry tls_seen[128] = {};
 
-ThreadState* recorder() noexcept {
+[[gnu::always_inline]] inline ThreadState* recorder() noexcept {
   if (tls_ignore != 0 || rt::tls_untraced != 0) return nullptr;
   return rt::recording_self();
 }
 
-void access(const volatile void* addr, std::uint32_t size, bool write, const void* pc) noexcept {
+[[gnu::always_inline]] inline void access(const volatile void* addr, std::uint32_t size, bool write, const void* pc) noexcept {
   ThreadState* t = recorder();
   if (t == nullptr) return;
   auto a = reinterpret_cast<std::uintptr_t>(addr);
