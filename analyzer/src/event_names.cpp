@@ -101,9 +101,10 @@ bool is_known_kind(std::uint8_t raw) noexcept {
   static const auto known = [] {
     std::array<bool, 256> t{};
     for (const auto& [k, n] : kKinds) t[static_cast<std::uint8_t>(k)] = true;
-    // On disk only: the reader returns them as lock_acquired / lock_release, so they have no name.
+    // On disk only: the reader returns them as lock_acquired / lock_release, reads and writes.
     t[static_cast<std::uint8_t>(Kind::kLockAcquiredPacked)] = true;
     t[static_cast<std::uint8_t>(Kind::kLockReleasePacked)] = true;
+    t[static_cast<std::uint8_t>(Kind::kAccessRun)] = true;  // returned as reads and writes
     return t;
   }();
   return known[raw];

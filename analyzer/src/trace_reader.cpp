@@ -234,7 +234,7 @@ void TraceFile::scan() {
         decode_at(p, ch.thread, &e);
         trailer_ = e;
       } else {
-        ++record_count_;
+        record_count_ += k == Kind::kAccessRun ? words : 1;
       }
       p += len;
     }
@@ -312,8 +312,27 @@ bool TraceFile::Cursor::next(Event* e) noexcept {
     }
     std::uint64_t w0 = load64(file_->data_ + pos_);
     std::uint64_t at = pos_;
-    pos_ += format::word0_length(w0);
     Kind k = format::word0_kind(w0);
+    if (k == Kind::kAccessRun) {
+      // One event per access word; the event's offset is its word's.
+      const std::uint64_t words = (format::word0_length(w0) - 8) / 8;
+      if (run_index_ >= words) {
+        run_index_ = 0;
+        pos_ += format::word0_length(w0);
+        continue;
+      }
+      const std::uint64_t word_at = at + 8 + 8 * run_index_++;
+      const format::RunAccess a = format::decode_run_access(load64(file_->data_ + word_at), format::word0_site(w0));
+      *e = Event{};
+      e->kind = a.write ? Kind::kWrite : Kind::kRead;
+      e->flags = std::uint8_t(a.size);
+      e->site = a.site;
+      e->thread = thread_;
+      e->offset = word_at;
+      e->object = a.address;
+      return true;
+    }
+    pos_ += format::word0_length(w0);
     if (is_definition(k) || k == Kind::kTrailer) continue;
     return file_->decode_at(at, thread_, e);
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lockgraph/mutex.hpp"
+#include "lockgraph/runtime.hpp"
 #include "lockgraph/thread.hpp"
 #include "trace_test_util.hpp"
 
@@ -73,6 +74,54 @@ TEST(CrashSafety, SigkillDuringHeavyLockingLosesNothingRecorded) {
   expect_gap_free(events, &lock_events);
   // Each completed iteration is 4 records (2 acquires, 2 releases); all of them are there.
   EXPECT_GE(lock_events, 4 * 200000u);
+  munmap(progress, 4096);
+}
+
+// Accesses are appended to a run in place (payload word, then the run's length): a kill between
+// the two leaves the run one access shorter, never a torn access. Each thread writes consecutive
+// addresses, so every thread's accesses read back must be exactly 0, 1, 2, ... n-1.
+TEST(CrashSafety, SigkillDuringAccessRunsLeavesEveryRecordedAccessIntact) {
+  TempDir dir;
+  auto* progress = static_cast<std::atomic<std::uint64_t>*>(
+      mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(progress, MAP_FAILED);
+  new (progress) std::atomic<std::uint64_t>(0);
+  pid_t pid = start_traced_child(dir, [progress] {
+    std::vector<lockgraph::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([t, progress] {
+        const std::uint64_t base = std::uint64_t(t + 1) << 32;
+        for (std::uint64_t i = 0;; ++i) {
+          rt::record_access(reinterpret_cast<void*>(base + 8 * i), 8, true, source_site::current());
+          progress->fetch_add(1, std::memory_order_relaxed);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();  // never returns: killed
+    return 0;
+  });
+  while (progress->load() < 400000) sched_yield();
+  kill(pid, SIGKILL);
+  auto child = wait_child(dir, pid);
+  ASSERT_TRUE(child.signaled());
+
+  std::vector<analysis::Problem> problems;
+  auto events = read_events(child.trace, &problems);
+  for (const auto& p : problems) ADD_FAILURE() << p.message();
+  std::map<std::uint32_t, std::uint64_t> next_per_thread;
+  std::uint64_t total = 0;
+  for (const auto& e : events) {
+    if (e.kind != Kind::kWrite) continue;
+    std::uint64_t base = e.object >> 32 << 32;
+    ASSERT_TRUE(base == (std::uint64_t(1) << 32) || base == (std::uint64_t(2) << 32)) << std::hex << e.object;
+    std::uint64_t& next = next_per_thread[e.thread];
+    ASSERT_EQ(e.object, base + 8 * next) << "thread " << e.thread << ": access " << next << " missing or torn";
+    EXPECT_EQ(e.access_size(), 8u);
+    ++next;
+    ++total;
+  }
+  EXPECT_EQ(next_per_thread.size(), 2u);
+  EXPECT_GE(total, 400000u);
   munmap(progress, 4096);
 }
 

@@ -3,9 +3,6 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <unistd.h>
 
@@ -81,30 +78,6 @@ TEST(Fork, ParentAndChildFilesWithForkEdge) {
   EXPECT_FALSE(child_before_fork);
 }
 
-// The raw record kinds of a trace file's lock acquisitions and releases, by record offset.
-std::map<std::uint64_t, Kind> raw_lock_kinds(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), {});
-  std::map<std::uint64_t, Kind> out;
-  for (std::size_t off = format::kHeaderSize; off + format::kChunkSize <= bytes.size(); off += format::kChunkSize) {
-    format::ChunkHeader h;
-    std::memcpy(&h, bytes.data() + off, sizeof h);
-    if (h.magic != format::kChunkMagic) continue;
-    for (std::size_t p = off + sizeof h; p + 8 <= off + format::kChunkSize;) {
-      std::uint64_t w0;
-      std::memcpy(&w0, bytes.data() + p, 8);
-      if (w0 == 0) break;
-      Kind k = format::word0_kind(w0);
-      if (k == Kind::kLockAcquired || k == Kind::kLockRelease || k == Kind::kLockAcquiredPacked ||
-          k == Kind::kLockReleasePacked) {
-        out[p] = k;
-      }
-      p += format::word0_length(w0);
-    }
-  }
-  return out;
-}
-
 // Lock records are packed into 16 bytes when the lock was created by the writing process; a lock
 // a fork()ed child inherited carries its parent's pid in its id and keeps the full record. Either
 // way the reader returns the exact id and sequence.
@@ -150,7 +123,8 @@ TEST(Fork, LockRecordsArePackedOnlyForTheProcesssOwnLocks) {
     if (file->header().pid == (ids.own >> 40)) child_trace = f;
   }
   ASSERT_FALSE(child_trace.empty());
-  std::map<std::uint64_t, Kind> raw = raw_lock_kinds(child_trace);
+  std::map<std::uint64_t, Kind> raw;
+  for (const auto& [offset, w0] : raw_records(child_trace)) raw[offset] = format::word0_kind(w0);
   std::map<std::uint64_t, std::vector<std::uint64_t>> seqs;
   int packed_seen = 0, full_seen = 0;
   for (const auto& e : read_events(child_trace)) {

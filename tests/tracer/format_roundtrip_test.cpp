@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+
 #include "lockgraph/runtime.hpp"
 #include "trace_test_util.hpp"
 
@@ -105,6 +106,98 @@ TEST(FormatRoundTrip, RepeatedAccessWithoutSynchronizationIsFilteredAtRecordTime
   int writes = 0;
   for (const Event& e : read_events(child.trace)) writes += e.kind == Kind::kWrite ? 1 : 0;
   EXPECT_EQ(writes, 2);
+}
+
+// Plain accesses are stored 8 bytes each in access runs; every one comes back with its address,
+// size, kind and site, whether it extended a run, started one (after a synchronization, a site far
+// from the run's, a new chunk) or did not fit a run word (odd size, address past 2^48).
+TEST(FormatRoundTrip, AccessRunsKeepEveryAccess) {
+  TempDir dir;
+  struct Expected {
+    std::uint64_t address;
+    std::uint32_t size;
+    bool write;
+    unsigned line;
+  };
+  static std::vector<Expected> expected;  // built the same way in the child and here
+  auto script = [](bool record) {
+    expected.clear();
+    rt::ThreadState* t = record ? rt::self() : nullptr;
+    auto access = [&](std::uint64_t address, std::uint32_t size, bool write, unsigned line) {
+      expected.push_back({address, size, write, line});
+      if (!record) return;
+      source_site where{"runs.cpp", "body", line};
+      rt::emit_access(t, address, size, write, rt::site_id(t, where));
+    };
+    const std::uint32_t sizes[] = {1, 2, 4, 8, 16};
+    for (int i = 0; i < 40; ++i) access(0x10000 + 8 * i, sizes[i % 5], i % 3 == 0, 100 + unsigned(i % 7));
+    if (record) rt::emit_sync(t, Kind::kHbRelease, 0, 0, 1, 1);  // closes the run
+    access(0x20000, 3, true, 200);                  // odd size: a record of its own
+    access(0x20008, 4, false, 201);
+    access(std::uint64_t(1) << 50, 8, true, 202);   // past 2^48: a record of its own
+    access(0x30000, 8, false, 203);
+    // Enough accesses to fill several chunks (2,000 words each): runs restart in each new chunk.
+    for (int i = 0; i < 5000; ++i) access(0x40000 + 4 * std::uint64_t(i), 4, i % 2 == 1, 300 + unsigned(i % 3));
+  };
+  auto child = run_traced_child(dir, [&] {
+    script(true);
+    return 0;
+  });
+  ASSERT_EQ(child.exit_code(), 0);
+  script(false);
+  std::vector<analysis::Problem> problems;
+  auto events = read_events(child.trace, &problems);
+  EXPECT_TRUE(problems.empty()) << problems.front().message();
+  analysis::Problem err;
+  auto file = analysis::TraceFile::open(child.trace, &err);
+  ASSERT_TRUE(file);
+  std::vector<const Event*> accesses;
+  for (const Event& e : events) {
+    if (e.kind == Kind::kRead || e.kind == Kind::kWrite || e.kind == Kind::kReadRange || e.kind == Kind::kWriteRange) {
+      accesses.push_back(&e);
+    }
+  }
+  ASSERT_EQ(accesses.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const Event& e = *accesses[i];
+    EXPECT_EQ(e.object, expected[i].address) << i;
+    EXPECT_EQ(e.access_size(), expected[i].size) << i;
+    EXPECT_EQ(e.kind == Kind::kWrite || e.kind == Kind::kWriteRange, expected[i].write) << i;
+    const analysis::Site* site = file->site(e.site);
+    ASSERT_NE(site, nullptr) << i;
+    EXPECT_EQ(site->file, "runs.cpp");
+    EXPECT_EQ(site->line, expected[i].line) << i;
+  }
+  // On disk: a handful of runs hold nearly all of them, 8 bytes each.
+  std::size_t runs = 0, run_accesses = 0;
+  for (const auto& [offset, w0] : raw_records(child.trace)) {
+    if (format::word0_kind(w0) != Kind::kAccessRun) continue;
+    ++runs;
+    run_accesses += (format::word0_length(w0) - 8) / 8;
+  }
+  EXPECT_EQ(run_accesses, expected.size() - 2);  // all but the odd size and the high address
+  EXPECT_LE(runs, 20u);  // a site's first use writes its definition first, which closes a run
+}
+
+TEST(FormatRoundTrip, RunAccessWordLimits) {
+  std::uint64_t w = 0;
+  EXPECT_FALSE(format::run_access_word(0x1000, 3, false, 5, 5, &w));                       // odd size
+  EXPECT_FALSE(format::run_access_word(0x1000, 32, false, 5, 5, &w));                      // too large
+  EXPECT_FALSE(format::run_access_word(format::kRunAddressMask + 1, 8, false, 5, 5, &w));  // past 2^48
+  EXPECT_FALSE(format::run_access_word(0x1000, 8, false, 5 + 2048, 5, &w));                // site too far
+  EXPECT_FALSE(format::run_access_word(0x1000, 8, false, 2900, 5000, &w));
+  ASSERT_TRUE(format::run_access_word(format::kRunAddressMask, 16, true, 5000 - 2048, 5000, &w));
+  format::RunAccess a = format::decode_run_access(w, 5000);
+  EXPECT_EQ(a.address, format::kRunAddressMask);
+  EXPECT_EQ(a.size, 16u);
+  EXPECT_TRUE(a.write);
+  EXPECT_EQ(a.site, 5000u - 2048u);
+  ASSERT_TRUE(format::run_access_word(0, 1, false, 7 + 2047, 7, &w));
+  a = format::decode_run_access(w, 7);
+  EXPECT_EQ(a.address, 0u);
+  EXPECT_EQ(a.size, 1u);
+  EXPECT_FALSE(a.write);
+  EXPECT_EQ(a.site, 7u + 2047u);
 }
 
 TEST(FormatRoundTrip, TraceFileIsPrivateAndNamedByPid) {

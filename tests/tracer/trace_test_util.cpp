@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace lockgraph::testing {
 
@@ -79,6 +82,25 @@ std::vector<analysis::Event> read_events(const std::string& path, std::vector<an
     for (analysis::Event e; c.next(&e);) out.push_back(e);
   }
   if (problems != nullptr) *problems = f->problems();
+  return out;
+}
+
+std::map<std::uint64_t, std::uint64_t> raw_records(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::map<std::uint64_t, std::uint64_t> out;
+  for (std::size_t off = format::kHeaderSize; off + format::kChunkSize <= bytes.size(); off += format::kChunkSize) {
+    format::ChunkHeader h;
+    std::memcpy(&h, bytes.data() + off, sizeof h);
+    if (h.magic != format::kChunkMagic) continue;
+    for (std::size_t p = off + sizeof h; p + 8 <= off + format::kChunkSize;) {
+      std::uint64_t w0;
+      std::memcpy(&w0, bytes.data() + p, 8);
+      if (w0 == 0 || format::word0_length(w0) < 8) break;
+      out[p] = w0;
+      p += format::word0_length(w0);
+    }
+  }
   return out;
 }
 

@@ -47,4 +47,8 @@ ChildResult wait_child(const TempDir& dir, pid_t pid);
 // fatal open error.
 std::vector<analysis::Event> read_events(const std::string& path, std::vector<analysis::Problem>* problems = nullptr);
 
+// The raw records of a trace file's claimed chunks, as (byte offset, word0): what the writer put
+// on disk, before the reader expands packed lock records and access runs.
+std::map<std::uint64_t, std::uint64_t> raw_records(const std::string& path);
+
 }  // namespace lockgraph::testing

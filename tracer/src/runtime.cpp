@@ -288,6 +288,8 @@ bool initialized(Process& p) {
 
 void reset_thread_state(ThreadState* t, std::uint32_t tid) {
   t->cur = t->end = nullptr;
+  t->access_run = nullptr;
+  t->access_run_words = 0;
   t->tid = tid;
   t->chunk_index = 0;
   t->sync_epoch = 1;
@@ -516,6 +518,7 @@ ThreadState* register_current_thread(std::uint32_t parent_tid, std::uint32_t res
 
 void refill(ThreadState* t, std::size_t words) noexcept {
   untraced_scope internal;
+  t->access_run = nullptr;  // a run never spans chunks: the reader may lose one without the other
   Process& p = process();
   if (words * 8 + sizeof(format::ChunkHeader) > format::kChunkSize || !p.enabled ||
       !claim_chunk(p, t, t->tid)) {

@@ -14,10 +14,10 @@
 
 namespace lockgraph {
 
-inline void record_read(const void* addr, std::uint32_t size, source_site where = source_site::current()) noexcept {
+[[gnu::always_inline]] inline void record_read(const void* addr, std::uint32_t size, source_site where = source_site::current()) noexcept {
   rt::record_access(addr, size, false, where);
 }
-inline void record_write(const void* addr, std::uint32_t size, source_site where = source_site::current()) noexcept {
+[[gnu::always_inline]] inline void record_write(const void* addr, std::uint32_t size, source_site where = source_site::current()) noexcept {
   rt::record_access(addr, size, true, where);
 }
 

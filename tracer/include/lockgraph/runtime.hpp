@@ -41,6 +41,9 @@ enum class WaitKind : std::uint8_t { kNone = 0, kLock, kSemaphore, kEvent, kCond
 struct ThreadState {
   std::uint64_t* cur = nullptr;  // next free word in the current chunk
   std::uint64_t* end = nullptr;  // end of the current chunk
+  std::uint64_t* access_run = nullptr;  // word0 of this thread's last kAccessRun; open while it ends at cur
+  std::uint32_t access_run_words = 0;   // its length in words, word0 included
+  std::uint32_t access_run_site = 0;    // its base site
   std::uint32_t tid = 0;         // trace thread id, 1..
   std::uint32_t chunk_index = 0;
   std::uint64_t sync_epoch = 1;  // bumped at every synchronization: invalidates the access filter
@@ -221,8 +224,30 @@ inline bool access_is_new(ThreadState* t, std::uint64_t a, bool is_write) noexce
   return true;
 }
 
-inline void emit_access(ThreadState* t, std::uint64_t a, std::uint32_t size, bool is_write,
-                        std::uint32_t site) noexcept {
+// An access is appended to the thread's open access run when nothing else was recorded since
+// (8 bytes), starts a new run otherwise (16 bytes), or — when it does not fit a run word — gets a
+// record of its own.
+[[gnu::always_inline]] inline void emit_access(ThreadState* t, std::uint64_t a, std::uint32_t size, bool is_write,
+                                               std::uint32_t site) noexcept {
+  std::uint64_t word = 0;
+  if (t->access_run != nullptr && t->access_run + t->access_run_words == t->cur && t->end - t->cur >= 2 &&
+      format::run_access_word(a, size, is_write, site, t->access_run_site, &word)) {
+    *t->cur++ = word;
+    ++t->access_run_words;
+    __atomic_store_n(t->access_run,
+                     format::make_word0(Kind::kAccessRun, 0, std::uint16_t(t->access_run_words * 8), t->access_run_site),
+                     __ATOMIC_RELEASE);
+    return;
+  }
+  if (format::run_access_word(a, size, is_write, site, site, &word)) {
+    emit(t, format::make_word0(Kind::kAccessRun, 0, 16, site), &word, 1);
+    if (t->cur != nullptr) {
+      t->access_run = t->cur - 2;
+      t->access_run_words = 2;
+      t->access_run_site = site;
+    }
+    return;
+  }
   if (size <= 255) {
     emit(t, format::make_word0(is_write ? Kind::kWrite : Kind::kRead, std::uint8_t(size), 16, site), &a, 1);
   } else {
@@ -231,7 +256,7 @@ inline void emit_access(ThreadState* t, std::uint64_t a, std::uint32_t size, boo
   }
 }
 
-inline void record_access(const void* addr, std::uint32_t size, bool is_write,
+[[gnu::always_inline]] inline void record_access(const void* addr, std::uint32_t size, bool is_write,
                           const source_site& where) noexcept {
   ThreadState* t = recording_self();
   if (t == nullptr) return;

@@ -18,7 +18,7 @@
 namespace lockgraph::format {
 
 inline constexpr char kMagic[8] = {'L', 'G', 'T', 'R', 'A', 'C', 'E', '\0'};
-// 2: adds the packed lock records (kinds 26, 27). Readers read every version up to theirs.
+// 2: adds the packed lock records (kinds 26, 27) and access runs (kind 88). Readers read every version up to theirs.
 inline constexpr std::uint32_t kVersion = 2;
 inline constexpr std::uint32_t kHeaderSize = 4096;
 inline constexpr std::uint32_t kChunkSize = 16384;
@@ -103,6 +103,11 @@ enum class Kind : std::uint8_t {
   // synchronization: a free ends its bytes' race history, the next owner starts afresh.
   kMemAlloc = 86,
   kMemFree = 87,
+  // Consecutive plain accesses of a thread in one record (format version 2), 8 bytes each instead
+  // of 16. word0's site is the run's base site; each payload word is one access (see
+  // run_access_word). The writer appends an access by storing its word, then word0 with the new
+  // length (release), so a killed process leaves a valid run. Readers return kRead / kWrite events.
+  kAccessRun = 88,
   // happens-before annotations (object = annotation key; seq per key)
   kHbRelease = 90,  // object = slot id (kAnnotationTag | slot); seq; value = the key address
   kHbAcquire = 91,
@@ -186,6 +191,32 @@ inline constexpr std::uint64_t packed_lock_id(std::uint64_t word, std::uint64_t 
   return (pid << 40) | (word & 0xffffffffu);
 }
 inline constexpr std::uint64_t packed_lock_seq(std::uint64_t word) { return word >> 32; }
+
+// One access of a kAccessRun: address (bits 0-47) | write (bit 48) | log2 of the size (bits 49-51:
+// 1, 2, 4, 8 or 16 bytes) | site - the run's base site as a signed 12-bit number (bits 52-63).
+// Returns false when the access does not fit (other sizes, addresses past 2^48, a site too far
+// from the base): it then gets its own record.
+inline constexpr std::uint64_t kRunAddressMask = (std::uint64_t(1) << 48) - 1;
+inline constexpr bool run_access_word(std::uint64_t address, std::uint32_t size, bool write, std::uint32_t site,
+                                      std::uint32_t base_site, std::uint64_t* word) {
+  const int log2 = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : size == 8 ? 3 : size == 16 ? 4 : -1;
+  const std::int64_t delta = std::int64_t(site) - std::int64_t(base_site);
+  if (log2 < 0 || address > kRunAddressMask || delta < -2048 || delta > 2047) return false;
+  *word = address | (std::uint64_t(write) << 48) | (std::uint64_t(log2) << 49) | (std::uint64_t(delta & 0xfff) << 52);
+  return true;
+}
+struct RunAccess {
+  std::uint64_t address;
+  std::uint32_t size;
+  bool write;
+  std::uint32_t site;
+};
+inline constexpr RunAccess decode_run_access(std::uint64_t word, std::uint32_t base_site) {
+  std::int64_t delta = std::int64_t(word >> 52);
+  if (delta >= 2048) delta -= 4096;
+  return RunAccess{word & kRunAddressMask, std::uint32_t(1) << ((word >> 49) & 7), ((word >> 48) & 1) != 0,
+                   std::uint32_t(std::int64_t(base_site) + delta)};
+}
 
 // Payload layout of every record but the definitions (kStringDef, kSiteDef, kSiteDefPc):
 // object, seq, time, value, value2, value3, extra... — words may be omitted from the end (read as

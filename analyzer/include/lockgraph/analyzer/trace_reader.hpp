@@ -114,6 +114,7 @@ class TraceFile {
     const std::vector<Span>* spans_ = nullptr;
     std::size_t span_ = 0;
     std::uint64_t pos_ = 0;
+    std::uint64_t run_index_ = 0;  // next access inside the kAccessRun at pos_
   };
   Cursor cursor(std::uint32_t thread) const;
 
