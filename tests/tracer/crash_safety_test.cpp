@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <set>
 #include <vector>
@@ -35,31 +36,38 @@ void expect_gap_free(const std::vector<analysis::Event>& events, std::size_t* to
   }
 }
 
-TEST(CrashSafety, SigkillDuringHeavyLockingLosesNothingRecorded) {
-  TempDir dir;
-  // Shared with the child: how many lock operations it completed, so the kill lands mid-flight.
+// Runs `threads` threads of `work(thread index, progress)` in a traced child, each looping forever
+// and counting its steps in `progress` (shared memory), and SIGKILLs the child once `steps`
+// steps are done, so the kill lands mid-flight.
+using Work = std::function<void(int, std::atomic<std::uint64_t>*)>;
+ChildResult kill_mid_flight(const TempDir& dir, int threads, std::uint64_t steps, const Work& work) {
   auto* progress = static_cast<std::atomic<std::uint64_t>*>(
       mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
-  ASSERT_NE(progress, MAP_FAILED);
+  EXPECT_NE(progress, MAP_FAILED);
   new (progress) std::atomic<std::uint64_t>(0);
-  pid_t pid = start_traced_child(dir, [progress] {
-    lockgraph::mutex a("A"), b("B");
-    std::vector<lockgraph::thread> threads;
-    for (int t = 0; t < 4; ++t) {
-      threads.emplace_back([&, progress] {
-        for (;;) {
-          std::lock_guard<lockgraph::mutex> ga(a);
-          std::lock_guard<lockgraph::mutex> gb(b);
-          progress->fetch_add(1, std::memory_order_relaxed);
-        }
-      });
-    }
-    for (auto& t : threads) t.join();  // never returns: killed
+  pid_t pid = start_traced_child(dir, [&] {
+    std::vector<lockgraph::thread> ts;
+    for (int t = 0; t < threads; ++t) ts.emplace_back([&, t] { work(t, progress); });
+    for (auto& t : ts) t.join();  // never returns: killed
     return 0;
   });
-  while (progress->load() < 200000) sched_yield();
+  while (progress->load() < steps) sched_yield();
   kill(pid, SIGKILL);
-  auto child = wait_child(dir, pid);
+  ChildResult child = wait_child(dir, pid);
+  munmap(progress, 4096);
+  return child;
+}
+
+TEST(CrashSafety, SigkillDuringHeavyLockingLosesNothingRecorded) {
+  TempDir dir;
+  auto child = kill_mid_flight(dir, 4, 200000, [](int, std::atomic<std::uint64_t>* progress) {
+    static lockgraph::mutex a("A"), b("B");  // created once, in the child (thread-safe statics)
+    for (;;) {
+      std::lock_guard<lockgraph::mutex> ga(a);
+      std::lock_guard<lockgraph::mutex> gb(b);
+      progress->fetch_add(1, std::memory_order_relaxed);
+    }
+  });
   ASSERT_TRUE(child.signaled());
   EXPECT_EQ(child.signal(), SIGKILL);
 
@@ -74,7 +82,6 @@ TEST(CrashSafety, SigkillDuringHeavyLockingLosesNothingRecorded) {
   expect_gap_free(events, &lock_events);
   // Each completed iteration is 4 records (2 acquires, 2 releases); all of them are there.
   EXPECT_GE(lock_events, 4 * 200000u);
-  munmap(progress, 4096);
 }
 
 // Accesses are appended to a run in place (payload word, then the run's length): a kill between
@@ -82,27 +89,13 @@ TEST(CrashSafety, SigkillDuringHeavyLockingLosesNothingRecorded) {
 // addresses, so every thread's accesses read back must be exactly 0, 1, 2, ... n-1.
 TEST(CrashSafety, SigkillDuringAccessRunsLeavesEveryRecordedAccessIntact) {
   TempDir dir;
-  auto* progress = static_cast<std::atomic<std::uint64_t>*>(
-      mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
-  ASSERT_NE(progress, MAP_FAILED);
-  new (progress) std::atomic<std::uint64_t>(0);
-  pid_t pid = start_traced_child(dir, [progress] {
-    std::vector<lockgraph::thread> threads;
-    for (int t = 0; t < 2; ++t) {
-      threads.emplace_back([t, progress] {
-        const std::uint64_t base = std::uint64_t(t + 1) << 32;
-        for (std::uint64_t i = 0;; ++i) {
-          rt::record_access(reinterpret_cast<void*>(base + 8 * i), 8, true, source_site::current());
-          progress->fetch_add(1, std::memory_order_relaxed);
-        }
-      });
+  auto child = kill_mid_flight(dir, 2, 400000, [](int t, std::atomic<std::uint64_t>* progress) {
+    const std::uint64_t base = std::uint64_t(t + 1) << 32;
+    for (std::uint64_t i = 0;; ++i) {
+      rt::record_access(reinterpret_cast<void*>(base + 8 * i), 8, true, source_site::current());
+      progress->fetch_add(1, std::memory_order_relaxed);
     }
-    for (auto& t : threads) t.join();  // never returns: killed
-    return 0;
   });
-  while (progress->load() < 400000) sched_yield();
-  kill(pid, SIGKILL);
-  auto child = wait_child(dir, pid);
   ASSERT_TRUE(child.signaled());
 
   std::vector<analysis::Problem> problems;
@@ -122,7 +115,6 @@ TEST(CrashSafety, SigkillDuringAccessRunsLeavesEveryRecordedAccessIntact) {
   }
   EXPECT_EQ(next_per_thread.size(), 2u);
   EXPECT_GE(total, 400000u);
-  munmap(progress, 4096);
 }
 
 }  // namespace
