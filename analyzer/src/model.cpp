@@ -41,9 +41,15 @@ Model::Model(const TraceSet& set) : set_(set) {
 }
 
 std::uint32_t Model::thread_index(std::uint32_t process, std::uint32_t tid) {
+  const ObjectKey key{process, tid};
+  if (key == last_thread_key_) return last_thread_index_;
   // find before emplace: emplace allocates a node even when the key exists (once per event).
-  auto found = thread_ids_.find(ObjectKey{process, tid});
-  if (found != thread_ids_.end()) return found->second;
+  auto found = thread_ids_.find(key);
+  if (found != thread_ids_.end()) {
+    last_thread_key_ = key;
+    last_thread_index_ = found->second;
+    return found->second;
+  }
   auto [it, fresh] = thread_ids_.emplace(ObjectKey{process, tid}, std::uint32_t(threads_.size()));
   if (fresh) {
     ThreadState t;

@@ -336,7 +336,10 @@ ReplayStats TraceSet::replay(const std::function<void(const Event&)>& fn) {
       if (th.has) threads.push_back(std::move(th));
     }
   }
-  FlatMap<Key, std::uint64_t, KeyHash> next_seq;  // 0: nothing replayed yet, so 1 is expected
+  // Per object: the next sequence number expected (0: nothing replayed yet, so 1 is expected),
+  // with kWaitedFor set while a thread waits for it, so only then a release looks in `waiting`.
+  constexpr std::uint64_t kWaitedFor = std::uint64_t(1) << 63;
+  FlatMap<Key, std::uint64_t, KeyHash> next_seq;
   std::unordered_set<Key, KeyHash> produced;
   std::unordered_map<Key, std::vector<std::size_t>, KeyHash> waiting;
   std::deque<std::size_t> ready;
@@ -366,10 +369,13 @@ ReplayStats TraceSet::replay(const std::function<void(const Event&)>& fn) {
         }
         Key need;
         bool has_need = requirement(th.ev, &need);
+        std::uint64_t* seq_slot = nullptr;  // stays valid: nothing inserts into next_seq until it is used
         if (has_need) {
           if (need.type == KeyType::kSeq) {
-            std::uint64_t expect = std::max<std::uint64_t>(1, next_seq.find_or_insert(need));
+            seq_slot = &next_seq.find_or_insert(need);
+            std::uint64_t expect = std::max<std::uint64_t>(1, *seq_slot & ~kWaitedFor);
             if (th.ev.seq > expect) {
+              *seq_slot |= kWaitedFor;
               waiting[need].push_back(i);
               break;
             }
@@ -380,10 +386,12 @@ ReplayStats TraceSet::replay(const std::function<void(const Event&)>& fn) {
         }
         fn(th.ev);
         ++stats.events;
-        if (has_need && need.type == KeyType::kSeq && !observes_only(th.ev)) {
-          std::uint64_t& n = next_seq.find_or_insert(need);
-          if (th.ev.seq + 1 > n) n = th.ev.seq + 1;
-          wake(need);
+        if (seq_slot != nullptr && !observes_only(th.ev)) {
+          const bool waited = (*seq_slot & kWaitedFor) != 0;
+          // Clearing the flag is right even if a waiter's turn has not come: wake() hands every
+          // waiter back, and one still early waits again and sets it again.
+          *seq_slot = std::max(*seq_slot & ~kWaitedFor, th.ev.seq + 1);
+          if (waited) wake(need);
         }
         Key gives;
         if (production(th.ev, &gives)) {
@@ -416,7 +424,7 @@ ReplayStats TraceSet::replay(const std::function<void(const Event&)>& fn) {
     }
     if (best == nullptr) break;  // cannot happen: unfinished threads are all waiting
     Key k = *best;
-    const bool inherited = k.type == KeyType::kSeq && next_seq.find_or_insert(k) == 0 &&
+    const bool inherited = k.type == KeyType::kSeq && (next_seq.find_or_insert(k) & ~kWaitedFor) == 0 &&
                            k.process != kAllProcesses && processes_[k.process].fork_id != 0;
     if (k.type == KeyType::kSeq) {
       next_seq.find_or_insert(k) = best_seq;

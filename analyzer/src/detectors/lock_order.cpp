@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "detector.hpp"
+#include "flat_map.hpp"
 #include "fnv1a.hpp"
 #include "graph_search.hpp"
 
@@ -37,6 +38,13 @@ struct EdgeKey {
   std::uint32_t from;
   std::uint32_t to;
   bool operator<(const EdgeKey& o) const { return from != o.from ? from < o.from : to < o.to; }
+  bool operator==(const EdgeKey&) const = default;
+};
+struct EdgeKeyHash {
+  std::size_t operator()(const EdgeKey& k) const noexcept {
+    std::uint64_t h = ((std::uint64_t(k.from) << 32) | k.to) * 0x9E3779B97F4A7C15ull;
+    return std::size_t(h ^ (h >> 29));
+  }
 };
 
 constexpr std::size_t kMaxEvidencePerEdge = 16;
@@ -69,7 +77,10 @@ class LockOrderDetector : public Detector {
     std::uint32_t held_set = intern_held_set(t);
     for (const HeldLock& h : t.held) {
       if (h.lock == to) continue;  // re-lock of a held lock: misuse / self-deadlock, not an order
-      auto& list = edges_[EdgeKey{h.lock, to}];
+      // The hash index in front of the ordered map: finish() walks edges_ in key order.
+      std::vector<Evidence>*& slot = edge_index_.find_or_insert(EdgeKey{h.lock, to});
+      if (slot == nullptr) slot = &edges_[EdgeKey{h.lock, to}];
+      auto& list = *slot;
       bool merged = false;
       for (Evidence& ev : list) {
         if (ev.thread == ti && ev.held_site == h.site && ev.acq_site == e.site && ev.held_set == held_set &&
@@ -333,6 +344,7 @@ class LockOrderDetector : public Detector {
   }
 
   std::map<EdgeKey, std::vector<Evidence>> edges_;
+  FlatMap<EdgeKey, std::vector<Evidence>*, EdgeKeyHash> edge_index_;  // map nodes never move
   std::vector<std::uint32_t> scratch_;
   std::vector<std::vector<std::uint32_t>> held_sets_;                     // interned, sorted
   std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> held_set_ids_;  // hash -> ids

@@ -70,7 +70,7 @@ class RaceDetector : public Detector {
     cur.site = e.site;
     cur.write = is_write(e.kind);
     cur.address = e.object;
-    cur.lockset = lockset_id(m, t);
+    cur.lockset = lockset_id(m, ti, t);
     std::uint64_t first = e.object >> 3, last = (e.object + size - 1) >> 3;
     last = std::min(last, first + kMaxRangeGranules - 1);
     for (std::uint64_t g = first; g <= last; ++g) {
@@ -150,8 +150,7 @@ class RaceDetector : public Detector {
     ++r.count;
   }
 
-  std::uint32_t lockset_id(Model& m, const ThreadState& t) {
-    std::uint32_t ti = m.thread_index(t.process, t.tid);
+  std::uint32_t lockset_id(Model& m, std::uint32_t ti, const ThreadState& t) {
     if (ti >= cache_.size()) cache_.resize(ti + 1, {~std::uint64_t(0), 0});
     if (cache_[ti].first == t.held_version) return cache_[ti].second;
     std::vector<std::uint32_t> ids;

@@ -137,6 +137,9 @@ class Model {
   std::uint32_t current_ = 0;
   std::deque<ThreadState> threads_;
   std::unordered_map<ObjectKey, std::uint32_t, ObjectKeyHash> thread_ids_;  // (process, tid)
+  // The last thread looked up: events come in runs of one thread, and every event looks it up.
+  ObjectKey last_thread_key_{~0u, ~std::uint64_t(0)};
+  std::uint32_t last_thread_index_ = 0;
   std::vector<LockInfo> locks_;
   struct LockCacheEntry {
     ObjectKey key;
