@@ -322,7 +322,9 @@ bool TraceFile::Cursor::next(Event* e) noexcept {
         continue;
       }
       const std::uint64_t word_at = at + 8 + 8 * run_index_++;
-      const format::RunAccess a = format::decode_run_access(load64(file_->data_ + word_at), format::word0_site(w0));
+      const std::uint64_t word = load64(file_->data_ + word_at);
+      if (word == 0) continue;  // an append cut short by a kill (see format::run_access_word)
+      const format::RunAccess a = format::decode_run_access(word, format::word0_site(w0));
       *e = Event{};
       e->kind = a.write ? Kind::kWrite : Kind::kRead;
       e->flags = std::uint8_t(a.size);

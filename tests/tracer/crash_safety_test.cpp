@@ -84,8 +84,8 @@ TEST(CrashSafety, SigkillDuringHeavyLockingLosesNothingRecorded) {
   EXPECT_GE(lock_events, 4 * 200000u);
 }
 
-// Accesses are appended to a run in place (payload word, then the run's length): a kill between
-// the two leaves the run one access shorter, never a torn access. Each thread writes consecutive
+// Accesses are appended to a run in place (the run's length, then the access word): a kill between
+// the two leaves a zero word the reader skips, never a torn access or a corrupt record. Each thread writes consecutive
 // addresses, so every thread's accesses read back must be exactly 0, 1, 2, ... n-1.
 TEST(CrashSafety, SigkillDuringAccessRunsLeavesEveryRecordedAccessIntact) {
   TempDir dir;

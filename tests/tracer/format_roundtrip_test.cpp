@@ -184,20 +184,21 @@ TEST(FormatRoundTrip, RunAccessWordLimits) {
   EXPECT_FALSE(format::run_access_word(0x1000, 3, false, 5, 5, &w));                       // odd size
   EXPECT_FALSE(format::run_access_word(0x1000, 32, false, 5, 5, &w));                      // too large
   EXPECT_FALSE(format::run_access_word(format::kRunAddressMask + 1, 8, false, 5, 5, &w));  // past 2^48
-  EXPECT_FALSE(format::run_access_word(0x1000, 8, false, 5 + 2048, 5, &w));                // site too far
-  EXPECT_FALSE(format::run_access_word(0x1000, 8, false, 2900, 5000, &w));
-  ASSERT_TRUE(format::run_access_word(format::kRunAddressMask, 16, true, 5000 - 2048, 5000, &w));
+  EXPECT_FALSE(format::run_access_word(0x1000, 8, false, 5 + 1024, 5, &w));                // site too far
+  EXPECT_FALSE(format::run_access_word(0x1000, 8, false, 3900, 5000, &w));
+  ASSERT_TRUE(format::run_access_word(format::kRunAddressMask, 16, true, 5000 - 1024, 5000, &w));
   format::RunAccess a = format::decode_run_access(w, 5000);
   EXPECT_EQ(a.address, format::kRunAddressMask);
   EXPECT_EQ(a.size, 16u);
   EXPECT_TRUE(a.write);
-  EXPECT_EQ(a.site, 5000u - 2048u);
-  ASSERT_TRUE(format::run_access_word(0, 1, false, 7 + 2047, 7, &w));
+  EXPECT_EQ(a.site, 5000u - 1024u);
+  ASSERT_TRUE(format::run_access_word(0, 1, false, 7 + 1023, 7, &w));
+  EXPECT_NE(w, 0u);  // never 0: a zero word in a run is a torn append
   a = format::decode_run_access(w, 7);
   EXPECT_EQ(a.address, 0u);
   EXPECT_EQ(a.size, 1u);
   EXPECT_FALSE(a.write);
-  EXPECT_EQ(a.site, 7u + 2047u);
+  EXPECT_EQ(a.site, 7u + 1023u);
 }
 
 TEST(FormatRoundTrip, TraceFileIsPrivateAndNamedByPid) {

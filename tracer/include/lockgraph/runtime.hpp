@@ -232,11 +232,13 @@ inline bool access_is_new(ThreadState* t, std::uint64_t a, bool is_write) noexce
   std::uint64_t word = 0;
   if (t->access_run != nullptr && t->access_run + t->access_run_words == t->cur && t->end - t->cur >= 2 &&
       format::run_access_word(a, size, is_write, site, t->access_run_site, &word)) {
-    *t->cur++ = word;
+    // The run's new length first, then the word: a kill in between leaves a zero word inside the
+    // run (skipped by readers), never a word past its end that would read as the next record.
     ++t->access_run_words;
     __atomic_store_n(t->access_run,
                      format::make_word0(Kind::kAccessRun, 0, std::uint16_t(t->access_run_words * 8), t->access_run_site),
                      __ATOMIC_RELEASE);
+    __atomic_store_n(t->cur++, word, __ATOMIC_RELEASE);
     return;
   }
   if (format::run_access_word(a, size, is_write, site, site, &word)) {

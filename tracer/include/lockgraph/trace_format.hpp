@@ -193,7 +193,9 @@ inline constexpr std::uint64_t packed_lock_id(std::uint64_t word, std::uint64_t 
 inline constexpr std::uint64_t packed_lock_seq(std::uint64_t word) { return word >> 32; }
 
 // One access of a kAccessRun: address (bits 0-47) | write (bit 48) | log2 of the size (bits 49-51:
-// 1, 2, 4, 8 or 16 bytes) | site - the run's base site as a signed 12-bit number (bits 52-63).
+// 1, 2, 4, 8 or 16 bytes) | site - the run's base site as a signed 11-bit number (bits 52-62) |
+// 1 (bit 63: an access word is never 0, so a zero word inside a run is an append a kill cut
+// short — the writer stores the run's new length first — and readers skip it).
 // Returns false when the access does not fit (other sizes, addresses past 2^48, a site too far
 // from the base): it then gets its own record.
 inline constexpr std::uint64_t kRunAddressMask = (std::uint64_t(1) << 48) - 1;
@@ -201,8 +203,9 @@ inline constexpr bool run_access_word(std::uint64_t address, std::uint32_t size,
                                       std::uint32_t base_site, std::uint64_t* word) {
   const int log2 = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : size == 8 ? 3 : size == 16 ? 4 : -1;
   const std::int64_t delta = std::int64_t(site) - std::int64_t(base_site);
-  if (log2 < 0 || address > kRunAddressMask || delta < -2048 || delta > 2047) return false;
-  *word = address | (std::uint64_t(write) << 48) | (std::uint64_t(log2) << 49) | (std::uint64_t(delta & 0xfff) << 52);
+  if (log2 < 0 || address > kRunAddressMask || delta < -1024 || delta > 1023) return false;
+  *word = address | (std::uint64_t(write) << 48) | (std::uint64_t(log2) << 49) | (std::uint64_t(delta & 0x7ff) << 52) |
+          (std::uint64_t(1) << 63);
   return true;
 }
 struct RunAccess {
@@ -212,8 +215,8 @@ struct RunAccess {
   std::uint32_t site;
 };
 inline constexpr RunAccess decode_run_access(std::uint64_t word, std::uint32_t base_site) {
-  std::int64_t delta = std::int64_t(word >> 52);
-  if (delta >= 2048) delta -= 4096;
+  std::int64_t delta = std::int64_t((word >> 52) & 0x7ff);
+  if (delta >= 1024) delta -= 2048;
   return RunAccess{word & kRunAddressMask, std::uint32_t(1) << ((word >> 49) & 7), ((word >> 48) & 1) != 0,
                    std::uint32_t(std::int64_t(base_site) + delta)};
 }
