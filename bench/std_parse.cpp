@@ -12,8 +12,8 @@ int main(int argc, char** argv) {
   lockgraph::analysis::StdTrace names;
   lockgraph::analysis::Problem problem;
   std::uint64_t events = 0;
-  bool ok = lockgraph::analysis::StdTrace::parse_file_stream(argv[1], &names, &problem,
-                                                             [&](const lockgraph::analysis::StdEvent&) { ++events; });
+  bool ok = lockgraph::analysis::StdTrace::parse_file_batches(
+      argv[1], &names, &problem, [&](const lockgraph::analysis::StdEvent*, std::size_t n) { events += n; });
   if (!ok) {
     std::fprintf(stderr, "%s\n", problem.message().c_str());
     return 2;

@@ -102,10 +102,12 @@ int compute_std_analysis(const AnalyzeOptions& o, RaceAnalysis analysis, Analysi
   RacePredictor predictor(analysis);
   DeadlockPredictor deadlocks;
   std::uint64_t events = 0;
-  bool complete = StdTrace::parse_file_stream(path, &names, &problem, [&](const StdEvent& e) {
-    ++events;
-    predictor.on_event(e);
-    deadlocks.on_event(e);
+  bool complete = StdTrace::parse_file_batches(path, &names, &problem, [&](const StdEvent* batch, std::size_t n) {
+    events += n;
+    for (std::size_t i = 0; i < n; ++i) {
+      predictor.on_event(batch[i]);
+      deadlocks.on_event(batch[i]);
+    }
   });
   if (!complete && events == 0) return fail(problem.message());
   if (!complete) warn(problem.message() + " (the " + std::to_string(events) + " events before it are analyzed)");

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <unordered_set>
 
 #include "lockgraph/analyzer/deadlock_prediction.hpp"
 #include "lockgraph/analyzer/predictive.hpp"
+#include "../flat_map.hpp"
 #include "../graph_search.hpp"
 #include "held_locks.hpp"
 #include "sync_ideal.hpp"
@@ -24,10 +24,10 @@ struct EdgeKey {  // thread acquired `acquired` while holding `held`
     return std::tie(thread, held, acquired) < std::tie(o.thread, o.held, o.acquired);
   }
 };
-struct EdgeKeyHash {
+struct EdgeKeyHash {  // FlatMap probes from the low bits: Fibonacci hashing's high half lands there
   std::size_t operator()(const EdgeKey& k) const noexcept {
-    std::uint64_t h = k.thread * 0x9E3779B97F4A7C15ull ^ (std::uint64_t(k.held) << 21) ^ (std::uint64_t(k.acquired) << 42) ^ k.acquired;
-    return static_cast<std::size_t>(h ^ (h >> 29));
+    const std::uint64_t x = std::uint64_t(k.thread) << 42 ^ std::uint64_t(k.held) << 21 ^ k.acquired;
+    return static_cast<std::size_t>((x * 0x9E3779B97F4A7C15ull) >> 32);
   }
 };
 
@@ -69,7 +69,7 @@ struct CycleResult {
 struct DeadlockPredictor::Impl {
   DeadlockPredictionOptions options;
   HeldAt held;
-  std::unordered_set<EdgeKey, EdgeKeyHash> edges;
+  FlatMap<EdgeKey, bool, EdgeKeyHash> edges;  // the lock graph's edges (value unused): one probe per nested acquire
 
   // Second pass.
   SyncHistory history;
@@ -84,16 +84,16 @@ struct DeadlockPredictor::Impl {
     // Only edges inside one strongly connected component of the lock graph can be on a cycle; in
     // the usual case (a global lock order) there are none and nothing is searched.
     Adjacency<std::uint32_t> adj;
-    for (const EdgeKey& e : edges) adj[e.held].push_back(e.acquired);
+    edges.for_each([&](const EdgeKey& e, bool) { adj[e.held].push_back(e.acquired); });
     for (auto& [lock, next] : adj) {
       std::sort(next.begin(), next.end());
       next.erase(std::unique(next.begin(), next.end()), next.end());
     }
     const std::map<std::uint32_t, std::uint32_t> component = strongly_connected(adj);
     std::map<std::uint32_t, std::vector<EdgeKey>> out;  // by held lock, sorted for a stable order
-    for (const EdgeKey& e : edges) {
+    edges.for_each([&](const EdgeKey& e, bool) {
       if (e.held != e.acquired && component.at(e.held) == component.at(e.acquired)) out[e.held].push_back(e);
-    }
+    });
     for (auto& [lock, list] : out) std::sort(list.begin(), list.end(), [](const EdgeKey& a, const EdgeKey& b) {
       return std::tie(a.acquired, a.thread) < std::tie(b.acquired, b.thread);
     });
@@ -381,7 +381,7 @@ void DeadlockPredictor::on_event(const StdEvent& e) {
   Impl& s = *impl_;
   if (e.op == StdOp::kAcquire) {
     if (!s.held.holds(e.thread, e.target)) {
-      for (const auto& x : s.held.of(e.thread)) s.edges.insert(EdgeKey{e.thread, x.lock, e.target});
+      for (const auto& x : s.held.of(e.thread)) s.edges.find_or_insert(EdgeKey{e.thread, x.lock, e.target});
     }
     s.held.acquire(e.thread, e.target, e.location);
   } else if (e.op == StdOp::kRelease) {

@@ -2,11 +2,11 @@
 // events handed in order to a consumer (the analysis) on the calling thread, in batches through a
 // bounded queue, so parsing and analysis overlap on two cores.
 //
-// Contract: consume() sees exactly the events produce() emitted, in order, on the calling thread;
+// Contract: consume() sees exactly the batches produce() emitted, in order, on the calling thread;
 // produce() returns the parse result, which run_pipelined() returns once every event before the
 // end (or the damage) was consumed. An exception from consume() stops the producer and is
-// rethrown. Cost: one thread, 4 batches of 64 Ki events (1 MiB each) in flight; a mutex round trip
-// per batch, nothing per event.
+// rethrown. Cost: one thread, 4 batches (up to 64 Ki events, 1 MiB, each) in flight; a copy and a
+// mutex round trip per batch, nothing per event.
 #pragma once
 
 #include <condition_variable>
@@ -21,9 +21,9 @@
 
 namespace lockgraph::analysis::predictive {
 
-inline bool run_pipelined(const std::function<bool(const StdTrace::EventSink&)>& produce,
-                          const StdTrace::EventSink& consume) {
-  constexpr std::size_t kBatch = 64 * 1024, kInFlight = 4;
+inline bool run_pipelined(const std::function<bool(const StdTrace::BatchSink&)>& produce,
+                          const StdTrace::BatchSink& consume) {
+  constexpr std::size_t kInFlight = 4;
   struct Cancelled {};
   std::mutex m;
   std::condition_variable changed;
@@ -32,31 +32,27 @@ inline bool run_pipelined(const std::function<bool(const StdTrace::EventSink&)>&
   bool done = false, cancelled = false, result = false;
   std::exception_ptr producer_error;
 
-  auto hand_over = [&](std::vector<StdEvent>& batch) {
+  auto hand_over = [&](const StdEvent* events, std::size_t n) {
+    std::vector<StdEvent> batch;
+    {
+      std::lock_guard<std::mutex> lock(m);
+      if (!spare.empty()) {
+        batch = std::move(spare.back());
+        spare.pop_back();
+      }
+    }
+    batch.assign(events, events + n);  // outside the lock: the consumer keeps going meanwhile
     std::unique_lock<std::mutex> lock(m);
     changed.wait(lock, [&] { return full.size() < kInFlight || cancelled; });
     if (cancelled) throw Cancelled{};
     full.push_back(std::move(batch));
-    if (!spare.empty()) {
-      batch = std::move(spare.back());
-      spare.pop_back();
-    } else {
-      batch = {};
-      batch.reserve(kBatch);
-    }
     changed.notify_all();
   };
   std::thread producer([&] {
-    std::vector<StdEvent> batch;
-    batch.reserve(kBatch);
     bool ok = false;
     std::exception_ptr error;
     try {
-      ok = produce([&](const StdEvent& e) {
-        batch.push_back(e);
-        if (batch.size() == kBatch) hand_over(batch);
-      });
-      if (!batch.empty()) hand_over(batch);
+      ok = produce(hand_over);
     } catch (const Cancelled&) {
     } catch (...) {
       error = std::current_exception();
@@ -78,7 +74,7 @@ inline bool run_pipelined(const std::function<bool(const StdTrace::EventSink&)>&
         full.pop_front();
         changed.notify_all();
       }
-      for (const StdEvent& e : batch) consume(e);
+      consume(batch.data(), batch.size());
       batch.clear();
       std::lock_guard<std::mutex> lock(m);
       spare.push_back(std::move(batch));

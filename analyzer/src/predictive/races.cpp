@@ -42,9 +42,19 @@ struct LockedKeyHash {
   std::size_t operator()(std::uint64_t k) const noexcept { return static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ull) >> 32); }
 };
 
+// Per variable: the last write, and which threads read it since (their reads are in the
+// predictor's dense reads_ table). 24 bytes, so the per-access working set stays in cache.
 struct VariableState {
-  Access last_write;
-  std::vector<Access> reads;  // per thread
+  std::uint32_t write_thread = 0;
+  std::uint32_t write_clock = 0;  // 0: no write yet
+  std::uint32_t write_location = 0;
+  bool high_readers = false;      // a thread >= 64 read since the last write
+  std::uint64_t readers = 0;      // bit u: thread u < 64 read since the last write
+};
+
+struct ReadEntry {  // thread u's last read of a variable since its last write
+  std::uint32_t clock = 0;  // 0: none
+  std::uint32_t location = 0;
 };
 
 struct CriticalSection {     // wcp: one acquire/release of a lock
@@ -95,15 +105,31 @@ class Predictor {
 
   // Ids are dense and appear in any order: state grows on first sight.
   void ensure_thread(std::uint32_t t) {
+    if (t < h_.size()) return;
     while (h_.size() <= t) {
       auto i = static_cast<std::uint32_t>(h_.size());
       h_.emplace_back().set(i, 1);
       p_.emplace_back();
       open_.emplace_back();
     }
+    if (t >= stride_) {  // re-lay the reads table out for more threads (rare: threads start early)
+      std::size_t stride = stride_;
+      while (stride <= t) stride *= 2;
+      std::vector<ReadEntry> wider(vars_.size() * stride);
+      for (std::size_t x = 0; x < vars_.size(); ++x) {
+        std::copy_n(reads_.begin() + static_cast<std::ptrdiff_t>(x * stride_), stride_,
+                    wider.begin() + static_cast<std::ptrdiff_t>(x * stride));
+      }
+      reads_.swap(wider);
+      stride_ = stride;
+    }
   }
   void ensure_variable(std::uint32_t x) {
-    if (vars_.size() <= x) vars_.resize(x + 1);
+    if (vars_.size() <= x) {
+      std::size_t n = std::max<std::size_t>(x + 1, vars_.size() + vars_.size() / 2);
+      vars_.resize(n);
+      reads_.resize(n * stride_);
+    }
     if (a_ == RaceAnalysis::kShb && last_write_clock_.size() <= x) last_write_clock_.resize(x + 1);
   }
   void ensure_lock(std::uint32_t l) {
@@ -214,24 +240,42 @@ class Predictor {
       }
     }
     VariableState& v = vars_[x];
+    ReadEntry* reads = &reads_[std::size_t(x) * stride_];
     const std::uint32_t now = h_[t].get(t);
-    const Access& w = v.last_write;
-    if (w.clock != 0 && w.thread != t && w.clock > knows(t, w.thread)) report(x, w, t, e.location, write);
+    if (v.write_clock != 0 && v.write_thread != t && v.write_clock > knows(t, v.write_thread)) {
+      report(x, Access{v.write_thread, v.write_clock, v.write_location, true}, t, e.location, write);
+    }
     if (write) {
-      for (std::uint32_t u = 0; u < v.reads.size(); ++u) {
-        const Access& r = v.reads[u];
-        if (r.clock != 0 && u != t && r.clock > knows(t, u)) report(x, r, t, e.location, true);
+      // Every thread's read since the last write, in thread order.
+      auto check = [&](std::uint32_t u) {
+        const ReadEntry& r = reads[u];
+        if (u != t && r.clock > knows(t, u)) report(x, Access{u, r.clock, r.location, false}, t, e.location, true);
+      };
+      for (std::uint64_t m = v.readers; m != 0; m &= m - 1) check(static_cast<std::uint32_t>(__builtin_ctzll(m)));
+      if (v.high_readers) {
+        for (std::uint32_t u = 64; u < stride_; ++u) {
+          if (reads[u].clock == 0) continue;
+          check(u);
+          reads[u] = ReadEntry{};
+        }
       }
-      v.last_write = Access{t, now, e.location, true};
-      v.reads.clear();
+      v.write_thread = t;
+      v.write_clock = now;
+      v.write_location = e.location;
+      v.readers = 0;  // the entries themselves are stale now, and never read again before a new read
+      v.high_readers = false;
       if (a_ == RaceAnalysis::kShb) {
         last_write_clock_[x] = h_[t];
         h_[t].tick(t);  // later events of t must not look ordered by a read of this write
       }
     } else {
-      if (v.reads.size() <= t) v.reads.resize(t + 1);
-      v.reads[t] = Access{t, now, e.location, false};
-      if (a_ == RaceAnalysis::kShb && w.clock != 0) h_[t].join(last_write_clock_[x]);  // read-from
+      reads[t] = ReadEntry{now, e.location};
+      if (t < 64) {
+        v.readers |= std::uint64_t(1) << t;
+      } else {
+        v.high_readers = true;
+      }
+      if (a_ == RaceAnalysis::kShb && v.write_clock != 0) h_[t].join(last_write_clock_[x]);  // read-from
     }
   }
 
@@ -242,6 +286,8 @@ class Predictor {
   RaceAnalysis a_;
   std::vector<VectorClock> h_, p_;
   std::vector<VariableState> vars_;
+  std::vector<ReadEntry> reads_;  // variable x's reads at [x * stride_, (x + 1) * stride_): threads x variables x 8 bytes
+  std::size_t stride_ = 16;       // a power of two > every thread id seen
   FlatMap<std::uint64_t, LockedAccesses, LockedKeyHash> locked_;  // wcp
   std::vector<LockState> locks_;
   std::vector<std::vector<OpenSection>> open_;

@@ -6,7 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <ostream>
 
 #include "event_pipeline.hpp"
@@ -95,26 +100,270 @@ std::uint32_t StdTrace::lock_id(std::string_view n) { return intern(kLocks, n); 
 std::uint32_t StdTrace::variable_id(std::string_view n) { return intern(kVariables, n); }
 std::uint32_t StdTrace::location_id(std::string_view n) { return intern(kLocations, n); }
 
+std::uint32_t StdTrace::intern_numbered(int table, std::string_view name, std::size_t prefix_len, std::uint32_t number,
+                                        const char* buffer_end) {
+  NumericCache& c = numeric_[static_cast<std::size_t>(table)];
+  const std::uint64_t prefix = prefix_word(name.substr(0, prefix_len), buffer_end);
+  if (c.prefix_len != prefix_len || c.prefix != prefix) {
+    if (c.prefix_len != ~0u) return intern(table, name, prefix_word(name, buffer_end));  // another prefix
+    c.prefix_len = static_cast<std::uint32_t>(prefix_len);
+    c.prefix = prefix;
+  }
+  if (number < c.id1.size() && c.id1[number] != 0) return c.id1[number] - 1;
+  const std::uint32_t id = intern(table, name, prefix_word(name, buffer_end));
+  if (number >= c.id1.size()) {
+    // Numbers far beyond the table's size are left to the hash: the cache stays dense.
+    const std::size_t names = table == kThreads ? threads.size() : table == kLocks ? locks.size() : table == kVariables ? variables.size() : locations.size();
+    if (number > 4 * names + 65536) return id;
+    c.id1.resize(std::max<std::size_t>(std::size_t(number) + 1, 2 * c.id1.size()), 0);
+  }
+  c.id1[number] = id + 1;
+  return id;
+}
+
+namespace {
+
+constexpr std::size_t kBatch = 64 * 1024;
+
+// A name inside a line, [begin, end), with its trailing decimal number when it has a canonical one
+// of 1 to 9 digits ("V4031", "T3", "113"; not "V07", not "x").
+struct NameField {
+  std::string_view name;
+  std::size_t prefix_len = 0;
+  std::uint32_t number = 0;
+  bool numbered = false;
+};
+
+// The value of up to 8 decimal digits, one per byte (0..9), in the top bytes of `digits`, with
+// zero bytes below them as leading zeros (little endian: the field's last character is the top
+// byte). Pairs, then quadruples, then all eight, with three multiplications (SWAR; the method of
+// D. Lemire, "Quickly parsing eight digits", 2022).
+inline std::uint32_t eight_digits_value(std::uint64_t digits) {
+  digits = digits * 10 + (digits >> 8);                                              // 2-digit lanes
+  digits = ((digits & 0x00FF00FF00FF00FFull) * (1 + (std::uint64_t(100) << 16))) >> 16;  // 4-digit lanes
+  digits = ((digits & 0x0000FFFF0000FFFFull) * (1 + (std::uint64_t(10000) << 32))) >> 32;
+  return static_cast<std::uint32_t>(digits);
+}
+
+// Slow but general: a name whose last 8 bytes cannot be read at once.
+inline NameField name_field_bytewise(const char* begin, const char* end) {
+  NameField f;
+  f.name = std::string_view(begin, static_cast<std::size_t>(end - begin));
+  const char* d = end;
+  std::uint32_t number = 0, scale = 1;
+  while (d > begin && end - d < 9 && static_cast<unsigned char>(d[-1]) - unsigned('0') < 10u) {
+    --d;
+    number += (static_cast<unsigned char>(*d) - unsigned('0')) * scale;
+    scale *= 10;
+  }
+  const bool more_digits = d > begin && static_cast<unsigned char>(d[-1]) - unsigned('0') < 10u;
+  f.numbered = d < end && !more_digits && (end - d == 1 || *d != '0') && d - begin <= 8;
+  f.prefix_len = static_cast<std::size_t>(d - begin);
+  f.number = number;
+  return f;
+}
+
+// A field of a fast-path line: the byte before `begin` is a delimiter (or a line end), so the
+// trailing digits found in the 8 bytes before `end` are all the field's own.
+[[gnu::always_inline]] inline NameField name_field(const char* buffer_begin, const char* begin, const char* end) {
+  if (end - buffer_begin < 8) return name_field_bytewise(begin, end);
+  std::uint64_t w;
+  std::memcpy(&w, end - 8, 8);
+  const std::uint64_t d = w ^ 0x3030303030303030ull;  // a digit becomes its value, 0..9
+  // High bit of each byte set where it is not a digit (no carries across bytes: each sum < 0x100).
+  const std::uint64_t not_digit = (((d & 0x7F7F7F7F7F7F7F7Full) + 0x7676767676767676ull) | d) & 0x8080808080808080ull;
+  if (not_digit == 0) return name_field_bytewise(begin, end);  // 8 or more digits
+  const unsigned ndigits = static_cast<unsigned>(__builtin_clzll(not_digit)) / 8;
+  NameField f;
+  f.name = std::string_view(begin, static_cast<std::size_t>(end - begin));
+  f.prefix_len = f.name.size() - ndigits;
+  f.numbered = ndigits != 0 && (ndigits == 1 || end[-static_cast<std::ptrdiff_t>(ndigits)] != '0') && f.prefix_len <= 8;
+  f.number = ndigits == 0 ? 0 : eight_digits_value(d & (~std::uint64_t(0) << (8 * (8 - ndigits))));
+  return f;
+}
+
+#if defined(__SSE2__)
+// Bit i set where p[i] == c, for the 32 bytes at p.
+inline std::uint32_t byte_mask(__m128i lo, __m128i hi, char c) {
+  const __m128i v = _mm_set1_epi8(c);
+  return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, v))) |
+         static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, v))) << 16;
+}
+#endif
+
+}  // namespace
+
+// One pass over the text: a fast path for well-formed lines (one scan per field, numbered names
+// from the numeric cache) and, for anything else, the general line parser, which also owns every
+// error message.
+class StdLineParser {
+ public:
+  StdLineParser(StdTrace& t, std::string_view buffer)
+      : t_(t), buffer_begin_(buffer.data()), buffer_end_(buffer.data() + buffer.size()) {}
+
+  // Parses the well-formed line at p into *e and returns the next line's start, or nullptr to
+  // leave the line to parse_general(). A line of up to 31 bytes is classified in one step: where
+  // its '|', '(', ')' and newline are (SSE2 compares over 32 bytes), then the verb by length.
+  const char* parse_fast(const char* p, StdEvent* e) {
+#if defined(__SSE2__)
+    if (buffer_end_ - p < 32) return nullptr;
+    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+    const std::uint32_t nl_mask = byte_mask(lo, hi, '\n');
+    if (nl_mask == 0) return nullptr;  // a longer line
+    const unsigned nl = static_cast<unsigned>(__builtin_ctz(nl_mask));
+    const std::uint32_t in_line = (std::uint32_t(1) << nl) - 1;
+    std::uint32_t bars = byte_mask(lo, hi, '|') & in_line;
+    const std::uint32_t opens = byte_mask(lo, hi, '(') & in_line, closes = byte_mask(lo, hi, ')') & in_line;
+    if (bars == 0 || nl == 0 || p[nl - 1] == '\r') return nullptr;
+    const unsigned bar0 = static_cast<unsigned>(__builtin_ctz(bars));
+    bars &= bars - 1;
+    if (bars & (bars - 1)) return nullptr;  // a third '|': the location has one
+    const unsigned bar1 = bars ? static_cast<unsigned>(__builtin_ctz(bars)) : nl;  // no location: empty
+    if (bar0 == 0 || p[0] == '#') return nullptr;  // no thread; a comment
+    const char* op = p + bar0 + 1;
+    const unsigned op_len = bar1 - bar0 - 1;
+    int table = -1;
+    StdOp kind = StdOp::kRead;
+    unsigned verb_len = op_len;
+    if (opens != 0) {
+      // Exactly one '(' and one ')', the ')' ending the operation and the argument not empty.
+      const unsigned open = static_cast<unsigned>(__builtin_ctz(opens));
+      if ((opens & (opens - 1)) != 0 || closes != (std::uint32_t(1) << (bar1 - 1)) || open <= bar0 ||
+          open + 2 >= bar1) {
+        return nullptr;
+      }
+      verb_len = open - bar0 - 1;
+    } else if (closes != 0) {
+      return nullptr;
+    }
+    switch (verb_len) {
+      case 1:
+        if (op[0] == 'r') kind = StdOp::kRead, table = kVariables;
+        else if (op[0] == 'w') kind = StdOp::kWrite, table = kVariables;
+        else return nullptr;
+        break;
+      case 3:
+        if (std::memcmp(op, "acq", 3) == 0) kind = StdOp::kAcquire, table = kLocks;
+        else if (std::memcmp(op, "rel", 3) == 0) kind = StdOp::kRelease, table = kLocks;
+        else if (std::memcmp(op, "end", 3) == 0) kind = StdOp::kEnd;
+        else return nullptr;
+        break;
+      case 4:
+        if (std::memcmp(op, "fork", 4) == 0) kind = StdOp::kFork, table = kThreads;
+        else if (std::memcmp(op, "join", 4) == 0) kind = StdOp::kJoin, table = kThreads;
+        else return nullptr;
+        break;
+      case 5:
+        if (std::memcmp(op, "begin", 5) != 0) return nullptr;
+        kind = StdOp::kBegin;
+        break;
+      default:
+        return nullptr;
+    }
+    if ((table >= 0) != (opens != 0)) return nullptr;  // acq without an argument, begin with one
+    // The whole line is valid: only now are its names interned (thread before target, as the
+    // general parser does, so ids come out the same either way).
+    e->op = kind;
+    e->thread = id(kThreads, name_field(buffer_begin_, p, p + bar0));
+    e->target = table >= 0 ? id(table, name_field(buffer_begin_, op + verb_len + 1, p + bar1 - 1)) : 0;
+    e->location = id(kLocations, name_field(buffer_begin_, p + std::min(bar1 + 1, nl), p + nl));
+    return p + nl + 1;
+#else
+    (void)p, (void)e;
+    return nullptr;  // the general parser does it all
+#endif
+  }
+
+  enum class Line { kEvent, kSkip, kError };
+  // Any line: comments, blank lines, CR LF, unusual names, and every malformed line.
+  Line parse_general(std::string_view line, StdEvent* e, std::string* error) {
+    if (line.empty() || line[0] == '#') return Line::kSkip;
+    const char* line_start = line.data();
+    const char* eol = line_start + line.size();
+    const char* bar0 = static_cast<const char*>(std::memchr(line_start, '|', line.size()));
+    if (bar0 == nullptr || bar0 == line_start) {
+      *error = "expected THREAD|OP|LOCATION, got '" + std::string(line.substr(0, 60)) + "'";
+      return Line::kError;
+    }
+    const char* bar1 = static_cast<const char*>(std::memchr(bar0 + 1, '|', static_cast<std::size_t>(eol - bar0 - 1)));
+    const char* op_end = bar1 ? bar1 : eol;
+    std::string_view thread(line_start, static_cast<std::size_t>(bar0 - line_start));
+    std::string_view op(bar0 + 1, static_cast<std::size_t>(op_end - bar0 - 1));
+    std::string_view loc = op_end < eol ? std::string_view(op_end + 1, static_cast<std::size_t>(eol - op_end - 1)) : std::string_view();
+    if (op.empty()) {
+      *error = "missing operation in '" + std::string(line.substr(0, 60)) + "'";
+      return Line::kError;
+    }
+    std::size_t open = op.find('(');
+    std::string_view verb = op.substr(0, open);
+    std::string_view arg;
+    if (open != std::string_view::npos) {
+      if (op.back() != ')' || op.size() < open + 3) {
+        *error = "malformed operation '" + std::string(op) + "' (expected e.g. acq(L1))";
+        return Line::kError;
+      }
+      arg = op.substr(open + 1, op.size() - open - 2);
+    }
+    int table = -1;
+    bool ok = false;
+    if (verb == "r") e->op = StdOp::kRead, table = kVariables;
+    else if (verb == "w") e->op = StdOp::kWrite, table = kVariables;
+    else if (verb == "acq") e->op = StdOp::kAcquire, table = kLocks;
+    else if (verb == "rel") e->op = StdOp::kRelease, table = kLocks;
+    else if (verb == "fork") e->op = StdOp::kFork, table = kThreads;
+    else if (verb == "join") e->op = StdOp::kJoin, table = kThreads;
+    else if (verb == "begin" && arg.empty()) e->op = StdOp::kBegin, ok = true;
+    else if (verb == "end" && arg.empty()) e->op = StdOp::kEnd, ok = true;
+    if (table >= 0) ok = !arg.empty();
+    if (!ok) {
+      *error = "unknown operation '" + std::string(op) + "' (STD has acq(L), rel(L), r(V), w(V), fork(T), join(T), begin, end)";
+      return Line::kError;
+    }
+    e->thread = t_.intern(kThreads, thread, prefix_word(thread, buffer_end_));
+    e->location = t_.intern(kLocations, loc, prefix_word(loc, buffer_end_));
+    e->target = table >= 0 ? t_.intern(table, arg, prefix_word(arg, buffer_end_)) : 0;
+    return Line::kEvent;
+  }
+
+ private:
+  std::uint32_t id(int table, const NameField& f) {
+    if (f.numbered) {
+      // The numeric cache's hit, inline: the prefix's bytes and the number's slot.
+      const StdTrace::NumericCache& c = t_.numeric_[static_cast<std::size_t>(table)];
+      if (c.prefix_len == f.prefix_len && f.number < c.id1.size() && buffer_end_ - f.name.data() >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, f.name.data(), 8);
+        if (f.prefix_len < 8) w &= (std::uint64_t(1) << (8 * f.prefix_len)) - 1;
+        if (w == c.prefix && c.id1[f.number] != 0) return c.id1[f.number] - 1;
+      }
+      return t_.intern_numbered(table, f.name, f.prefix_len, f.number, buffer_end_);
+    }
+    return t_.intern(table, f.name, prefix_word(f.name, buffer_end_));
+  }
+
+  StdTrace& t_;
+  const char* buffer_begin_;
+  const char* buffer_end_;
+};
+
 bool StdTrace::parse(std::string_view text, const std::string& name, StdTrace* out, Problem* problem) {
   out->events.reserve(out->events.size() + text.size() / 16);
-  return parse_text(text, name, out, problem, [out](const StdEvent& e) { out->events.push_back(e); }, false);
+  return parse_text(text, name, out, problem,
+                    [out](const StdEvent* e, std::size_t n) { out->events.insert(out->events.end(), e, e + n); }, false);
 }
 
 bool StdTrace::parse_text(std::string_view text, const std::string& name, StdTrace* names, Problem* problem,
-                          const EventSink& sink, bool mapped) {
-  StdTrace& t = *names;
-  std::uint64_t line_no = 0;
-  auto fail = [&](const std::string& reason) {
-    problem->file = name;
-    problem->offset = line_no;
-    problem->line = true;
-    problem->reason = reason;
-    return false;
-  };
+                          const BatchSink& sink, bool mapped) {
+  StdLineParser parser(*names, text);
+  std::vector<StdEvent> batch(kBatch);
+  std::size_t n = 0;
   const char* p = text.data();
   const char* end = p + text.size();
   const char* released = p;  // mapped pages already parsed are given back (see parse_file)
-  while (p < end) {
+  auto flush = [&] {
+    if (n != 0) sink(batch.data(), n);
+    n = 0;
     if (mapped && p - released > (64 << 20)) {
       // A mapped file's parsed pages go back to the page cache: memory stays bounded by the
       // name tables, not by the trace (the mapping starts page-aligned).
@@ -122,62 +371,48 @@ bool StdTrace::parse_text(std::string_view text, const std::string& name, StdTra
       ::madvise(const_cast<char*>(released), done, MADV_DONTNEED);
       released += done;
     }
+  };
+  std::uint64_t line_no = 0;
+  std::string error;
+  while (p < end) {
     ++line_no;
-    const char* line_start = p;
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-    const char* eol = nl ? nl : end;
-    p = nl ? nl + 1 : end;
-    if (eol > line_start && eol[-1] == '\r') --eol;
-    std::string_view line(line_start, static_cast<std::size_t>(eol - line_start));
-    if (line.empty() || line[0] == '#') continue;
-    const char* bars[2] = {nullptr, nullptr};
-    bars[0] = static_cast<const char*>(std::memchr(line_start, '|', line.size()));
-    if (bars[0] == nullptr || bars[0] == line_start) {
-      return fail("expected THREAD|OP|LOCATION, got '" + std::string(line.substr(0, 60)) + "'");
+    if (const char* next = parser.parse_fast(p, &batch[n])) {
+      p = next;
+    } else {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+      const char* eol = nl ? nl : end;
+      std::string_view line(p, static_cast<std::size_t>(eol - p));
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      p = nl ? nl + 1 : end;
+      const auto kind = parser.parse_general(line, &batch[n], &error);
+      if (kind == StdLineParser::Line::kSkip) continue;
+      if (kind == StdLineParser::Line::kError) {
+        flush();  // every event before the damage
+        problem->file = name;
+        problem->offset = line_no;
+        problem->line = true;
+        problem->reason = error;
+        return false;
+      }
     }
-    bars[1] = static_cast<const char*>(std::memchr(bars[0] + 1, '|', static_cast<std::size_t>(eol - bars[0] - 1)));
-    const int nbars = bars[1] ? 2 : 1;
-    const char* op_end = nbars == 2 ? bars[1] : eol;
-    std::string_view thread(line_start, static_cast<std::size_t>(bars[0] - line_start));
-    std::string_view op(bars[0] + 1, static_cast<std::size_t>(op_end - bars[0] - 1));
-    std::string_view loc = op_end < eol ? std::string_view(op_end + 1, static_cast<std::size_t>(eol - op_end - 1)) : std::string_view();
-    StdEvent e;
-    e.thread = t.intern(kThreads, thread, prefix_word(thread, end));
-    e.location = t.intern(kLocations, loc, prefix_word(loc, end));
-    std::size_t open = op.find('(');
-    std::string_view verb = op.substr(0, open);
-    if (op.empty()) return fail("missing operation in '" + std::string(line.substr(0, 60)) + "'");
-    std::string_view arg;
-    if (open != std::string_view::npos) {
-      if (op.back() != ')' || op.size() < open + 3) return fail("malformed operation '" + std::string(op) + "' (expected e.g. acq(L1))");
-      arg = op.substr(open + 1, op.size() - open - 2);
-    }
-    auto need_arg = [&](StdOp kind, int table) {
-      if (arg.empty()) return false;
-      e.op = kind;
-      e.target = t.intern(table, arg, prefix_word(arg, end));
-      return true;
-    };
-    bool ok = false;
-    if (verb == "r") ok = need_arg(StdOp::kRead, kVariables);
-    else if (verb == "w") ok = need_arg(StdOp::kWrite, kVariables);
-    else if (verb == "acq") ok = need_arg(StdOp::kAcquire, kLocks);
-    else if (verb == "rel") ok = need_arg(StdOp::kRelease, kLocks);
-    else if (verb == "fork") ok = need_arg(StdOp::kFork, kThreads);
-    else if (verb == "join") ok = need_arg(StdOp::kJoin, kThreads);
-    else if (verb == "begin" && arg.empty()) e.op = StdOp::kBegin, ok = true;
-    else if (verb == "end" && arg.empty()) e.op = StdOp::kEnd, ok = true;
-    if (!ok) return fail("unknown operation '" + std::string(op) + "' (STD has acq(L), rel(L), r(V), w(V), fork(T), join(T), begin, end)");
-    sink(e);
+    if (++n == kBatch) flush();
   }
+  flush();
   return true;
 }
 
 bool StdTrace::parse_file(const std::string& path, StdTrace* out, Problem* problem) {
-  return parse_file_stream(path, out, problem, [out](const StdEvent& e) { out->events.push_back(e); });
+  return parse_file_batches(path, out, problem,
+                            [out](const StdEvent* e, std::size_t n) { out->events.insert(out->events.end(), e, e + n); });
 }
 
 bool StdTrace::parse_file_stream(const std::string& path, StdTrace* names, Problem* problem, const EventSink& sink) {
+  return parse_file_batches(path, names, problem, [&sink](const StdEvent* e, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) sink(e[i]);
+  });
+}
+
+bool StdTrace::parse_file_batches(const std::string& path, StdTrace* names, Problem* problem, const BatchSink& sink) {
   problem->file = path;
   problem->line = false;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -208,7 +443,7 @@ bool StdTrace::parse_file_stream(const std::string& path, StdTrace* names, Probl
   // are only written by it, and read after it ended).
   bool ok = st.st_size < (4 << 20) ? parse_text(text, path, names, problem, sink, true)
                                    : predictive::run_pipelined(
-                                         [&](const EventSink& to_queue) {
+                                         [&](const BatchSink& to_queue) {
                                            return parse_text(text, path, names, problem, to_queue, true);
                                          },
                                          sink);

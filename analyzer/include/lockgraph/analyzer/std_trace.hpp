@@ -38,11 +38,15 @@ struct StdTrace {
   std::vector<std::string> threads, locks, variables, locations;
 
   using EventSink = std::function<void(const StdEvent&)>;
+  // Events in order, up to 64 Ki at a time (one call per batch, not per event: the fast path).
+  using BatchSink = std::function<void(const StdEvent* events, std::size_t count)>;
   static bool parse_file(const std::string& path, StdTrace* out, Problem* problem);
   static bool parse(std::string_view text, const std::string& name, StdTrace* out, Problem* problem);
   // Streaming: every event goes to `sink` as it is parsed and is not kept; `names` gets the name
-  // tables only, so memory is bounded by threads, locks, variables and locations.
+  // tables only, so memory is bounded by threads, locks, variables and locations. Files past
+  // 4 MiB are parsed on a second thread, ahead of the sink; the sink runs on the calling thread.
   static bool parse_file_stream(const std::string& path, StdTrace* names, Problem* problem, const EventSink& sink);
+  static bool parse_file_batches(const std::string& path, StdTrace* names, Problem* problem, const BatchSink& sink);
   void write(std::ostream& out) const;
 
   std::uint32_t thread_id(std::string_view name);   // interning, for builders (generator, convert)
@@ -51,16 +55,30 @@ struct StdTrace {
   std::uint32_t location_id(std::string_view name);
 
  private:
+  friend class StdLineParser;
   static bool parse_text(std::string_view text, const std::string& name, StdTrace* names, Problem* problem,
-                         const EventSink& sink, bool mapped);
+                         const BatchSink& sink, bool mapped);
   std::uint32_t intern(int table, std::string_view name);
   std::uint32_t intern(int table, std::string_view name, std::uint64_t prefix);  // prefix: first 8 bytes
+  // A name that is a short prefix and a canonical decimal number ("V4031", "T3", "113"): looked
+  // up by its number in the table's numeric cache, else interned and cached.
+  std::uint32_t intern_numbered(int table, std::string_view name, std::size_t prefix_len, std::uint32_t number,
+                                const char* buffer_end);
   struct InternSlot {
     std::uint64_t word = 0;  // the name's first 8 bytes
     std::uint32_t id1 = 0;   // id + 1; 0 = empty
     std::uint32_t size = 0;
   };
   std::array<std::vector<InternSlot>, 4> index_;  // threads, locks, variables, locations: open addressing
+  // Per table: a cache in front of index_ for the names "<prefix><number>" of one prefix (the
+  // first such name's), indexed by number: one load instead of a hash probe in a table that
+  // does not fit the L1 cache.
+  struct NumericCache {
+    std::uint64_t prefix = 0;       // up to 8 bytes
+    std::uint32_t prefix_len = ~0u; // ~0u: no prefix chosen yet
+    std::vector<std::uint32_t> id1; // by number: id + 1, 0 = not cached
+  };
+  std::array<NumericCache, 4> numeric_;
 };
 
 std::string_view std_op_name(StdOp op);
