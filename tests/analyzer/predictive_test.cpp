@@ -213,6 +213,65 @@ TEST(StdFormat, LargeFilesStreamTheSameEventsThroughTheParserThread) {
   std::remove(path.c_str());
 }
 
+// The reader's fast path (short well-formed lines, numbered names through a numeric cache) and its
+// general path must agree on every name: each event's interned names are exactly its line's text.
+// The names mix what the numeric cache must keep apart: "V7" / "V07" / "X7" / "7", digit runs
+// too long for it, prefixes longer than 8 bytes, names in lines too long for the 32-byte fast
+// path, CR LF endings, comments, and a last line without a newline.
+TEST(StdFormat, EveryEventNamesExactlyItsLinesText) {
+  const std::vector<std::string> threads = {"T1", "T2", "T10", "T01", "main", "worker-3", "T123456789012", "P1T7"};
+  const std::vector<std::string> names = {"V7", "V07", "X7", "7", "V0", "V00", "V", "x", "V4031", "V99999999",
+                                          "V123456789", "V1234567890", "variable_long_name12", "a.b[3]", "L7", "0"};
+  const std::vector<std::string> locations = {"1", "01", "113", "f.c:12", "", "loc", "very/long/path/to/a/source/file.cpp:4242"};
+  struct Expected {
+    std::string thread, op, target, location;
+  };
+  std::vector<Expected> expected;
+  std::string text;
+  std::uint64_t seed = 12345;
+  auto next = [&seed](std::size_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<std::size_t>((seed >> 33) % n);
+  };
+  const char* ops[] = {"r", "w", "acq", "rel", "fork", "join", "begin", "end"};
+  for (int i = 0; i < 5000; ++i) {
+    Expected e;
+    e.thread = threads[next(threads.size())];
+    e.op = ops[next(8)];
+    if (e.op == "fork" || e.op == "join") e.target = threads[next(threads.size())];
+    else if (e.op != "begin" && e.op != "end") e.target = names[next(names.size())];
+    e.location = locations[next(locations.size())];
+    text += e.thread + "|" + e.op + (e.target.empty() ? "" : "(" + e.target + ")");
+    if (!(e.location.empty() && next(2) == 0)) text += "|" + e.location;  // "T1|end" has no location at all
+    text += next(10) == 0 ? "\r\n" : "\n";
+    if (next(50) == 0) text += "# a comment\n\n";
+    expected.push_back(e);
+  }
+  text.pop_back();  // the last line ends without a newline
+  if (text.back() == '\r') text.pop_back();
+  StdTrace t = parse_ok(text);
+  ASSERT_EQ(t.events.size(), expected.size());
+  std::set<std::string> distinct_targets;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const StdEvent& e = t.events[i];
+    const Expected& x = expected[i];
+    ASSERT_EQ(t.threads[e.thread], x.thread) << "line " << i;
+    ASSERT_EQ(std::string(std_op_name(e.op)), x.op) << "line " << i;
+    ASSERT_EQ(t.locations[e.location], x.location) << "line " << i;
+    std::string target;
+    if (e.op == StdOp::kFork || e.op == StdOp::kJoin) target = t.threads[e.target];
+    if (e.op == StdOp::kAcquire || e.op == StdOp::kRelease) target = t.locks[e.target];
+    if (e.op == StdOp::kRead || e.op == StdOp::kWrite) target = t.variables[e.target];
+    ASSERT_EQ(target, x.target) << "line " << i;
+  }
+  // One id per distinct name: no name interned twice.
+  EXPECT_EQ(std::set<std::string>(t.variables.begin(), t.variables.end()).size(), t.variables.size());
+  EXPECT_EQ(std::set<std::string>(t.locks.begin(), t.locks.end()).size(), t.locks.size());
+  EXPECT_EQ(std::set<std::string>(t.threads.begin(), t.threads.end()).size(), t.threads.size());
+  EXPECT_EQ(std::set<std::string>(t.locations.begin(), t.locations.end()).size(), t.locations.size());
+  EXPECT_EQ(t.variables.size(), names.size());
+}
+
 TEST(StdFormat, WriteThenParseIsTheSameTrace) {
   GeneratorOptions o;
   o.events = 20000;
