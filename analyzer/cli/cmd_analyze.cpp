@@ -104,10 +104,8 @@ int compute_std_analysis(const AnalyzeOptions& o, RaceAnalysis analysis, Analysi
   std::uint64_t events = 0;
   bool complete = StdTrace::parse_file_batches(path, &names, &problem, [&](const StdEvent* batch, std::size_t n) {
     events += n;
-    for (std::size_t i = 0; i < n; ++i) {
-      predictor.on_event(batch[i]);
-      deadlocks.on_event(batch[i]);
-    }
+    predictor.on_events(batch, n);
+    deadlocks.on_events(batch, n);
   });
   if (!complete && events == 0) return fail(problem.message());
   if (!complete) warn(problem.message() + " (the " + std::to_string(events) + " events before it are analyzed)");

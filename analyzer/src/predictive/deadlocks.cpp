@@ -377,16 +377,25 @@ DeadlockPredictor::DeadlockPredictor(const DeadlockPredictionOptions& options) :
 }
 DeadlockPredictor::~DeadlockPredictor() = default;
 
-void DeadlockPredictor::on_event(const StdEvent& e) {
-  Impl& s = *impl_;
+namespace {
+// The first pass: the lock graph's edges, each (thread, held, acquired) once.
+inline void record_lock_order(HeldAt& held, FlatMap<EdgeKey, bool, EdgeKeyHash>& edges, const StdEvent& e) {
   if (e.op == StdOp::kAcquire) {
-    if (!s.held.holds(e.thread, e.target)) {
-      for (const auto& x : s.held.of(e.thread)) s.edges.find_or_insert(EdgeKey{e.thread, x.lock, e.target});
+    if (!held.holds(e.thread, e.target)) {
+      for (const auto& x : held.of(e.thread)) edges.find_or_insert(EdgeKey{e.thread, x.lock, e.target});
     }
-    s.held.acquire(e.thread, e.target, e.location);
+    held.acquire(e.thread, e.target, e.location);
   } else if (e.op == StdOp::kRelease) {
-    s.held.release(e.thread, e.target);
+    held.release(e.thread, e.target);
   }
+}
+}  // namespace
+
+void DeadlockPredictor::on_event(const StdEvent& e) { record_lock_order(impl_->held, impl_->edges, e); }
+
+void DeadlockPredictor::on_events(const StdEvent* events, std::size_t count) {
+  Impl& s = *impl_;
+  for (std::size_t i = 0; i < count; ++i) record_lock_order(s.held, s.edges, events[i]);
 }
 
 AnalysisResult DeadlockPredictor::finish(const StdReplay& replay, const StdTrace& names, const std::string& trace_name) {

@@ -105,7 +105,9 @@ class Predictor {
 
   // Ids are dense and appear in any order: state grows on first sight.
   void ensure_thread(std::uint32_t t) {
-    if (t < h_.size()) return;
+    if (t >= h_.size()) add_threads(t);
+  }
+  void add_threads(std::uint32_t t) {
     while (h_.size() <= t) {
       auto i = static_cast<std::uint32_t>(h_.size());
       h_.emplace_back().set(i, 1);
@@ -125,12 +127,13 @@ class Predictor {
     }
   }
   void ensure_variable(std::uint32_t x) {
-    if (vars_.size() <= x) {
-      std::size_t n = std::max<std::size_t>(x + 1, vars_.size() + vars_.size() / 2);
-      vars_.resize(n);
-      reads_.resize(n * stride_);
-    }
+    if (vars_.size() <= x) add_variables(x);
     if (a_ == RaceAnalysis::kShb && last_write_clock_.size() <= x) last_write_clock_.resize(x + 1);
+  }
+  void add_variables(std::uint32_t x) {
+    std::size_t n = std::max<std::size_t>(x + 1, vars_.size() + vars_.size() / 2);
+    vars_.resize(n);
+    reads_.resize(n * stride_);
   }
   void ensure_lock(std::uint32_t l) {
     if (locks_.size() <= l) locks_.resize(l + 1);
@@ -356,14 +359,17 @@ struct RacePredictor::Impl {
 RacePredictor::RacePredictor(RaceAnalysis a) : impl_(std::make_unique<Impl>(a)) {}
 RacePredictor::~RacePredictor() = default;
 
-void RacePredictor::on_event(const StdEvent& e) {
-  ++impl_->events;
-  if (impl_->analysis == RaceAnalysis::kSyncp) {
-    impl_->syncp.on_event(e);
-  } else if (impl_->analysis == RaceAnalysis::kLockset) {
-    impl_->lockset.on_event(e);
+void RacePredictor::on_event(const StdEvent& e) { on_events(&e, 1); }
+
+void RacePredictor::on_events(const StdEvent* events, std::size_t count) {
+  Impl& s = *impl_;
+  s.events += count;
+  if (s.analysis == RaceAnalysis::kSyncp) {
+    for (std::size_t i = 0; i < count; ++i) s.syncp.on_event(events[i]);
+  } else if (s.analysis == RaceAnalysis::kLockset) {
+    for (std::size_t i = 0; i < count; ++i) s.lockset.on_event(events[i]);
   } else {
-    impl_->p.on_event(e);
+    for (std::size_t i = 0; i < count; ++i) s.p.on_event(events[i]);
   }
 }
 

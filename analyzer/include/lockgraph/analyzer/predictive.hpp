@@ -48,6 +48,7 @@ class RacePredictor {
   RacePredictor(const RacePredictor&) = delete;
   RacePredictor& operator=(const RacePredictor&) = delete;
   void on_event(const StdEvent& e);
+  void on_events(const StdEvent* events, std::size_t count);  // the same, a batch at a time (faster)
   AnalysisResult finish(const StdTrace& names, const std::string& trace_name);
 
  private:
