@@ -2,6 +2,7 @@
 // (kind, objects, source lines) and the program's own result.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -123,6 +124,20 @@ TEST(Demos, RecursiveLockFixIsClean) {
   auto d = run_demo("rlock", {});
   EXPECT_EQ(d.program.exit_code, 0);
   EXPECT_TRUE(d.report["findings"].empty()) << d.report.dump(2);
+}
+
+// LOCKGRAPH_DISABLE=1: the wrappers behave as the std types (a recursive mutex still counts its
+// re-entries, a plain one still excludes) and nothing is written.
+TEST(Demos, DisabledTracingKeepsTheSemanticsAndWritesNothing) {
+  ScratchDir dir;
+  const std::string trace = dir.path() + "/trace";
+  RunResult r = run_program({kDemos + "/rlock"}, {"LOCKGRAPH_TRACE_DIR=" + trace, "LOCKGRAPH_DISABLE=1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_occurrences(r.out, "func_two got B and A"), 5u) << r.out;  // all five workers re-entered and finished
+  RunResult race = run_program({kDemos + "/race", "--mode", "lock"}, {"LOCKGRAPH_TRACE_DIR=" + trace, "LOCKGRAPH_DISABLE=1"});
+  EXPECT_EQ(race.exit_code, 0) << race.err;
+  EXPECT_NE(race.out.find("final money = -1"), std::string::npos) << race.out;  // no update lost
+  EXPECT_FALSE(std::filesystem::exists(trace)) << "a disabled run created " << trace;
 }
 
 TEST(Demos, PoolResultsCallbacksShutdownClean) {

@@ -21,12 +21,6 @@ std::string chromium() {
   return env != nullptr && *env != '\0' ? env : "/usr/bin/chromium";
 }
 
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 // The deadlock demo's hanging mode: a real AB/BA deadlock stopped by the watchdog, with every
 // hold and wait timed so that the timeline has both.
 std::string trace_hanging_deadlock(const ScratchDir& dir) {
@@ -66,9 +60,9 @@ TEST(HtmlReport, RendersInHeadlessChromiumWithCycleGraphAndTimeline) {
   // Nothing on the console: no script errors, no warnings, no logs.
   EXPECT_EQ(dom.err.find(":CONSOLE"), std::string::npos) << dom.err;
   // Both findings, with the cycle drawn and the source line of each wait.
-  EXPECT_EQ(count(d, "class=\"finding error\" data-kind=\"deadlock_actual\""), 1u);
-  EXPECT_EQ(count(d, "class=\"finding error\" data-kind=\"deadlock_potential\""), 1u);
-  EXPECT_GE(count(d, "<b>A</b> → <b>B</b> → <b>A</b>"), 2u) << "cycle A -> B -> A";
+  EXPECT_EQ(count_occurrences(d, "class=\"finding error\" data-kind=\"deadlock_actual\""), 1u);
+  EXPECT_EQ(count_occurrences(d, "class=\"finding error\" data-kind=\"deadlock_potential\""), 1u);
+  EXPECT_GE(count_occurrences(d, "<b>A</b> → <b>B</b> → <b>A</b>"), 2u) << "cycle A -> B -> A";
   EXPECT_NE(d.find("<span class=\"hit\"><i>43</i>  A.lock();</span>"), std::string::npos) << "source of the wait for A";
   EXPECT_NE(d.find("<span class=\"hit\"><i>33</i>  B.lock();</span>"), std::string::npos) << "source of the wait for B";
   // The lock-order graph (Graphviz SVG): nodes A and B, both edges of the cycle red.
@@ -79,7 +73,7 @@ TEST(HtmlReport, RendersInHeadlessChromiumWithCycleGraphAndTimeline) {
   EXPECT_NE(svg.find("<title>B</title>"), std::string::npos);
   EXPECT_NE(svg.find("<title>A-&gt;B</title>"), std::string::npos);
   EXPECT_NE(svg.find("<title>B-&gt;A</title>"), std::string::npos);
-  EXPECT_GE(count(svg, "stroke=\"red\""), 4u) << "2 nodes + 2 edges of the cycle";
+  EXPECT_GE(count_occurrences(svg, "stroke=\"red\""), 4u) << "2 nodes + 2 edges of the cycle";
   // The timeline: a row per worker, holds of both locks, and the two deadlocked threads' endless waits.
   std::size_t tl = d.find("<svg class=\"timeline\"");
   ASSERT_NE(tl, std::string::npos);
@@ -118,8 +112,8 @@ TEST(HtmlReport, ExtraSarifAndHtmlOutputsComeWithTheTextReport) {
   EXPECT_EQ(a.exit_code, 1) << a.err;
   EXPECT_NE(a.out.find("FAILED: 2 findings fail the gate."), std::string::npos) << a.out;
   std::string sarif = read_text(dir / "r.sarif");
-  EXPECT_EQ(count(sarif, "\"ruleId\": \"deadlock_actual\""), 1u) << sarif.substr(0, 400);
-  EXPECT_EQ(count(sarif, "\"ruleId\": \"deadlock_potential\""), 1u);
+  EXPECT_EQ(count_occurrences(sarif, "\"ruleId\": \"deadlock_actual\""), 1u) << sarif.substr(0, 400);
+  EXPECT_EQ(count_occurrences(sarif, "\"ruleId\": \"deadlock_potential\""), 1u);
   std::string html = read_text(dir / "r.html");
   EXPECT_NE(html.find("<h1>lockgraph: FAILED</h1>"), std::string::npos);
   EXPECT_EQ(html.find("\033["), std::string::npos) << "no terminal colours in files";

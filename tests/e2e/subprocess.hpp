@@ -30,6 +30,8 @@ class ScratchDir {
 };
 
 std::string read_text(const std::string& path);
+// How often `what` occurs in `text` (overlapping occurrences counted).
+std::size_t count_occurrences(const std::string& text, const std::string& what);
 
 // Records of one kind in a trace, as `lockgraph dump --stats` counts them (0 when none).
 std::uint64_t dumped_records(const std::string& cli, const std::string& trace, const std::string& kind);

@@ -25,6 +25,7 @@
 namespace lockgraph::rt {
 
 thread_local constinit ThreadState* tls_state = nullptr;
+std::atomic<bool> g_tracing_off{false};
 thread_local constinit int tls_untraced = 0;
 std::atomic<std::uint32_t> g_own_id_high{0};
 std::uint32_t g_timing_mask = 63;  // time 1 in 64 uncontended holds (LOCKGRAPH_TIMING)
@@ -281,6 +282,7 @@ bool initialized(Process& p) {
   static const bool ok = [&p] {  // thread-safe static init, slow path only
     bool r = init_process(p);
     p.enabled.store(r);
+    if (!r) g_tracing_off.store(true, std::memory_order_relaxed);
     return r;
   }();
   return ok && p.enabled.load(std::memory_order_relaxed);
@@ -408,6 +410,7 @@ void atfork_child() {
   g_own_id_high.store(0, std::memory_order_relaxed);
   if (!open_trace_file(p, fork_id, ppid)) {
     p.enabled = false;
+    g_tracing_off.store(true, std::memory_order_relaxed);
     return;
   }
   g_own_id_high.store(std::uint32_t((p.pid << 40) >> 32), std::memory_order_relaxed);

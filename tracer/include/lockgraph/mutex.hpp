@@ -158,33 +158,39 @@ class basic_mutex {
     return true;
   }
 
-  // Untraced paths (tracing disabled or inside the runtime) keep the recursion semantics.
+  // Untraced paths (tracing disabled or inside the runtime) keep the recursion semantics; a
+  // non-recursive mutex is then exactly a pthread mutex (no owner bookkeeping: a disabled
+  // lockgraph::mutex costs what std::mutex costs).
   void raw_lock_untraced() noexcept {
-    if (Recursive && raw_owner_ == pthread_self() && raw_depth_ > 0) {
-      ++raw_depth_;
-      return;
+    if constexpr (Recursive) {
+      if (raw_owner_ == pthread_self() && raw_depth_ > 0) {
+        ++raw_depth_;
+        return;
+      }
     }
     pthread_mutex_lock(&m_);
-    raw_owner_ = pthread_self();
-    raw_depth_ = 1;
+    if constexpr (Recursive) raw_owner_ = pthread_self(), raw_depth_ = 1;
   }
   bool raw_try_lock_untraced() noexcept {
-    if (Recursive && raw_owner_ == pthread_self() && raw_depth_ > 0) {
-      ++raw_depth_;
-      return true;
+    if constexpr (Recursive) {
+      if (raw_owner_ == pthread_self() && raw_depth_ > 0) {
+        ++raw_depth_;
+        return true;
+      }
     }
     if (pthread_mutex_trylock(&m_) != 0) return false;
-    raw_owner_ = pthread_self();
-    raw_depth_ = 1;
+    if constexpr (Recursive) raw_owner_ = pthread_self(), raw_depth_ = 1;
     return true;
   }
   void raw_unlock_untraced() noexcept {
-    if (Recursive && raw_depth_ > 1) {
-      --raw_depth_;
-      return;
+    if constexpr (Recursive) {
+      if (raw_depth_ > 1) {
+        --raw_depth_;
+        return;
+      }
+      raw_depth_ = 0;
+      raw_owner_ = pthread_t{};
     }
-    raw_depth_ = 0;
-    raw_owner_ = pthread_t{};
     pthread_mutex_unlock(&m_);
   }
 

@@ -108,9 +108,15 @@ struct untraced_scope {
   untraced_scope& operator=(const untraced_scope&) = delete;
 };
 
+// True once this process knows it records nothing (LOCKGRAPH_DISABLE=1, or the trace could not be
+// opened): unregistered threads then skip the out-of-line registration on every call, so a
+// disabled wrapper costs what the std type costs.
+extern std::atomic<bool> g_tracing_off;
+
 inline ThreadState* self() noexcept {
   ThreadState* t = tls_state;
   if (__builtin_expect(t != nullptr, 1)) return t;
+  if (g_tracing_off.load(std::memory_order_relaxed)) return nullptr;
   return register_current_thread(0);
 }
 
