@@ -4,7 +4,8 @@
 //
 // Contract: entry i is the latest known clock of thread i (dense analyzer thread index); missing
 // entries are 0. An epoch (t, c) happens-before a clock V iff c <= V[t].
-// Cost: join and copy are O(threads); epoch checks are O(1).
+// Cost: join and copy are O(threads); epoch checks are O(1). 80 bytes; no allocation up to 16
+// threads.
 #pragma once
 
 #include <algorithm>
@@ -20,34 +21,93 @@ struct Epoch {
 
 class VectorClock {
  public:
-  std::uint32_t get(std::uint32_t t) const noexcept { return t < c_.size() ? c_[t] : 0; }
+  VectorClock() noexcept = default;
+  VectorClock(const VectorClock& o) { assign(o); }
+  VectorClock(VectorClock&& o) noexcept { take(o); }
+  VectorClock& operator=(const VectorClock& o) {
+    if (this != &o) assign(o);
+    return *this;
+  }
+  VectorClock& operator=(VectorClock&& o) noexcept {
+    if (this != &o) {
+      delete[] heap_;
+      take(o);
+    }
+    return *this;
+  }
+  ~VectorClock() { delete[] heap_; }
+
+  std::uint32_t get(std::uint32_t t) const noexcept { return t < size_ ? data()[t] : 0; }
   void set(std::uint32_t t, std::uint32_t v) {
-    if (t >= c_.size()) c_.resize(t + 1, 0);
-    c_[t] = v;
+    if (t >= size_) resize(t + 1);
+    data()[t] = v;
   }
   void tick(std::uint32_t t) { set(t, get(t) + 1); }
   void join(const VectorClock& o) {
-    if (o.c_.size() > c_.size()) c_.resize(o.c_.size(), 0);
-    for (std::size_t i = 0; i < o.c_.size(); ++i) c_[i] = std::max(c_[i], o.c_[i]);
+    if (o.size_ > size_) resize(o.size_);
+    std::uint32_t* c = data();
+    const std::uint32_t* oc = o.data();
+    for (std::uint32_t i = 0; i < o.size_; ++i) c[i] = std::max(c[i], oc[i]);
   }
   // Does epoch e happen-before (or equal) this clock?
   bool covers(const Epoch& e) const noexcept { return e.clock <= get(e.thread); }
   Epoch epoch(std::uint32_t t) const noexcept { return Epoch{t, get(t)}; }
   // Pointwise <=: everything this clock knows, `o` knows.
   bool leq(const VectorClock& o) const noexcept {
-    const std::size_t common = std::min(c_.size(), o.c_.size());
-    for (std::size_t i = 0; i < common; ++i) {
-      if (c_[i] > o.c_[i]) return false;
+    const std::uint32_t common = std::min(size_, o.size_);
+    const std::uint32_t* c = data();
+    const std::uint32_t* oc = o.data();
+    for (std::uint32_t i = 0; i < common; ++i) {
+      if (c[i] > oc[i]) return false;
     }
-    for (std::size_t i = common; i < c_.size(); ++i) {
-      if (c_[i] != 0) return false;
+    for (std::uint32_t i = common; i < size_; ++i) {
+      if (c[i] != 0) return false;
     }
     return true;
   }
-  bool empty() const noexcept { return c_.empty(); }
+  bool empty() const noexcept { return size_ == 0; }
 
  private:
-  std::vector<std::uint32_t> c_;
+  // Up to kInline threads the entries live in the object itself: no allocation per copy, and
+  // a clock kept inside a larger record (a critical section, a lock) is read without a pointer
+  // chase. More threads move them to the heap.
+  static constexpr std::uint32_t kInline = 16;
+
+  const std::uint32_t* data() const noexcept { return heap_ != nullptr ? heap_ : inline_; }
+  std::uint32_t* data() noexcept { return heap_ != nullptr ? heap_ : inline_; }
+
+  // Grows to n entries, the new ones 0 (never shrinks the storage).
+  void resize(std::uint32_t n) {
+    if (n > capacity_) {
+      const std::uint32_t cap = std::max(n, 2 * capacity_);
+      auto* bigger = new std::uint32_t[cap];
+      std::copy_n(data(), size_, bigger);
+      delete[] heap_;
+      heap_ = bigger;
+      capacity_ = cap;
+    }
+    if (n > size_) std::fill(data() + size_, data() + n, 0u);
+    size_ = n;
+  }
+  void assign(const VectorClock& o) {
+    if (o.size_ > capacity_) resize(o.size_);
+    std::copy_n(o.data(), o.size_, data());
+    size_ = o.size_;
+  }
+  void take(VectorClock& o) noexcept {
+    size_ = o.size_;
+    capacity_ = o.capacity_;
+    heap_ = o.heap_;
+    if (heap_ == nullptr) std::copy_n(o.inline_, o.size_, inline_);
+    o.heap_ = nullptr;
+    o.size_ = 0;
+    o.capacity_ = kInline;
+  }
+
+  std::uint32_t size_ = 0;
+  std::uint32_t capacity_ = kInline;
+  std::uint32_t* heap_ = nullptr;
+  std::uint32_t inline_[kInline];  // entries past size_ are unspecified
 };
 
 }  // namespace lockgraph::analysis
