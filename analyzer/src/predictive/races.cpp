@@ -186,8 +186,8 @@ class Predictor {
       // Rule (a) bookkeeping: the variables this critical section touched, with this release.
       auto it = std::find_if(open_[t].rbegin(), open_[t].rend(), [&](const OpenSection& o) { return o.lock == l; });
       if (it != open_[t].rend()) {
-        for (std::uint32_t x : it->reads) locked_.find_or_insert(locked_key(x, l)).reads.join(h_[t]);
-        for (std::uint32_t x : it->writes) locked_.find_or_insert(locked_key(x, l)).writes.join(h_[t]);
+        for (std::uint32_t x : it->reads) locked_at(locked_key(x, l)).reads.join(h_[t]);
+        for (std::uint32_t x : it->writes) locked_at(locked_key(x, l)).writes.join(h_[t]);
         CriticalSection& mine = s.sections[it->index - s.base];
         mine.release = h_[t];
         mine.released = true;
@@ -198,6 +198,16 @@ class Predictor {
     }
     s.h = h_[t];
     h_[t].tick(t);
+  }
+
+  LockedAccesses& locked_at(std::uint64_t key) {
+    bool inserted = false;
+    std::uint32_t& i = locked_index_.find_or_insert(key, &inserted);
+    if (inserted) {
+      i = static_cast<std::uint32_t>(locked_.size());
+      locked_.emplace_back();
+    }
+    return locked_[i];
   }
 
   // Drops critical sections every thread using the lock has passed.
@@ -234,7 +244,8 @@ class Predictor {
     if (wcp()) {
       // Rule (a): conflicting accesses in critical sections on a lock held now.
       for (OpenSection& o : open_[t]) {
-        if (const LockedAccesses* la = locked_.find(locked_key(x, o.lock))) {
+        if (const std::uint32_t* i = locked_index_.find(locked_key(x, o.lock))) {
+          const LockedAccesses* la = &locked_[*i];
           p_[t].join(la->writes);
           if (write) p_[t].join(la->reads);
         }
@@ -291,7 +302,10 @@ class Predictor {
   std::vector<VariableState> vars_;
   std::vector<ReadEntry> reads_;  // variable x's reads at [x * stride_, (x + 1) * stride_): threads x variables x 8 bytes
   std::size_t stride_ = 16;       // a power of two > every thread id seen
-  FlatMap<std::uint64_t, LockedAccesses, LockedKeyHash> locked_;  // wcp
+  // wcp rule (a): (variable, lock) -> index into locked_. The index's 16-byte slots keep the
+  // probe of every access in a critical section in cache; the clocks are read only on a hit.
+  FlatMap<std::uint64_t, std::uint32_t, LockedKeyHash> locked_index_;
+  std::vector<LockedAccesses> locked_;
   std::vector<LockState> locks_;
   std::vector<std::vector<OpenSection>> open_;
   std::vector<VectorClock> last_write_clock_;  // shb
