@@ -105,8 +105,9 @@ enum class Kind : std::uint8_t {
   kMemFree = 87,
   // Consecutive plain accesses of a thread in one record (format version 2), 8 bytes each instead
   // of 16. word0's site is the run's base site; each payload word is one access (see
-  // run_access_word). The writer appends an access by storing its word, then word0 with the new
-  // length (release), so a killed process leaves a valid run. Readers return kRead / kWrite events.
+  // run_access_word; an access word always has bit 63 set). The writer appends an access by
+  // storing word0 with the new length first, then the word: a process killed in between leaves a
+  // zero word inside the run, which readers skip. Readers return kRead / kWrite events.
   kAccessRun = 88,
   // happens-before annotations (object = annotation key; seq per key)
   kHbRelease = 90,  // object = slot id (kAnnotationTag | slot); seq; value = the key address
