@@ -290,8 +290,8 @@ bool initialized(Process& p) {
 
 void reset_thread_state(ThreadState* t, std::uint32_t tid) {
   t->cur = t->end = nullptr;
-  t->access_run = nullptr;
-  t->access_run_words = 0;
+  t->access_run = t->access_run_end = nullptr;
+  t->access_run_word0 = 0;
   t->tid = tid;
   t->chunk_index = 0;
   t->sync_epoch = 1;
@@ -521,7 +521,7 @@ ThreadState* register_current_thread(std::uint32_t parent_tid, std::uint32_t res
 
 void refill(ThreadState* t, std::size_t words) noexcept {
   untraced_scope internal;
-  t->access_run = nullptr;  // a run never spans chunks: the reader may lose one without the other
+  t->access_run = t->access_run_end = nullptr;  // a run never spans chunks: the reader may lose one without the other
   Process& p = process();
   if (words * 8 + sizeof(format::ChunkHeader) > format::kChunkSize || !p.enabled ||
       !claim_chunk(p, t, t->tid)) {
@@ -540,6 +540,10 @@ std::uint32_t intern_string(ThreadState* t, const char* s) noexcept {
   std::uint32_t id = intern_string_locked(p, t, s);
   t->in_runtime = was;
   return id;
+}
+
+std::uint32_t intern_site_fields(ThreadState* t, const char* file, const char* function, unsigned line) noexcept {
+  return intern_site_slow(t, source_site{file, function, line, nullptr});
 }
 
 std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcept {

@@ -41,9 +41,10 @@ enum class WaitKind : std::uint8_t { kNone = 0, kLock, kSemaphore, kEvent, kCond
 struct ThreadState {
   std::uint64_t* cur = nullptr;  // next free word in the current chunk
   std::uint64_t* end = nullptr;  // end of the current chunk
-  std::uint64_t* access_run = nullptr;  // word0 of this thread's last kAccessRun; open while it ends at cur
-  std::uint32_t access_run_words = 0;   // its length in words, word0 included
-  std::uint32_t access_run_site = 0;    // its base site
+  std::uint64_t* access_run = nullptr;      // word0 of this thread's last kAccessRun
+  std::uint64_t* access_run_end = nullptr;  // its end: the run is open while this is cur
+  std::uint64_t access_run_word0 = 0;       // its word0 as last stored (the length grows by 8 per access)
+  std::uint32_t access_run_site = 0;        // its base site
   std::uint32_t tid = 0;         // trace thread id, 1..
   std::uint32_t chunk_index = 0;
   std::uint64_t sync_epoch = 1;  // bumped at every synchronization: invalidates the access filter
@@ -71,6 +72,9 @@ ThreadState* register_current_thread(std::uint32_t parent_tid, std::uint32_t res
 std::uint32_t reserve_tid() noexcept;
 void refill(ThreadState* t, std::size_t words) noexcept;                  // slow path
 std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcept;
+// The same with the site's fields as scalars: the inlined hot paths call this one, so a call site
+// never has to build a source_site in memory (its file and line stay immediates).
+std::uint32_t intern_site_fields(ThreadState* t, const char* file, const char* function, unsigned line) noexcept;
 std::uint32_t intern_string(ThreadState* t, const char* s) noexcept;      // slow path
 std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept;    // slow path of pc_site_id
 // The address of a global variable as a site the analyzer names from debug info; 0 when `addr`
@@ -143,7 +147,7 @@ inline std::uint32_t site_id(ThreadState* t, const source_site& where) noexcept 
   if (where.file == nullptr) return where.pc != nullptr ? pc_site_id(t, where.pc) : 0;
   SiteCacheEntry& e = t->site_cache[site_cache_slot(where.file, where.line)];
   if (e.file == where.file && e.line == where.line) return e.id;
-  return intern_site_slow(t, where);
+  return intern_site_fields(t, where.file, where.function, where.line);
 }
 
 // Appends one record of `n` words (word0 included). The payload words are written first and word0
@@ -236,22 +240,25 @@ inline bool access_is_new(ThreadState* t, std::uint64_t a, bool is_write) noexce
 [[gnu::always_inline]] inline void emit_access(ThreadState* t, std::uint64_t a, std::uint32_t size, bool is_write,
                                                std::uint32_t site) noexcept {
   std::uint64_t word = 0;
-  if (t->access_run != nullptr && t->access_run + t->access_run_words == t->cur && t->end - t->cur >= 2 &&
+  // Open run: nothing was recorded since its last access (a lost trace has cur == end, so the
+  // room check fails for it too). A run is at most one chunk, far below word0's 16-bit length.
+  if (t->access_run_end == t->cur && t->end - t->cur >= 2 &&
       format::run_access_word(a, size, is_write, site, t->access_run_site, &word)) {
     // The run's new length first, then the word: a kill in between leaves a zero word inside the
     // run (skipped by readers), never a word past its end that would read as the next record.
-    ++t->access_run_words;
-    __atomic_store_n(t->access_run,
-                     format::make_word0(Kind::kAccessRun, 0, std::uint16_t(t->access_run_words * 8), t->access_run_site),
-                     __ATOMIC_RELEASE);
+    t->access_run_word0 += std::uint64_t(8) << 16;  // word0's length field
+    __atomic_store_n(t->access_run, t->access_run_word0, __ATOMIC_RELEASE);
     __atomic_store_n(t->cur++, word, __ATOMIC_RELEASE);
+    t->access_run_end = t->cur;
     return;
   }
   if (format::run_access_word(a, size, is_write, site, site, &word)) {
-    emit(t, format::make_word0(Kind::kAccessRun, 0, 16, site), &word, 1);
+    const std::uint64_t word0 = format::make_word0(Kind::kAccessRun, 0, 16, site);
+    emit(t, word0, &word, 1);
     if (t->cur != nullptr) {
       t->access_run = t->cur - 2;
-      t->access_run_words = 2;
+      t->access_run_end = t->cur;
+      t->access_run_word0 = word0;
       t->access_run_site = site;
     }
     return;
