@@ -26,6 +26,8 @@ std::uint64_t Event::*name_field(Kind kind) noexcept {
 
 namespace {
 
+constexpr std::uint64_t kMaxTextProcesses = 65536;  // process indexes of a text trace: 0 .. this - 1
+
 bool uses_acq_flags(Kind k) {
   switch (k) {
     case Kind::kLockRequest:
@@ -183,6 +185,13 @@ bool parse_text_trace(std::istream& in, const std::string& name, TextTrace* out,
     bool ok = colon == std::string::npos ? parse_u64(tok[0], &thread)
                                          : parse_u64(tok[0].substr(0, colon), &proc) && parse_u64(tok[0].substr(colon + 1), &thread);
     if (!ok) return fail("expected PROCESS:THREAD or THREAD, got '" + tok[0] + "'");
+    // Processes are numbered densely from 0 (each index up to the largest gets an entry): a bound
+    // keeps a typo or a hostile file from allocating without limit.
+    if (proc >= kMaxTextProcesses) {
+      return fail("process index " + std::to_string(proc) + " is out of range (at most " +
+                  std::to_string(kMaxTextProcesses) + " processes)");
+    }
+    if (thread > 0xffffffffu) return fail("thread id " + std::to_string(thread) + " is out of range (at most 2^32 - 1)");
     if (tok.size() < 2 || !kind_from_name(tok[1], &e.kind)) {
       return fail("unknown event kind '" + (tok.size() < 2 ? std::string() : tok[1]) + "'");
     }

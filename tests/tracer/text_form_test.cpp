@@ -54,6 +54,9 @@ TEST(TextForm, MalformedLinesNameTheLine) {
       {"0:1 read obj=1 size=300\n", "t.txt:1: size of read/write must be 1..255 (use read_range)"},
       {"x:y lock_acquired\n", "t.txt:1: expected PROCESS:THREAD or THREAD, got 'x:y'"},
       {"0:1 lock_acquired at=\"open\n", "t.txt:1: unterminated quote"},
+      // From the fuzzer: a huge process index made the reader allocate an entry for every index.
+      {"333333333333330:1 thread_start\n", "t.txt:1: process index 333333333333330 is out of range (at most 65536 processes)"},
+      {"0:4294967296 thread_start\n", "t.txt:1: thread id 4294967296 is out of range (at most 2^32 - 1)"},
   };
   for (const auto& c : cases) {
     std::istringstream in(c.text);
