@@ -542,11 +542,7 @@ std::uint32_t intern_string(ThreadState* t, const char* s) noexcept {
   return id;
 }
 
-std::uint32_t intern_site_fields(ThreadState* t, const char* file, const char* function, unsigned line) noexcept {
-  return intern_site_slow(t, source_site{file, function, line, nullptr});
-}
-
-std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcept {
+std::uint32_t intern_site_slow(ThreadState* t, const char* site_file, const char* function, unsigned line) noexcept {
   untraced_scope internal;
   Process& p = process();
   bool was = t->in_runtime;
@@ -554,22 +550,22 @@ std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcep
   std::uint32_t id;
   {
     std::lock_guard<std::mutex> g(p.intern_mu);
-    auto key = std::make_pair(std::string(where.file), where.line);
+    auto key = std::make_pair(std::string(site_file), line);
     auto it = p.sites.find(key);
     if (it != p.sites.end()) {
       id = it->second;
     } else {
       std::uint32_t file = intern_string_locked(p, t, key.first);
-      std::uint32_t fn = where.function ? intern_string_locked(p, t, where.function) : 0;
+      std::uint32_t fn = function ? intern_string_locked(p, t, function) : 0;
       id = p.next_site++;
-      std::uint64_t payload[4] = {file, where.line, fn, 0};
+      std::uint64_t payload[4] = {file, line, fn, 0};
       emit(t, format::make_word0(Kind::kSiteDef, 0, 40, id), payload, 4);
       p.sites.emplace(key, id);
       if (p.site_names.size() <= id) p.site_names.resize(id + 1);
-      p.site_names[id] = key.first + ":" + std::to_string(where.line);
+      p.site_names[id] = key.first + ":" + std::to_string(line);
     }
   }
-  t->site_cache[site_cache_slot(where.file, where.line)] = SiteCacheEntry{where.file, where.line, id};
+  t->site_cache[site_cache_slot(site_file, line)] = SiteCacheEntry{site_file, line, id};
   t->in_runtime = was;
   return id;
 }

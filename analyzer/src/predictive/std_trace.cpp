@@ -63,10 +63,14 @@ std::string_view std_op_name(StdOp op) {
   return "?";
 }
 
+std::vector<std::string>& StdTrace::names_of(int table) {
+  return table == kThreads ? threads : table == kLocks ? locks : table == kVariables ? variables : locations;
+}
+
 std::uint32_t StdTrace::intern(int table, std::string_view name) { return intern(table, name, prefix_word(name)); }
 
 std::uint32_t StdTrace::intern(int table, std::string_view name, std::uint64_t w) {
-  std::vector<std::string>& list = table == kThreads ? threads : table == kLocks ? locks : table == kVariables ? variables : locations;
+  std::vector<std::string>& list = names_of(table);
   std::vector<InternSlot>& slots = index_[static_cast<std::size_t>(table)];
   if (slots.size() < 2 * (list.size() + 1)) {
     std::size_t size = 64;  // a power of two: probing masks with size - 1
@@ -113,8 +117,7 @@ std::uint32_t StdTrace::intern_numbered(int table, std::string_view name, std::s
   const std::uint32_t id = intern(table, name, prefix_word(name, buffer_end));
   if (number >= c.id1.size()) {
     // Numbers far beyond the table's size are left to the hash: the cache stays dense.
-    const std::size_t names = table == kThreads ? threads.size() : table == kLocks ? locks.size() : table == kVariables ? variables.size() : locations.size();
-    if (number > 4 * names + 65536) return id;
+    if (number > 4 * names_of(table).size() + 65536) return id;
     c.id1.resize(std::max<std::size_t>(std::size_t(number) + 1, 2 * c.id1.size()), 0);
   }
   c.id1[number] = id + 1;

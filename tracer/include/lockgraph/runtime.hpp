@@ -71,10 +71,9 @@ bool enabled() noexcept;
 ThreadState* register_current_thread(std::uint32_t parent_tid, std::uint32_t reserved_tid = 0) noexcept;
 std::uint32_t reserve_tid() noexcept;
 void refill(ThreadState* t, std::size_t words) noexcept;                  // slow path
-std::uint32_t intern_site_slow(ThreadState* t, const source_site& where) noexcept;
-// The same with the site's fields as scalars: the inlined hot paths call this one, so a call site
-// never has to build a source_site in memory (its file and line stay immediates).
-std::uint32_t intern_site_fields(ThreadState* t, const char* file, const char* function, unsigned line) noexcept;
+// The site cache's miss path. It takes the site's fields as scalars, so an inlined call site never
+// has to build a source_site in memory (its file and line stay immediates).
+std::uint32_t intern_site_slow(ThreadState* t, const char* file, const char* function, unsigned line) noexcept;
 std::uint32_t intern_string(ThreadState* t, const char* s) noexcept;      // slow path
 std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept;    // slow path of pc_site_id
 // The address of a global variable as a site the analyzer names from debug info; 0 when `addr`
@@ -147,7 +146,7 @@ inline std::uint32_t site_id(ThreadState* t, const source_site& where) noexcept 
   if (where.file == nullptr) return where.pc != nullptr ? pc_site_id(t, where.pc) : 0;
   SiteCacheEntry& e = t->site_cache[site_cache_slot(where.file, where.line)];
   if (e.file == where.file && e.line == where.line) return e.id;
-  return intern_site_fields(t, where.file, where.function, where.line);
+  return intern_site_slow(t, where.file, where.function, where.line);
 }
 
 // Appends one record of `n` words (word0 included). The payload words are written first and word0

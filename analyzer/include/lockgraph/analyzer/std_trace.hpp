@@ -58,6 +58,7 @@ struct StdTrace {
   friend class StdLineParser;
   static bool parse_text(std::string_view text, const std::string& name, StdTrace* names, Problem* problem,
                          const BatchSink& sink, bool mapped);
+  std::vector<std::string>& names_of(int table);  // threads, locks, variables or locations
   std::uint32_t intern(int table, std::string_view name);
   std::uint32_t intern(int table, std::string_view name, std::uint64_t prefix);  // prefix: first 8 bytes
   // A name that is a short prefix and a canonical decimal number ("V4031", "T3", "113"): looked
