@@ -17,12 +17,13 @@
 lockgraph::mutex A("A");
 lockgraph::mutex B("B");
 
-// Hang mode made certain (untraced latches, so they add no happens-before): thread 2 starts after
-// thread 1's func_one; thread 1 pauses in func_two (holding B) until thread 2 holds A; threads 3-5
-// start once thread 2 holds A.
+// Hang mode made certain (untraced latches, so they add no happens-before): thread 2 starts once
+// thread 1 holds B in func_two (starting it after thread 1's func_one let it take A and B before
+// thread 1 took B: no deadlock, now and then); thread 1 then pauses, holding B, until thread 2
+// holds A; threads 3-5 start once thread 2 holds A.
 struct Ordering {
   bool hang = true;
-  std::latch first_did_one{1};
+  std::latch first_holds_b{1};
   std::latch second_holds_a{1};
 };
 
@@ -39,7 +40,10 @@ void func_one(int id, Ordering& o) {
 void func_two(int id, Ordering& o) {
   B.lock();
   std::printf("worker %d got B\n", id);
-  if (o.hang && id == 1) o.second_holds_a.wait();  // the lecture's sleep(1)
+  if (o.hang && id == 1) {
+    o.first_holds_b.count_down();
+    o.second_holds_a.wait();  // the lecture's sleep(1)
+  }
   A.lock();
   std::printf("worker %d got A\n", id);
   A.unlock();
@@ -67,10 +71,9 @@ int main(int argc, char** argv) {
     threads.emplace_back([&, i] {
       lockgraph::set_thread_name(("worker " + std::to_string(i)).c_str());
       if (!o.hang && i > 1) done[std::size_t(i - 2)]->wait();
-      if (o.hang && i == 2) o.first_did_one.wait();
+      if (o.hang && i == 2) o.first_holds_b.wait();
       if (o.hang && i > 2) o.second_holds_a.wait();
       func_one(i, o);
-      if (o.hang && i == 1) o.first_did_one.count_down();
       func_two(i, o);
       done[std::size_t(i - 1)]->count_down();
     });

@@ -63,8 +63,13 @@ TEST(HtmlReport, RendersInHeadlessChromiumWithCycleGraphAndTimeline) {
   EXPECT_EQ(count_occurrences(d, "class=\"finding error\" data-kind=\"deadlock_actual\""), 1u);
   EXPECT_EQ(count_occurrences(d, "class=\"finding error\" data-kind=\"deadlock_potential\""), 1u);
   EXPECT_GE(count_occurrences(d, "<b>A</b> → <b>B</b> → <b>A</b>"), 2u) << "cycle A -> B -> A";
-  EXPECT_NE(d.find("<span class=\"hit\"><i>43</i>  A.lock();</span>"), std::string::npos) << "source of the wait for A";
-  EXPECT_NE(d.find("<span class=\"hit\"><i>33</i>  B.lock();</span>"), std::string::npos) << "source of the wait for B";
+  const std::string demo = std::string(LOCKGRAPH_SOURCE_DIR) + "/demos/deadlock.cpp";
+  const int wait_a = source_line(demo, "A.lock();", "void func_two(");  // thread 1, holding B
+  const int wait_b = source_line(demo, "B.lock();", "void func_one(");  // thread 2, holding A
+  EXPECT_NE(d.find("<span class=\"hit\"><i>" + std::to_string(wait_a) + "</i>  A.lock();</span>"), std::string::npos)
+      << "source of the wait for A";
+  EXPECT_NE(d.find("<span class=\"hit\"><i>" + std::to_string(wait_b) + "</i>  B.lock();</span>"), std::string::npos)
+      << "source of the wait for B";
   // The lock-order graph (Graphviz SVG): nodes A and B, both edges of the cycle red.
   std::size_t graph = d.find("<div class=\"graph\"><svg");
   ASSERT_NE(graph, std::string::npos);

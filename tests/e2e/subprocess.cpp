@@ -85,6 +85,17 @@ void write_text(const std::string& path, const std::string& text) {
   out << text;
 }
 
+int source_line(const std::string& path, const std::string& snippet, const std::string& anchor) {
+  std::ifstream in(path);
+  std::string line;
+  bool searching = anchor.empty();
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (searching && line.find(snippet) != std::string::npos) return n;
+    if (!searching && line.find(anchor) != std::string::npos) searching = true;
+  }
+  return 0;
+}
+
 std::uint64_t dumped_records(const std::string& cli, const std::string& trace, const std::string& kind) {
   RunResult d = run_program({cli, "dump", "--stats", trace});
   std::smatch m;

@@ -37,4 +37,9 @@ std::size_t count_occurrences(const std::string& text, const std::string& what);
 std::uint64_t dumped_records(const std::string& cli, const std::string& trace, const std::string& kind);
 void write_text(const std::string& path, const std::string& text);
 
+// The 1-based number of the first line of `path` that holds `snippet`, searching from the line
+// after the first one holding `anchor` (from the top when `anchor` is empty); 0 when there is none.
+// Tests name source lines this way, so editing a demo cannot silently shift what they expect.
+int source_line(const std::string& path, const std::string& snippet, const std::string& anchor = "");
+
 }  // namespace lockgraph::testing

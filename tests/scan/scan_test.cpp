@@ -229,10 +229,15 @@ TEST(Scan, OneOrderEverywhereHasNoCycleAndGivesTheHierarchy) {
 }
 
 TEST(Scan, FindsTheDeadlockDemosInversion) {
-  RunResult r = run_program({kCli, "scan", "-p", LOCKGRAPH_BUILD_DIR, std::string(LOCKGRAPH_SOURCE_DIR) + "/demos/deadlock.cpp",
-                             "--format", "json"});
+  const std::string demo = std::string(LOCKGRAPH_SOURCE_DIR) + "/demos/deadlock.cpp";
+  RunResult r = run_program({kCli, "scan", "-p", LOCKGRAPH_BUILD_DIR, demo, "--format", "json"});
   ASSERT_EQ(r.exit_code, 1) << r.err;
-  single_static_cycle(r, {"A", "B", "A"}, {{30, "func_one"}, {33, "func_one"}, {40, "func_two"}, {43, "func_two"}});
+  const unsigned one_a = unsigned(source_line(demo, "A.lock();", "void func_one("));
+  const unsigned one_b = unsigned(source_line(demo, "B.lock();", "void func_one("));
+  const unsigned two_b = unsigned(source_line(demo, "B.lock();", "void func_two("));
+  const unsigned two_a = unsigned(source_line(demo, "A.lock();", "void func_two("));
+  ASSERT_TRUE(one_a < one_b && one_b < two_b && two_b < two_a) << one_a << " " << one_b << " " << two_b << " " << two_a;
+  single_static_cycle(r, {"A", "B", "A"}, {{one_a, "func_one"}, {one_b, "func_one"}, {two_b, "func_two"}, {two_a, "func_two"}});
 }
 
 TEST(Scan, BadInputIsOneLineAndExitTwo) {
