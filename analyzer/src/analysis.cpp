@@ -3,6 +3,7 @@
 #include "lockgraph/analyzer/analysis.hpp"
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <functional>
 
@@ -122,14 +123,22 @@ AnalysisResult analyze(TraceSet& set, const ProgressFn& progress, const EventObs
   detectors.push_back(make_lockset_detector());
   detectors.push_back(make_misuse_detector());
   detectors.push_back(make_actual_deadlock_detector());
+  // Per kind of event, the detectors that look at it (in the order above).
+  std::array<std::vector<Detector*>, 256> interested;
+  for (std::size_t k = 0; k < interested.size(); ++k) {
+    for (auto& d : detectors) {
+      if (d->wants(Kind(k))) interested[k].push_back(d.get());
+    }
+  }
   const std::uint64_t total = progress ? set.record_count() : 0;
   std::uint64_t done = 0;
   ReplayStats stats = set.replay([&](const Event& e) {
     if (progress && (++done & 0xffff) == 0) progress(done, total);
     model.begin(e);
-    for (auto& d : detectors) d->before(e, model);
+    const std::vector<Detector*>& ds = interested[std::size_t(e.kind)];
+    for (Detector* d : ds) d->before(e, model);
     model.apply(e);
-    for (auto& d : detectors) d->after(e, model);
+    for (Detector* d : ds) d->after(e, model);
     if (observer) observer(e, model);
   });
   result.events = stats.events;

@@ -3,6 +3,7 @@
 #include "lockgraph/analyzer/model.hpp"
 
 #include "lockgraph/analyzer/symbolize.hpp"
+#include "fnv1a.hpp"
 
 #include <pthread.h>
 
@@ -36,6 +37,7 @@ std::string variable_element_name(const Site& var, std::uint8_t lock_type) {
 }  // namespace
 
 Model::Model(const TraceSet& set) : set_(set) {
+  intern_held_set({});  // id 0: no locks held
   first_ns_.assign(set.processes().size(), 0);
   last_ns_.assign(set.processes().size(), 0);
 }
@@ -134,6 +136,34 @@ std::string Model::variable_name(std::uint32_t process, std::uint64_t address) c
   return {};
 }
 
+std::uint32_t Model::intern_held_set(const std::vector<std::uint32_t>& sorted) {
+  Fnv1a hash;
+  for (std::uint32_t l : sorted) hash.word(l);
+  std::uint32_t& head = held_set_ids_.find_or_insert(hash.value());
+  std::uint32_t id = head;  // + 1
+  while (id != 0 && held_sets_[id - 1] != sorted) id = held_set_next_[id - 1];
+  if (id == 0) {
+    id = std::uint32_t(held_sets_.size()) + 1;
+    held_sets_.push_back(sorted);
+    held_set_next_.push_back(head);
+    head = id;
+  }
+  return id - 1;
+}
+
+std::uint32_t Model::held_set_after(std::uint32_t from, std::uint32_t lock, bool added) {
+  const std::uint64_t key = std::uint64_t(from) << 33 | std::uint64_t(lock) << 1 | std::uint64_t(added);
+  if (std::uint32_t* known = held_set_moves_.find(key)) return *known - 1;
+  std::vector<std::uint32_t>& set = held_scratch_;  // reused: no allocation per new transition
+  set = held_sets_[from];
+  auto at = std::lower_bound(set.begin(), set.end(), lock);
+  if (added && (at == set.end() || *at != lock)) set.insert(at, lock);
+  if (!added && at != set.end() && *at == lock) set.erase(at);
+  const std::uint32_t to = intern_held_set(set);
+  held_set_moves_.find_or_insert(key) = to + 1;
+  return to;
+}
+
 std::string Model::variable_label(std::uint32_t process, std::uint64_t address) const {
   std::string name = variable_name(process, address);
   if (!name.empty()) return name;
@@ -212,8 +242,10 @@ void Model::on_lock_acquired(const Event& e, std::uint32_t ti) {
     }
   }
   t.pending_since = 0;
+  const bool already = std::any_of(t.held.begin(), t.held.end(), [&](const HeldLock& h) { return h.lock == li; });
   t.held.push_back(HeldLock{li, e.site, shared, 1, e.time});
   ++t.held_version;
+  if (!already) t.held_set = held_set_after(t.held_set, li, true);
   l.holders.push_back(ti);
 }
 
@@ -245,6 +277,9 @@ void Model::on_lock_release(const Event& e, std::uint32_t ti) {
   }
   t.held.erase(std::next(it).base());
   ++t.held_version;
+  if (std::none_of(t.held.begin(), t.held.end(), [&](const HeldLock& h) { return h.lock == li; })) {
+    t.held_set = held_set_after(t.held_set, li, false);
+  }
   auto hit = std::find(l.holders.begin(), l.holders.end(), ti);
   if (hit != l.holders.end()) l.holders.erase(hit);
 }
@@ -430,7 +465,10 @@ void Model::apply(const Event& e) {
     }
     case Kind::kVarName: {
       std::string name(set_.string(e.process, std::uint32_t(e.value2)));
-      if (!name.empty()) variables_[e.process][e.object] = {e.value ? e.value : 1, name};
+      if (!name.empty()) {
+        variables_[e.process][e.object] = {e.value ? e.value : 1, name};
+        ++variable_names_version_;
+      }
       break;
     }
     default:

@@ -1,7 +1,7 @@
 // TraceSet: opening a run's process files and replaying them in happens-before order.
 #include "lockgraph/analyzer/trace_set.hpp"
 
-#include "flat_map.hpp"
+#include "lockgraph/analyzer/flat_map.hpp"
 #include "lockgraph/analyzer/symbolize.hpp"
 
 #include <deque>

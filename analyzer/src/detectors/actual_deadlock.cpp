@@ -37,6 +37,8 @@ const char* wait_kind_name(std::uint8_t k) {
 
 class ActualDeadlockDetector : public Detector {
  public:
+  bool wants(Kind k) const override { return k == Kind::kDeadlock; }
+
   void after(const Event& e, Model&) override {
     if (e.kind != Kind::kDeadlock || e.flags != kStallCause) return;
     std::vector<StallEntry> entries;

@@ -14,6 +14,9 @@ namespace lockgraph::analysis {
 class Detector {
  public:
   virtual ~Detector() = default;
+  // The kinds of events before() and after() look at. The driver asks once per kind and then
+  // calls a detector only for its kinds: an access event reaches two detectors, not five.
+  virtual bool wants(Kind kind) const = 0;
   virtual void before(const Event&, Model&) {}
   virtual void after(const Event&, Model&) {}
   virtual void finish(Model& model, AnalysisResult& result) = 0;

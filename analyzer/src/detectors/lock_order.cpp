@@ -16,7 +16,7 @@
 #include <unordered_map>
 
 #include "detector.hpp"
-#include "flat_map.hpp"
+#include "lockgraph/analyzer/flat_map.hpp"
 #include "fnv1a.hpp"
 #include "graph_search.hpp"
 
@@ -64,6 +64,8 @@ enum class Verdict { kNone, kInversion, kSingleThread, kDeadlock };
 
 class LockOrderDetector : public Detector {
  public:
+  bool wants(Kind k) const override { return k == Kind::kLockAcquired || k == Kind::kLockRequest; }
+
   void before(const Event& e, Model& m) override {
     // A blocking request counts even if it is never granted: that is how a real deadlock looks.
     if (e.kind != Kind::kLockAcquired && e.kind != Kind::kLockRequest) return;
@@ -74,7 +76,7 @@ class LockOrderDetector : public Detector {
     std::uint32_t to = m.lock_index(e.process, e.object);
     // One interned held set per acquisition, shared by all its edges: a thread holding 1,000
     // locks makes 1,000 edges per acquisition, not 1,000 copies of a 1,000-lock gate list.
-    std::uint32_t held_set = intern_held_set(t);
+    std::uint32_t held_set = m.held_set_id(ti);
     for (const HeldLock& h : t.held) {
       if (h.lock == to) continue;  // re-lock of a held lock: misuse / self-deadlock, not an order
       // The hash index in front of the ordered map: finish() walks edges_ in key order.
@@ -105,6 +107,7 @@ class LockOrderDetector : public Detector {
   }
 
   void finish(Model& m, AnalysisResult& result) override {
+    model_ = &m;  // for gates_of(): the held sets live in the model
     Adjacency<std::uint32_t> adj;
     for (const auto& [k, list] : edges_) adj[k.from].push_back(k.to);
     // Only an edge inside a strongly connected component can be on a cycle: the search below
@@ -232,7 +235,7 @@ class LockOrderDetector : public Detector {
   // The other locks held when the edge was taken (the gate candidates), sorted.
   std::vector<std::uint32_t> gates_of(const Evidence& ev, EdgeKey k, std::size_t limit = SIZE_MAX) const {
     std::vector<std::uint32_t> out;
-    for (std::uint32_t l : held_sets_[ev.held_set]) {
+    for (std::uint32_t l : model_->held_set(ev.held_set)) {
       if (out.size() == limit) break;
       if (l != k.from && l != k.to) out.push_back(l);
     }
@@ -250,35 +253,6 @@ class LockOrderDetector : public Detector {
     return !common.empty();
   }
 
-  std::uint32_t intern_held_set(const ThreadState& t) {
-    if (t.held_version == cached_version_ && &t == cached_thread_) return cached_set_;
-    std::vector<std::uint32_t>& set = scratch_;  // reused: no allocation per acquisition
-    set.clear();
-    for (const HeldLock& h : t.held) set.push_back(h.lock);
-    std::sort(set.begin(), set.end());
-    set.erase(std::unique(set.begin(), set.end()), set.end());
-    Fnv1a hash;
-    for (std::uint32_t l : set) hash.word(l);
-    std::uint32_t id = 0;
-    bool found = false;
-    auto& bucket = held_set_ids_[hash.value()];
-    for (std::uint32_t candidate : bucket) {
-      if (held_sets_[candidate] == set) {
-        id = candidate;
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      id = std::uint32_t(held_sets_.size());
-      held_sets_.push_back(set);
-      bucket.push_back(id);
-    }
-    cached_thread_ = &t;
-    cached_version_ = t.held_version;
-    cached_set_ = id;
-    return id;
-  }
 
 
 
@@ -345,12 +319,7 @@ class LockOrderDetector : public Detector {
 
   std::map<EdgeKey, std::vector<Evidence>> edges_;
   FlatMap<EdgeKey, std::vector<Evidence>*, EdgeKeyHash> edge_index_;  // map nodes never move
-  std::vector<std::uint32_t> scratch_;
-  std::vector<std::vector<std::uint32_t>> held_sets_;                     // interned, sorted
-  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> held_set_ids_;  // hash -> ids
-  const ThreadState* cached_thread_ = nullptr;
-  std::uint64_t cached_version_ = ~0ull;
-  std::uint32_t cached_set_ = 0;
+  const Model* model_ = nullptr;
 };
 
 }  // namespace

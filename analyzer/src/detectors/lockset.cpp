@@ -11,7 +11,7 @@
 #include <unordered_map>
 
 #include "detector.hpp"
-#include "flat_map.hpp"
+#include "lockgraph/analyzer/flat_map.hpp"
 #include "lockset_state.hpp"
 
 namespace lockgraph::analysis {
@@ -32,6 +32,8 @@ struct VarState {
 
 class LocksetDetector : public Detector {
  public:
+  bool wants(Kind k) const override { return is_plain_access(k) || k == Kind::kMemFree; }
+
   void after(const Event& e, Model& m) override {
     if (e.kind == Kind::kMemFree && e.value != 0) {
       reset_range<decltype(vars_), ObjectKey>(vars_, e.process, e.value2 >> 2, (e.value2 + e.value - 1) >> 2);

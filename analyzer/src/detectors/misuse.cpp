@@ -10,6 +10,20 @@ namespace {
 
 class MisuseDetector : public Detector {
  public:
+  bool wants(Kind k) const override {
+    switch (k) {
+      case Kind::kLockRelease:
+      case Kind::kLockDestroy:
+      case Kind::kThreadEnd:
+      case Kind::kSemCreate:
+      case Kind::kSemRelease:
+      case Kind::kThreadJoin:
+        return true;
+      default:
+        return false;
+    }
+  }
+
   void before(const Event& e, Model& m) override {
     std::uint32_t ti = m.current_thread();
     const ThreadState& t = m.thread(ti);

@@ -7,12 +7,13 @@
 // granule. Atomic accesses are not looked at: atomics never race with each other.
 // Findings are aggregated per (variable, pair of sites, pair of access kinds) with a count.
 #include <algorithm>
-#include <map>
 #include <set>
+#include <string>
+#include <tuple>
 #include <unordered_map>
 
 #include "detector.hpp"
-#include "flat_map.hpp"
+#include "lockgraph/analyzer/flat_map.hpp"
 
 namespace lockgraph::analysis {
 namespace {
@@ -34,14 +35,21 @@ struct Shadow {
   std::vector<Access> reads;
 };
 
+// One finding per (variable, pair of sites, pair of access kinds). The variable is its label's
+// id (labels_), so the per-race lookup hashes integers instead of comparing names.
 struct RaceKey {
-  std::string variable;
-  std::uint32_t process;
-  std::uint32_t site_a, site_b;
-  bool write_a, write_b;
-  bool operator<(const RaceKey& o) const {
-    return std::tie(variable, process, site_a, site_b, write_a, write_b) <
-           std::tie(o.variable, o.process, o.site_a, o.site_b, o.write_a, o.write_b);
+  std::uint32_t label = 0;
+  std::uint32_t process = 0;
+  std::uint32_t site_a = 0, site_b = 0;
+  bool write_a = false, write_b = false;
+  bool operator==(const RaceKey&) const = default;
+};
+struct RaceKeyHash {
+  std::size_t operator()(const RaceKey& k) const noexcept {
+    std::uint64_t h = (std::uint64_t(k.label) << 32 | k.process) * 0x9E3779B97F4A7C15ull;
+    h ^= (std::uint64_t(k.site_a) << 32 | k.site_b) * 0xC2B2AE3D27D4EB4Full;
+    h ^= std::uint64_t(k.write_a) << 1 | std::uint64_t(k.write_b);
+    return std::size_t(h ^ (h >> 29));
   }
 };
 
@@ -54,6 +62,8 @@ constexpr std::uint64_t kMaxRangeGranules = 1u << 16;  // larger ranges are chec
 
 class RaceDetector : public Detector {
  public:
+  bool wants(Kind k) const override { return is_plain_access(k) || k == Kind::kMemFree; }
+
   void after(const Event& e, Model& m) override {
     if (e.kind == Kind::kMemFree && e.value != 0) {
       // Freed memory: its next owner (whose allocation the replay puts after this) starts afresh.
@@ -83,14 +93,25 @@ class RaceDetector : public Detector {
   }
 
   void finish(Model& m, AnalysisResult& result) override {
-    for (const auto& [key, rec] : races_) {
+    // In the order of the variables' names (then sites and kinds): reports do not depend on hashing.
+    std::vector<std::pair<const RaceKey*, const RaceRecord*>> order;
+    races_.for_each([&](const RaceKey& k, const RaceRecord& r) { order.emplace_back(&k, &r); });
+    std::sort(order.begin(), order.end(), [&](const auto& x, const auto& y) {
+      const RaceKey& a = *x.first;
+      const RaceKey& b = *y.first;
+      return std::tie(labels_[a.label], a.process, a.site_a, a.site_b, a.write_a, a.write_b) <
+             std::tie(labels_[b.label], b.process, b.site_a, b.site_b, b.write_a, b.write_b);
+    });
+    for (const auto& [k, r] : order) {
+      const RaceKey& key = *k;
+      const RaceRecord& rec = *r;
       Finding f;
       f.kind = std::string(kDataRace);
       f.severity = Severity::kError;
       f.count = rec.count;
       const ThreadState& ta = m.thread(rec.first.thread);
       const ThreadState& tb = m.thread(rec.second.thread);
-      std::string what = key.variable;
+      const std::string& what = labels_[key.label];
       f.objects.push_back(what);
       f.threads = {ta.label, tb.label};
       auto kind = [](bool w) { return w ? "write" : "read"; };
@@ -140,9 +161,8 @@ class RaceDetector : public Detector {
   }
 
   void report(Model& m, std::uint32_t process, const Access& prev, const Access& cur) {
-    std::string var = m.variable_label(process, cur.address);
-    RaceKey key{var, process, prev.site, cur.site, prev.write, cur.write};
-    RaceRecord& r = races_[key];
+    RaceKey key{label_of(m, process, cur.address), process, prev.site, cur.site, prev.write, cur.write};
+    RaceRecord& r = races_.find_or_insert(key);
     if (r.count == 0) {
       r.first = prev;
       r.second = cur;
@@ -150,27 +170,47 @@ class RaceDetector : public Detector {
     ++r.count;
   }
 
-  std::uint32_t lockset_id(Model& m, std::uint32_t ti, const ThreadState& t) {
-    if (ti >= cache_.size()) cache_.resize(ti + 1, {~std::uint64_t(0), 0});
-    if (cache_[ti].first == t.held_version) return cache_[ti].second;
-    std::vector<std::uint32_t> ids;
-    for (const HeldLock& h : t.held) ids.push_back(h.lock);
-    std::sort(ids.begin(), ids.end());
-    auto [it, fresh] = lockset_ids_.emplace(ids, std::uint32_t(locksets_.size()));
-    if (fresh) {
-      std::vector<std::string> names;
-      for (const HeldLock& h : t.held) names.push_back(m.lock(h.lock).name);
-      locksets_.push_back(std::move(names));
+  // The id of the variable's label (its name, or the address in hex). Naming walks the model's
+  // variables and builds a string, and a hot race repeats millions of times: cached per address
+  // until the program names another variable.
+  std::uint32_t label_of(Model& m, std::uint32_t process, std::uint64_t address) {
+    if (m.variable_names_version() != names_version_) {
+      label_cache_ = {};
+      names_version_ = m.variable_names_version();
     }
-    cache_[ti] = {t.held_version, it->second};
-    return it->second;
+    std::uint32_t& slot = label_cache_.find_or_insert(ObjectKey{process, address});  // id + 1
+    if (slot == 0) {
+      auto [it, fresh] = label_ids_.emplace(m.variable_label(process, address), std::uint32_t(labels_.size()));
+      if (fresh) labels_.push_back(it->first);
+      slot = it->second + 1;
+    }
+    return slot - 1;
   }
+
+  // The model's id of the set of locks the thread holds; the names of a set's locks are kept
+  // (in the thread's acquisition order) the first time a set is seen.
+  std::uint32_t lockset_id(Model& m, std::uint32_t ti, const ThreadState& t) {
+    std::uint32_t id = m.held_set_id(ti);
+    if (id >= lockset_named_.size()) {
+      lockset_named_.resize(id + 1, false);
+      locksets_.resize(id + 1);
+    }
+    if (!lockset_named_[id]) {
+      lockset_named_[id] = true;
+      for (const HeldLock& h : t.held) locksets_[id].push_back(m.lock(h.lock).name);
+    }
+    return id;
+  }
+
  private:
   FlatMap<ObjectKey, Shadow, ObjectKeyHash> shadow_;
-  std::map<RaceKey, RaceRecord> races_;
-  std::map<std::vector<std::uint32_t>, std::uint32_t> lockset_ids_;
-  std::vector<std::vector<std::string>> locksets_;
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> cache_;  // per thread: (held_version, lockset id)
+  FlatMap<RaceKey, RaceRecord, RaceKeyHash> races_;
+  FlatMap<ObjectKey, std::uint32_t, ObjectKeyHash> label_cache_;
+  std::uint64_t names_version_ = 0;
+  std::unordered_map<std::string, std::uint32_t> label_ids_;
+  std::vector<std::string> labels_;
+  std::vector<std::vector<std::string>> locksets_;  // per held set id: the names of its locks
+  std::vector<bool> lockset_named_;
 };
 
 }  // namespace

@@ -6,7 +6,7 @@
 
 #include "lockgraph/analyzer/deadlock_prediction.hpp"
 #include "lockgraph/analyzer/predictive.hpp"
-#include "../flat_map.hpp"
+#include "lockgraph/analyzer/flat_map.hpp"
 #include "../graph_search.hpp"
 #include "held_locks.hpp"
 #include "sync_ideal.hpp"

@@ -15,7 +15,7 @@
 #include <tuple>
 
 #include "lockgraph/analyzer/predictive.hpp"
-#include "../flat_map.hpp"
+#include "lockgraph/analyzer/flat_map.hpp"
 #include "lockgraph/analyzer/vector_clock.hpp"
 #include "race_pairs.hpp"
 #include "lockset.hpp"

@@ -21,6 +21,7 @@
 
 #include "lockgraph/analyzer/event.hpp"
 #include "lockgraph/analyzer/finding.hpp"
+#include "lockgraph/analyzer/flat_map.hpp"
 #include "lockgraph/analyzer/timeline.hpp"
 #include "lockgraph/analyzer/trace_set.hpp"
 #include "lockgraph/analyzer/vector_clock.hpp"
@@ -56,6 +57,7 @@ struct ThreadState {
   VectorClock hard;
   std::vector<HeldLock> held;
   std::uint64_t held_version = 0;  // bumped whenever `held` changes: detectors cache per version
+  std::uint32_t held_set = 0;  // `held` as an interned set (Model::held_set): kept by the Model
   bool started = false;
   bool ended = false;
   bool joined = false;
@@ -109,8 +111,16 @@ class Model {
 
   Location location(std::uint32_t process, std::uint32_t site, std::string role, std::uint32_t thread) const;
   std::vector<std::string> held_names(std::uint32_t thread) const;
+  // The set of locks `thread` holds now (lock indices, sorted, each once) as an interned id (0:
+  // none), and the set of an id. The Model keeps the id up to date as locks come and go, through
+  // a cache of transitions (set, lock, acquired or released) -> set: one hash probe per
+  // acquisition or release, an allocation only for a set never seen before.
+  std::uint32_t held_set_id(std::uint32_t thread) const { return threads_[thread].held_set; }
+  const std::vector<std::uint32_t>& held_set(std::uint32_t id) const { return held_sets_[id]; }
   std::string variable_name(std::uint32_t process, std::uint64_t address) const;  // "" when unknown
   std::string variable_label(std::uint32_t process, std::uint64_t address) const;  // name, or the address in hex
+  // Changes whenever the program names a variable: labels cached by address are stale then.
+  std::uint64_t variable_names_version() const noexcept { return variable_names_version_; }
   // Display name of any synchronization object (lock, semaphore, event, condition, pool).
   std::string object_name(std::uint32_t process, std::uint64_t id) const;
   std::string process_label(std::uint32_t process) const;
@@ -131,6 +141,9 @@ class Model {
   void acquire_from(const SyncClock& s, ThreadState& t);
   void on_lock_acquired(const Event& e, std::uint32_t ti);
   void on_lock_release(const Event& e, std::uint32_t ti);
+  std::uint32_t intern_held_set(const std::vector<std::uint32_t>& sorted);
+  // The held set `from` with lock `lock` added or removed.
+  std::uint32_t held_set_after(std::uint32_t from, std::uint32_t lock, bool added);
   void add_span(std::uint32_t thread, std::uint32_t lock, std::uint64_t begin, std::uint64_t end, bool wait);
 
   const TraceSet& set_;
@@ -141,6 +154,19 @@ class Model {
   ObjectKey last_thread_key_{~0u, ~std::uint64_t(0)};
   std::uint32_t last_thread_index_ = 0;
   std::vector<LockInfo> locks_;
+  std::vector<std::vector<std::uint32_t>> held_sets_;  // interned held sets
+  struct WordHash {
+    std::size_t operator()(std::uint64_t k) const noexcept {
+      k *= 0x9E3779B97F4A7C15ull;
+      return std::size_t(k ^ (k >> 32));
+    }
+  };
+  // Hash of a held set -> its id + 1; sets whose hashes collide are chained through
+  // held_set_next_ (id -> the next id with that hash, + 1; 0 ends the chain).
+  FlatMap<std::uint64_t, std::uint32_t, WordHash> held_set_ids_;
+  std::vector<std::uint32_t> held_set_next_;
+  FlatMap<std::uint64_t, std::uint32_t, WordHash> held_set_moves_;  // (set, lock, added) -> set + 1
+  std::vector<std::uint32_t> held_scratch_;
   struct LockCacheEntry {
     ObjectKey key;
     std::uint32_t index = 0;
@@ -153,6 +179,7 @@ class Model {
   std::unordered_map<ObjectKey, SyncClock, ObjectKeyHash> sync_;            // semaphores, events, annotations
   std::map<std::tuple<std::uint32_t, int, std::uint64_t, std::uint64_t>, SyncClock> handoffs_;  // create, end, task, fork
   std::map<std::uint32_t, std::map<std::uint64_t, std::pair<std::uint64_t, std::string>>> variables_;  // addr -> size, name
+  std::uint64_t variable_names_version_ = 0;
   std::vector<std::uint64_t> first_ns_, last_ns_;
   std::vector<TimelineSpan> spans_;
   std::uint64_t spans_dropped_ = 0;

@@ -1,4 +1,4 @@
-// Internal: FlatMap — an open-addressing hash map (linear probing, power-of-two capacity) for the
+// FlatMap — an open-addressing hash map (linear probing, power-of-two capacity) for the
 // analyzer's per-address shadow state, where std::unordered_map's node per entry and pointer
 // chase per lookup dominated the profile.
 //
