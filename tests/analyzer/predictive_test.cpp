@@ -52,6 +52,25 @@ TEST(Predictive, ConflictingCriticalSectionsStayOrdered) {
   EXPECT_EQ(races(trace, RaceAnalysis::kWcp), Set{"y:23-13"});  // x is ordered by rule (a)
 }
 
+TEST(Predictive, RuleAJoinsEveryEarlierReleaseWhenTwoThreadsHeldTheLockAtOnce) {
+  // Malformed: T1 and T2 hold L at the same time, so T2's release does not follow T1's in HB and
+  // the latest release's clock is not the join of both. T3's write inside L is rule-(a) ordered
+  // after both reads (HB, which follows the last release only, misses T1's). Keeping only the
+  // latest reading release per (variable, lock) would report x:11-31 under wcp.
+  const char* trace =
+      "T1|acq(L)|10\n"
+      "T2|acq(L)|20\n"
+      "T1|r(x)|11\n"
+      "T1|rel(L)|12\n"
+      "T2|r(x)|21\n"
+      "T2|rel(L)|22\n"
+      "T3|acq(L)|30\n"
+      "T3|w(x)|31\n"
+      "T3|rel(L)|32\n";
+  EXPECT_EQ(races(trace, RaceAnalysis::kHb), Set{"x:11-31"});
+  EXPECT_EQ(races(trace, RaceAnalysis::kWcp), Set{});
+}
+
 TEST(Predictive, ReleaseOrderingByRuleC) {
   // T1's critical section on M contains one on L that conflicts with T2's (on x): rule (a)
   // orders T1's release of L before T2's read of x, so T1's acquire of M is WCP-before T2's

@@ -31,8 +31,26 @@ struct Access {
   bool write = false;
 };
 
-struct LockedAccesses {      // wcp rule (a): releases of a lock whose critical sections touched a variable
-  VectorClock reads, writes; // joins of those releases' H clocks
+// wcp rule (a) joins, at an access to x inside a critical section on l, the H clocks of the
+// earlier releases of l whose critical sections read (wrote) x. The releases of one lock are
+// totally ordered by HB (each acquire joins the previous release), so their H clocks grow: the
+// join of any of them is the latest one's clock. So per (x, l) only the latest reading and
+// writing release is kept, as a reference to a shared, reference-counted snapshot of its H clock
+// (one per release, not one clock per variable: 42 MB of clocks and a DRAM miss per access
+// before), together with the release's number on l. A thread that already joined release n of l
+// has every earlier release of l too, so the common repeat costs no clock read at all.
+// A lock whose releases are not ordered (released by a thread not holding it, or held by two
+// threads at once: a malformed trace) keeps exact joins instead: its snapshots are per entry.
+struct LockedRelease {
+  std::uint32_t snapshot = 0;  // index into snapshots_ + 1; 0: none
+  std::uint32_t number = 0;    // the release's number on its lock
+};
+struct LockedAccesses {
+  LockedRelease read, write;
+};
+struct ReleaseSnapshot {
+  VectorClock h;
+  std::uint32_t refs = 0;
 };
 
 // (variable, lock) -> LockedAccesses: a variable can be accessed under many locks (each outer
@@ -66,6 +84,9 @@ struct CriticalSection {     // wcp: one acquire/release of a lock
 
 struct LockState {
   VectorClock h, p;                                  // H_l, P_l: the last release's clocks
+  std::uint32_t releases = 0;                        // wcp: numbers the releases that touched variables
+  std::uint32_t holder = 0, depth = 0;               // wcp: who holds it now (depth 0: nobody)
+  bool unordered = false;                            // wcp: releases not ordered by HB (malformed)
   std::vector<CriticalSection> sections;             // wcp, in acquire order, from `base`
   std::size_t base = 0;
   std::vector<std::size_t> cursor;                   // per thread (absolute index)
@@ -113,6 +134,7 @@ class Predictor {
       h_.emplace_back().set(i, 1);
       p_.emplace_back();
       open_.emplace_back();
+      joined_.emplace_back();
     }
     if (t >= stride_) {  // re-lay the reads table out for more threads (rare: threads start early)
       std::size_t stride = stride_;
@@ -155,6 +177,12 @@ class Predictor {
     h_[t].join(s.h);
     if (wcp()) {
       p_[t].join(s.p);
+      if (s.depth == 0 || s.holder == t) {
+        s.holder = t;
+        ++s.depth;
+      } else {
+        s.unordered = true;
+      }
       if (s.user.size() <= t) s.user.resize(t + 1, false), s.cursor.resize(t + 1, s.base);
       if (!s.user[t]) s.user[t] = true, s.cursor[t] = std::max(s.cursor[t], s.base);
       s.sections.push_back(CriticalSection{t, c_clock(t), {}, false});
@@ -185,9 +213,18 @@ class Predictor {
       }
       // Rule (a) bookkeeping: the variables this critical section touched, with this release.
       auto it = std::find_if(open_[t].rbegin(), open_[t].rend(), [&](const OpenSection& o) { return o.lock == l; });
+      if (s.depth > 0 && s.holder == t) {
+        --s.depth;
+      } else {
+        s.unordered = true;
+      }
       if (it != open_[t].rend()) {
-        for (std::uint32_t x : it->reads) locked_at(locked_key(x, l)).reads.join(h_[t]);
-        for (std::uint32_t x : it->writes) locked_at(locked_key(x, l)).writes.join(h_[t]);
+        if (!it->reads.empty() || !it->writes.empty()) {
+          const LockedRelease now{new_snapshot(h_[t]), ++s.releases};
+          for (std::uint32_t x : it->reads) record_release(locked_at(locked_key(x, l)).read, now, s.unordered);
+          for (std::uint32_t x : it->writes) record_release(locked_at(locked_key(x, l)).write, now, s.unordered);
+          drop_snapshot(now.snapshot);  // the entries hold it now (or nothing does)
+        }
         CriticalSection& mine = s.sections[it->index - s.base];
         mine.release = h_[t];
         mine.released = true;
@@ -200,14 +237,48 @@ class Predictor {
     h_[t].tick(t);
   }
 
-  LockedAccesses& locked_at(std::uint64_t key) {
-    bool inserted = false;
-    std::uint32_t& i = locked_index_.find_or_insert(key, &inserted);
-    if (inserted) {
-      i = static_cast<std::uint32_t>(locked_.size());
-      locked_.emplace_back();
+  LockedAccesses& locked_at(std::uint64_t key) { return locked_.find_or_insert(key); }
+
+  // A snapshot of `h` with one reference (the caller's).
+  std::uint32_t new_snapshot(const VectorClock& h) {
+    std::uint32_t i;
+    if (!free_snapshots_.empty()) {
+      i = free_snapshots_.back();
+      free_snapshots_.pop_back();
+    } else {
+      i = static_cast<std::uint32_t>(snapshots_.size());
+      snapshots_.emplace_back();
     }
-    return locked_[i];
+    snapshots_[i].h = h;
+    snapshots_[i].refs = 1;
+    return i + 1;
+  }
+  void drop_snapshot(std::uint32_t ref) {
+    if (ref != 0 && --snapshots_[ref - 1].refs == 0) free_snapshots_.push_back(ref - 1);
+  }
+  // The entry's latest release becomes `now`; on an unordered lock the entry keeps the join.
+  void record_release(LockedRelease& entry, const LockedRelease& now, bool unordered) {
+    const std::uint32_t old = entry.snapshot;
+    if (unordered && old != 0) {
+      VectorClock joined = snapshots_[old - 1].h;
+      joined.join(snapshots_[now.snapshot - 1].h);
+      entry = LockedRelease{new_snapshot(joined), now.number};
+    } else {
+      entry = now;
+      ++snapshots_[now.snapshot - 1].refs;
+    }
+    drop_snapshot(old);
+  }
+  // Rule (a)'s join of a release of lock l into P_t, skipped when t joined a later one of l.
+  void join_release(std::uint32_t t, std::uint32_t l, const LockedRelease& r) {
+    if (r.snapshot == 0) return;
+    if (!locks_[l].unordered) {
+      std::vector<std::uint32_t>& seen = joined_[t];
+      if (seen.size() <= l) seen.resize(l + 1, 0);
+      if (r.number <= seen[l]) return;
+      seen[l] = r.number;
+    }
+    p_[t].join(snapshots_[r.snapshot - 1].h);
   }
 
   // Drops critical sections every thread using the lock has passed.
@@ -244,10 +315,9 @@ class Predictor {
     if (wcp()) {
       // Rule (a): conflicting accesses in critical sections on a lock held now.
       for (OpenSection& o : open_[t]) {
-        if (const std::uint32_t* i = locked_index_.find(locked_key(x, o.lock))) {
-          const LockedAccesses* la = &locked_[*i];
-          p_[t].join(la->writes);
-          if (write) p_[t].join(la->reads);
+        if (const LockedAccesses* la = locked_.find(locked_key(x, o.lock))) {
+          join_release(t, o.lock, la->write);
+          if (write) join_release(t, o.lock, la->read);
         }
         auto& list = write ? o.writes : o.reads;
         if (std::find(list.begin(), list.end(), x) == list.end()) list.push_back(x);
@@ -302,10 +372,12 @@ class Predictor {
   std::vector<VariableState> vars_;
   std::vector<ReadEntry> reads_;  // variable x's reads at [x * stride_, (x + 1) * stride_): threads x variables x 8 bytes
   std::size_t stride_ = 16;       // a power of two > every thread id seen
-  // wcp rule (a): (variable, lock) -> index into locked_. The index's 16-byte slots keep the
-  // probe of every access in a critical section in cache; the clocks are read only on a hit.
-  FlatMap<std::uint64_t, std::uint32_t, LockedKeyHash> locked_index_;
-  std::vector<LockedAccesses> locked_;
+  // wcp rule (a): (variable, lock) -> the latest releases of the lock that read and wrote the
+  // variable (24-byte slots: the probe of every access in a critical section stays cheap).
+  FlatMap<std::uint64_t, LockedAccesses, LockedKeyHash> locked_;
+  std::vector<ReleaseSnapshot> snapshots_;
+  std::vector<std::uint32_t> free_snapshots_;
+  std::vector<std::vector<std::uint32_t>> joined_;  // per thread, per lock: the latest release number joined into P
   std::vector<LockState> locks_;
   std::vector<std::vector<OpenSection>> open_;
   std::vector<VectorClock> last_write_clock_;  // shb
