@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "detectors/detector.hpp"
+#include "event_pipeline.hpp"
 #include "fnv1a.hpp"
 
 namespace lockgraph::analysis {
@@ -132,15 +133,36 @@ AnalysisResult analyze(TraceSet& set, const ProgressFn& progress, const EventObs
   }
   const std::uint64_t total = progress ? set.record_count() : 0;
   std::uint64_t done = 0;
-  ReplayStats stats = set.replay([&](const Event& e) {
-    if (progress && (++done & 0xffff) == 0) progress(done, total);
-    model.begin(e);
-    const std::vector<Detector*>& ds = interested[std::size_t(e.kind)];
-    for (Detector* d : ds) d->before(e, model);
-    model.apply(e);
-    for (Detector* d : ds) d->after(e, model);
-    if (observer) observer(e, model);
-  });
+  auto consume = [&](const Event* events, std::size_t n) {
+    for (const Event* e = events; e != events + n; ++e) {
+      if (progress && (++done & 0xffff) == 0) progress(done, total);
+      model.begin(*e);
+      const std::vector<Detector*>& ds = interested[std::size_t(e->kind)];
+      for (Detector* d : ds) d->before(*e, model);
+      model.apply(*e);
+      for (Detector* d : ds) d->after(*e, model);
+      if (observer) observer(*e, model);
+    }
+  };
+  // The replay (decoding, and merging the threads' records in an order the sequence numbers
+  // allow) runs on a second thread, ahead of the model and the detectors. It writes only its own
+  // state and the set's problem list, which is read once both are done.
+  ReplayStats stats = run_pipelined<Event, ReplayStats>(
+      [&](const EventBatchSink<Event>& hand_over) {
+        constexpr std::size_t kBatch = 16384;  // 1.5 MiB: few hand-offs (each can be a futex wake-up)
+        std::vector<Event> batch;
+        batch.reserve(kBatch);
+        ReplayStats s = set.replay([&](const Event& e) {
+          batch.push_back(e);
+          if (batch.size() == kBatch) {
+            hand_over(batch.data(), batch.size());
+            batch.clear();
+          }
+        });
+        if (!batch.empty()) hand_over(batch.data(), batch.size());
+        return s;
+      },
+      consume);
   result.events = stats.events;
   for (auto& d : detectors) d->finish(model, result);
   for (Finding& f : result.findings) assign_fingerprint(f);

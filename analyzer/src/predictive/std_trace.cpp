@@ -14,7 +14,7 @@
 #endif
 #include <ostream>
 
-#include "event_pipeline.hpp"
+#include "../event_pipeline.hpp"
 
 
 namespace lockgraph::analysis {
@@ -445,7 +445,7 @@ bool StdTrace::parse_file_batches(const std::string& path, StdTrace* names, Prob
   // Past a few MiB the parser runs on its own thread, ahead of the analysis (names and problem
   // are only written by it, and read after it ended).
   bool ok = st.st_size < (4 << 20) ? parse_text(text, path, names, problem, sink, true)
-                                   : predictive::run_pipelined(
+                                   : run_pipelined<StdEvent, bool>(
                                          [&](const BatchSink& to_queue) {
                                            return parse_text(text, path, names, problem, to_queue, true);
                                          },

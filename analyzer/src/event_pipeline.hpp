@@ -1,12 +1,14 @@
-// Internal: run_pipelined() — a producer of STD events (the parser) on a second thread, its
-// events handed in order to a consumer (the analysis) on the calling thread, in batches through a
-// bounded queue, so parsing and analysis overlap on two cores.
+// Internal: run_pipelined() — a producer of events (the STD parser, the native trace's replay) on
+// a second thread, its events handed in order to a consumer (the analysis) on the calling thread,
+// in batches through a bounded queue, so reading and analysis overlap on two cores.
 //
 // Contract: consume() sees exactly the batches produce() emitted, in order, on the calling thread;
-// produce() returns the parse result, which run_pipelined() returns once every event before the
-// end (or the damage) was consumed. An exception from consume() stops the producer and is
-// rethrown. Cost: one thread, 4 batches (up to 64 Ki events, 1 MiB, each) in flight; a copy and a
-// mutex round trip per batch, nothing per event.
+// produce() returns its result (the parse's success, the replay's statistics), which
+// run_pipelined() returns once every event produced was consumed. produce() must not touch what
+// consume() uses. An exception from consume() stops the producer and is rethrown; one from
+// produce() is rethrown after the events before it were consumed.
+// Cost: one thread, 4 batches (the producer's batch size) in flight; a copy and a mutex round trip
+// per batch, nothing per event.
 #pragma once
 
 #include <condition_variable>
@@ -17,23 +19,26 @@
 #include <thread>
 #include <vector>
 
-#include "lockgraph/analyzer/std_trace.hpp"
+namespace lockgraph::analysis {
 
-namespace lockgraph::analysis::predictive {
+template <class Event>
+using EventBatchSink = std::function<void(const Event* events, std::size_t count)>;
 
-inline bool run_pipelined(const std::function<bool(const StdTrace::BatchSink&)>& produce,
-                          const StdTrace::BatchSink& consume) {
+template <class Event, class Result>
+Result run_pipelined(const std::function<Result(const EventBatchSink<Event>&)>& produce,
+                     const EventBatchSink<Event>& consume) {
   constexpr std::size_t kInFlight = 4;
   struct Cancelled {};
   std::mutex m;
   std::condition_variable changed;
-  std::deque<std::vector<StdEvent>> full;
-  std::vector<std::vector<StdEvent>> spare;
-  bool done = false, cancelled = false, result = false;
+  std::deque<std::vector<Event>> full;
+  std::vector<std::vector<Event>> spare;
+  bool done = false, cancelled = false;
+  Result result{};
   std::exception_ptr producer_error;
 
-  auto hand_over = [&](const StdEvent* events, std::size_t n) {
-    std::vector<StdEvent> batch;
+  auto hand_over = [&](const Event* events, std::size_t n) {
+    std::vector<Event> batch;
     {
       std::lock_guard<std::mutex> lock(m);
       if (!spare.empty()) {
@@ -49,7 +54,7 @@ inline bool run_pipelined(const std::function<bool(const StdTrace::BatchSink&)>&
     changed.notify_all();
   };
   std::thread producer([&] {
-    bool ok = false;
+    Result ok{};
     std::exception_ptr error;
     try {
       ok = produce(hand_over);
@@ -65,7 +70,7 @@ inline bool run_pipelined(const std::function<bool(const StdTrace::BatchSink&)>&
   });
   try {
     for (;;) {
-      std::vector<StdEvent> batch;
+      std::vector<Event> batch;
       {
         std::unique_lock<std::mutex> lock(m);
         changed.wait(lock, [&] { return !full.empty() || done; });
@@ -93,4 +98,4 @@ inline bool run_pipelined(const std::function<bool(const StdTrace::BatchSink&)>&
   return result;
 }
 
-}  // namespace lockgraph::analysis::predictive
+}  // namespace lockgraph::analysis
