@@ -373,7 +373,7 @@ class Predictor {
   std::vector<ReadEntry> reads_;  // variable x's reads at [x * stride_, (x + 1) * stride_): threads x variables x 8 bytes
   std::size_t stride_ = 16;       // a power of two > every thread id seen
   // wcp rule (a): (variable, lock) -> the latest releases of the lock that read and wrote the
-  // variable (24-byte slots: the probe of every access in a critical section stays cheap).
+  // variable (32-byte slots; the snapshots are read only for a release the thread has not joined yet).
   FlatMap<std::uint64_t, LockedAccesses, LockedKeyHash> locked_;
   std::vector<ReleaseSnapshot> snapshots_;
   std::vector<std::uint32_t> free_snapshots_;
