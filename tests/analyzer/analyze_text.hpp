@@ -14,14 +14,15 @@
 
 namespace lockgraph::testing {
 
-inline analysis::AnalysisResult analyze_text(const std::string& text) {
+// `observer` sees every event with the model as it is after the event.
+inline analysis::AnalysisResult analyze_text(const std::string& text, const analysis::EventObserver& observer = {}) {
   std::istringstream in(text);
   analysis::TextTrace t;
   analysis::Problem err;
   bool ok = analysis::parse_text_trace(in, "test", &t, &err);
   EXPECT_TRUE(ok) << err.message();
   auto set = analysis::TraceSet::from_text(std::move(t), "test");
-  return analysis::analyze(*set);
+  return analysis::analyze(*set, {}, observer);
 }
 
 inline std::vector<const analysis::Finding*> of_kind(const analysis::AnalysisResult& r, std::string_view kind) {

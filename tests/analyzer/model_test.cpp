@@ -6,16 +6,15 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <sstream>
 
-#include "lockgraph/analyzer/analysis.hpp"
+#include "analyze_text.hpp"
 #include "lockgraph/analyzer/model.hpp"
 
 namespace lockgraph::testing {
 namespace {
 
 TEST(Model, HeldSetIdFollowsEveryAcquisitionAndRelease) {
-  std::istringstream in(R"(
+  const char* trace = R"(
 2 lock_create obj=R type=recursive_mutex
 2 lock_acquired obj=A
 2 lock_acquired obj=B
@@ -35,15 +34,11 @@ TEST(Model, HeldSetIdFollowsEveryAcquisitionAndRelease) {
 3 lock_acquired obj=B
 3 lock_release obj=C
 3 lock_release obj=B
-)");
-  analysis::TextTrace text;
-  analysis::Problem err;
-  ASSERT_TRUE(analysis::parse_text_trace(in, "test", &text, &err)) << err.message();
-  auto set = analysis::TraceSet::from_text(std::move(text), "test");
+)";
   std::size_t checked = 0;
   std::map<std::set<std::string>, std::uint32_t> id_of;  // by lock names: the same set, the same id
   std::set<std::uint32_t> sizes;
-  analysis::analyze(*set, {}, [&](const analysis::Event&, analysis::Model& m) {
+  analyze_text(trace, [&](const analysis::Event&, analysis::Model& m) {
     const std::uint32_t ti = m.current_thread();
     std::vector<std::uint32_t> want;
     for (const analysis::HeldLock& h : m.thread(ti).held) want.push_back(h.lock);
