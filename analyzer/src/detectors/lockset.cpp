@@ -42,18 +42,21 @@ class LocksetDetector : public Detector {
     if (!is_plain_access(e.kind)) return;
     std::uint32_t ti = m.current_thread();
     const ThreadState& t = m.thread(ti);
-    bool write = is_write(e.kind);
-    const std::vector<std::uint32_t>& held = held_set(ti, t, write);
     std::uint64_t granule = e.object >> 2;
     bool fresh = false;
     VarState& v = vars_.find_or_insert(ObjectKey{e.process, granule}, &fresh);
+    // Reported: nothing an access does can change what this word reports (no transfer, no
+    // second report) until its memory is freed and the state starts afresh.
+    if (v.reported) return;
+    const bool write = is_write(e.kind);
+    const std::vector<std::uint32_t>& held = held_set(ti, t, write);
     // Ownership transfer: an access ordered after every earlier access by thread start/join,
     // semaphores, events or pools (not by the locks themselves) starts the variable afresh, as
     // the main thread reading results after join() does.
     bool transferred = !fresh && std::all_of(v.last.begin(), v.last.end(), [&](const Epoch& p) {
       return p.thread == ti || t.hard.covers(p);
     });
-    if (transferred && !v.reported) {
+    if (transferred) {
       v = VarState{};
       fresh = true;
     }
@@ -69,7 +72,7 @@ class LocksetDetector : public Detector {
         std::none_of(v.writers.begin(), v.writers.end(), [&](const WriteSite& w) { return w.thread == ti; })) {
       v.writers.push_back(WriteSite{ti, e.site, m.held_names(ti)});
     }
-    if (!v.reported && v.writers.size() >= 2 && v.lockset.emptied()) {
+    if (v.writers.size() >= 2 && v.lockset.emptied()) {
       v.reported = true;
       report(m, e.process, e.object, v);
     }
