@@ -308,6 +308,32 @@ TEST(StdFormat, WriteThenParseIsTheSameTrace) {
   }
 }
 
+TEST(Predictive, WcpFindsTheSameRacesWhateverItsDenseTableBudget) {
+  // Budget 0: every lock's pairs in the hash map; 3,000: the first locks dense, then moved to the
+  // hash map mid-trace as the variables grow; the default: all dense.
+  GeneratorOptions o;
+  o.events = 100000;
+  o.threads = 8;
+  o.locks = 24;
+  o.variables = 600;
+  o.racy = 0.05;
+  const StdTrace t = generate_std_trace(o);
+  auto run = [&](std::size_t budget) {
+    RacePredictor p(RaceAnalysis::kWcp, budget);
+    p.on_events(t.events.data(), t.events.size());
+    std::vector<std::string> out;
+    for (const Finding& f : p.finish(t, "gen").findings) {
+      out.push_back(f.objects.at(0) + ":" + std::to_string(f.locations.at(0).line) + "-" +
+                    std::to_string(f.locations.at(1).line) + "x" + std::to_string(f.count));
+    }
+    return out;
+  };
+  const std::vector<std::string> dense = run(kWcpDensePairs);
+  EXPECT_GT(dense.size(), 10u);
+  EXPECT_EQ(run(0), dense);
+  EXPECT_EQ(run(3000), dense);
+}
+
 TEST(Generator, SameSeedSameTraceAndLockDisciplineHolds) {
   GeneratorOptions o;
   o.events = 200000;

@@ -84,6 +84,8 @@ struct CriticalSection {     // wcp: one acquire/release of a lock
 
 struct LockState {
   VectorClock h, p;                                  // H_l, P_l: the last release's clocks
+  std::vector<LockedAccesses> by_variable;           // wcp rule (a), while dense (see locked_at)
+  bool sparse = false;                               // wcp rule (a): this lock's pairs are in locked_
   std::uint32_t releases = 0;                        // wcp: numbers the releases that touched variables
   std::uint32_t holder = 0, depth = 0;               // wcp: who holds it now (depth 0: nobody)
   bool unordered = false;                            // wcp: releases not ordered by HB (malformed)
@@ -103,7 +105,7 @@ using predictive::PairKey;
 
 class Predictor {
  public:
-  explicit Predictor(RaceAnalysis a) : a_(a) {}
+  Predictor(RaceAnalysis a, std::size_t dense_budget) : a_(a), dense_budget_(dense_budget) {}
 
   void on_event(const StdEvent& e) {
     ensure_thread(e.thread);
@@ -221,8 +223,8 @@ class Predictor {
       if (it != open_[t].rend()) {
         if (!it->reads.empty() || !it->writes.empty()) {
           const LockedRelease now{new_snapshot(h_[t]), ++s.releases};
-          for (std::uint32_t x : it->reads) record_release(locked_at(locked_key(x, l)).read, now, s.unordered);
-          for (std::uint32_t x : it->writes) record_release(locked_at(locked_key(x, l)).write, now, s.unordered);
+          for (std::uint32_t x : it->reads) record_release(locked_at(l, x).read, now, s.unordered);
+          for (std::uint32_t x : it->writes) record_release(locked_at(l, x).write, now, s.unordered);
           drop_snapshot(now.snapshot);  // the entries hold it now (or nothing does)
         }
         CriticalSection& mine = s.sections[it->index - s.base];
@@ -237,7 +239,33 @@ class Predictor {
     h_[t].tick(t);
   }
 
-  LockedAccesses& locked_at(std::uint64_t key) { return locked_.find_or_insert(key); }
+  // Rule (a)'s pairs of lock l: a dense table per lock, indexed by variable, while all the dense
+  // tables together stay within dense_budget_ entries (no hashing, and 16 bytes a pair instead of
+  // a 32-byte slot at most half full); past that, a lock's pairs move to the hash map locked_.
+  LockedAccesses& locked_at(std::uint32_t l, std::uint32_t x) {
+    LockState& s = locks_[l];
+    if (!s.sparse && x >= s.by_variable.size()) {
+      const std::size_t want = std::max<std::size_t>(vars_.size(), std::size_t(x) + 1);
+      if (dense_pairs_ - s.by_variable.size() + want <= dense_budget_) {
+        dense_pairs_ += want - s.by_variable.size();
+        s.by_variable.resize(want);
+      } else {
+        for (std::uint32_t y = 0; y < s.by_variable.size(); ++y) {
+          const LockedAccesses& a = s.by_variable[y];
+          if (a.read.snapshot != 0 || a.write.snapshot != 0) locked_.find_or_insert(locked_key(y, l)) = a;
+        }
+        dense_pairs_ -= s.by_variable.size();
+        s.by_variable = {};
+        s.sparse = true;
+      }
+    }
+    return s.sparse ? locked_.find_or_insert(locked_key(x, l)) : s.by_variable[x];
+  }
+  const LockedAccesses* locked_find(std::uint32_t l, std::uint32_t x) {
+    const LockState& s = locks_[l];
+    if (!s.sparse) return x < s.by_variable.size() ? &s.by_variable[x] : nullptr;
+    return locked_.find(locked_key(x, l));
+  }
 
   // A snapshot of `h` with one reference (the caller's).
   std::uint32_t new_snapshot(const VectorClock& h) {
@@ -315,7 +343,7 @@ class Predictor {
     if (wcp()) {
       // Rule (a): conflicting accesses in critical sections on a lock held now.
       for (OpenSection& o : open_[t]) {
-        if (const LockedAccesses* la = locked_.find(locked_key(x, o.lock))) {
+        if (const LockedAccesses* la = locked_find(o.lock, x)) {
           join_release(t, o.lock, la->write);
           if (write) join_release(t, o.lock, la->read);
         }
@@ -373,8 +401,11 @@ class Predictor {
   std::vector<ReadEntry> reads_;  // variable x's reads at [x * stride_, (x + 1) * stride_): threads x variables x 8 bytes
   std::size_t stride_ = 16;       // a power of two > every thread id seen
   // wcp rule (a): (variable, lock) -> the latest releases of the lock that read and wrote the
-  // variable (32-byte slots; the snapshots are read only for a release the thread has not joined yet).
+  // variable, for locks past the dense budget (LockState::by_variable holds the others). The
+  // snapshots are read only for a release the thread has not joined yet.
   FlatMap<std::uint64_t, LockedAccesses, LockedKeyHash> locked_;
+  std::size_t dense_budget_;                                      // see kWcpDensePairs
+  std::size_t dense_pairs_ = 0;                                   // entries of all by_variable tables
   std::vector<ReleaseSnapshot> snapshots_;
   std::vector<std::uint32_t> free_snapshots_;
   std::vector<std::vector<std::uint32_t>> joined_;  // per thread, per lock: the latest release number joined into P
@@ -429,7 +460,7 @@ std::string_view race_analysis_name(RaceAnalysis a) {
 }
 
 struct RacePredictor::Impl {
-  explicit Impl(RaceAnalysis a) : analysis(a), p(a) {}
+  Impl(RaceAnalysis a, std::size_t wcp_dense_pairs) : analysis(a), p(a, wcp_dense_pairs) {}
   RaceAnalysis analysis;
   Predictor p;                       // hb, shb, wcp
   predictive::SyncpPredictor syncp;  // syncp
@@ -442,7 +473,8 @@ struct RacePredictor::Impl {
   }
 };
 
-RacePredictor::RacePredictor(RaceAnalysis a) : impl_(std::make_unique<Impl>(a)) {}
+RacePredictor::RacePredictor(RaceAnalysis a, std::size_t wcp_dense_pairs)
+    : impl_(std::make_unique<Impl>(a, wcp_dense_pairs)) {}
 RacePredictor::~RacePredictor() = default;
 
 void RacePredictor::on_event(const StdEvent& e) { on_events(&e, 1); }

@@ -41,9 +41,14 @@ std::string_view race_analysis_name(RaceAnalysis a);
 
 // Streaming: feed events in trace order, then finish() with the name tables. Nothing per event
 // is kept. `trace_name` is where numeric locations point (the STD file).
+// wcp keeps each lock's (variable, lock) pairs in a dense table indexed by variable, 16 bytes a
+// pair, while all those tables together hold at most this many pairs; the pairs of locks past
+// that go to a hash map (the same answers, slower). Tests pass small budgets to cover the switch.
+inline constexpr std::size_t kWcpDensePairs = std::size_t(1) << 22;  // 64 MiB
+
 class RacePredictor {
  public:
-  explicit RacePredictor(RaceAnalysis analysis);
+  explicit RacePredictor(RaceAnalysis analysis, std::size_t wcp_dense_pairs = kWcpDensePairs);
   ~RacePredictor();
   RacePredictor(const RacePredictor&) = delete;
   RacePredictor& operator=(const RacePredictor&) = delete;
