@@ -5,8 +5,10 @@
 #include <exception>
 #include <map>
 #include <new>
+#include <string>
 
 #include "commands.hpp"
+#include "lockgraph/trace_format.hpp"
 
 namespace lockgraph::cli {
 
@@ -29,7 +31,8 @@ int main(int argc, char** argv) {
       "Source without running it: `lockgraph scan -p BUILD_DIR` (Clang, compile_commands.json).\n\n"
       "Exit codes: 0 success, 1 findings that fail the gate, 2 usage or input error.",
       "lockgraph"};
-  app.set_version_flag("--version", "lockgraph 0.1.0 (trace format v1)");
+  app.set_version_flag("--version", std::string("lockgraph ") + LOCKGRAPH_VERSION + " (trace format v" +
+                                       std::to_string(lockgraph::format::kVersion) + ")");
   app.require_subcommand(1);
   std::map<CLI::App*, Runner> runners;
   auto add = [&](Runner (*f)(CLI::App&)) {

@@ -238,7 +238,7 @@ std::string render_html(const RenderContext& ctx) {
   render_graph(o, r);
   render_timeline(o, r.timeline);
   render_contention(o, r);
-  o << "<p class=\"note\">lockgraph 0.1.0 &middot; finding kinds and fields: docs/report-schema.md</p>\n</main>\n<script>"
+  o << "<p class=\"note\">lockgraph " LOCKGRAPH_VERSION " &middot; finding kinds and fields: docs/report-schema.md</p>\n</main>\n<script>"
     << kScript << "</script>\n</body></html>\n";
   return o.str();
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -324,6 +325,21 @@ TEST(EndToEnd, ProgressBarOnlyOnATerminal) {
   RunResult piped = run_program({kCli, "analyze", dir / "big.txt"}, {"LOCKGRAPH_PROGRESS_AFTER_MS=0"});
   EXPECT_EQ(piped.exit_code, 0) << piped.err;
   EXPECT_EQ(piped.err, "");
+}
+
+TEST(EndToEnd, VersionNamesTheTraceFormatThisBuildWrites) {
+  auto t = trace_program("e2e_counter");
+  ASSERT_EQ(t->program.exit_code, 0) << t->program.err;
+  std::string file;
+  for (const auto& entry : std::filesystem::directory_iterator(t->trace())) file = entry.path();
+  ASSERT_FALSE(file.empty());
+  const std::string bytes = read_text(file);
+  ASSERT_GE(bytes.size(), 12u);
+  std::uint32_t written = 0;  // the header's version: after the 8-byte magic
+  std::memcpy(&written, bytes.data() + 8, sizeof written);
+  RunResult v = run_program({kCli, "--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.out, "lockgraph " LOCKGRAPH_VERSION " (trace format v" + std::to_string(written) + ")\n");
 }
 
 TEST(EndToEnd, HelpAnswersQuestions) {
