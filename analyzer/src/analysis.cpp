@@ -100,7 +100,9 @@ void fill_timeline(const Model& model, Timeline& out) {
 }  // namespace
 
 void sort_findings(std::vector<Finding>& findings) {
+  // Errors first; among them what happened (a deadlock that hung the run) before what could.
   auto rank = [](const Finding& f) {
+    if (f.kind == kDeadlockActual) return -1;
     int i = 0;
     for (auto k : kAllKinds) {
       if (k == f.kind) return i;

@@ -80,7 +80,8 @@ class Model;
 using EventObserver = std::function<void(const Event& e, Model& model)>;
 AnalysisResult analyze(TraceSet& set, const ProgressFn& progress = {}, const EventObserver& observer = {});
 
-// The report order: severity, then kind (finding.hpp's order), then the smallest cycle first.
+// The report order: severity, then kind (deadlock_actual first: what hung the run; then finding.hpp's order),
+// then the smallest cycle first.
 // analyze() returns findings sorted; callers that add findings sort again.
 void sort_findings(std::vector<Finding>& findings);
 
