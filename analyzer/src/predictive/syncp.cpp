@@ -25,6 +25,10 @@ struct Candidate {
 struct VariableAccesses {
   std::vector<std::vector<Candidate>> writes, all;            // per thread
   std::vector<std::vector<std::uint32_t>> write_cursor, all_cursor;  // [checking thread][other thread]
+  // Per thread: the index of its latest write / access + 1 (0: none). A thread whose latest one is
+  // inside the checking thread's closure has no candidate left: skipped without touching its list
+  // or cursor (one cache line per variable instead of a miss per thread).
+  std::vector<std::uint32_t> last_write, last_any;
 };
 
 }  // namespace
@@ -93,8 +97,9 @@ struct SyncpPredictor::State {
       if (cursors.size() <= t) cursors.resize(t + 1);
       if (cursors[t].size() < threads) cursors[t].resize(threads, 0);
       const auto& lists = write ? v.all : v.writes;
+      const auto& latest = write ? v.last_any : v.last_write;
       for (std::uint32_t u = 0; u < threads && u < lists.size(); ++u) {
-        if (u == t || lists[u].empty()) continue;
+        if (u == t || latest[u] == 0 || latest[u] - 1 <= j.frontier(u)) continue;
         const std::vector<Candidate>& list = lists[u];
         std::uint32_t c = first_after(list, cursors[t][u], j.frontier(u));
         while (c < list.size()) {
@@ -130,9 +135,13 @@ struct SyncpPredictor::State {
     }
     Candidate mine{index, e.location, snapshot(t),
                    static_cast<std::uint16_t>(std::min<std::size_t>(history.held(t).size(), 65535)), write};
-    if (v.all.size() <= t) v.all.resize(t + 1), v.writes.resize(t + 1);
+    if (v.all.size() <= t) {
+      v.all.resize(t + 1), v.writes.resize(t + 1);
+      v.last_any.resize(t + 1, 0), v.last_write.resize(t + 1, 0);
+    }
     v.all[t].push_back(mine);
-    if (write) v.writes[t].push_back(mine);
+    v.last_any[t] = index + 1;
+    if (write) v.writes[t].push_back(mine), v.last_write[t] = index + 1;
   }
 };
 
