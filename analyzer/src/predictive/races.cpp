@@ -36,8 +36,8 @@ struct Access {
 // totally ordered by HB (each acquire joins the previous release), so their H clocks grow: the
 // join of any of them is the latest one's clock. So per (x, l) only the latest reading and
 // writing release is kept, as a reference to a shared, reference-counted snapshot of its H clock
-// (one per release, not one clock per variable: 42 MB of clocks and a DRAM miss per access
-// before), together with the release's number on l. A thread that already joined release n of l
+// (one per release; two clocks per pair before: tens of MB, and a DRAM miss per access), with the
+// release's number on l. A thread that already joined release n of l
 // has every earlier release of l too, so the common repeat costs no clock read at all.
 // A lock whose releases are not ordered (released by a thread not holding it, or held by two
 // threads at once: a malformed trace) keeps exact joins instead: its snapshots are per entry.
