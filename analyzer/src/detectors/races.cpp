@@ -25,8 +25,7 @@ struct Access {
   std::uint32_t lockset = 0;
   std::uint8_t mask = 0;
   bool write = false;
-  std::uint64_t address = 0;
-};
+};  // 20 bytes, kept in the shadow of every granule it touched
 
 // The last write and the reads since, per byte of the granule: a write to some bytes leaves the
 // accesses to the other bytes in place (two variables can share a granule), so at most 8 of each.
@@ -79,7 +78,6 @@ class RaceDetector : public Detector {
     cur.clock = t.vc.get(ti);
     cur.site = e.site;
     cur.write = is_write(e.kind);
-    cur.address = e.object;
     cur.lockset = lockset_id(m, ti, t);
     std::uint64_t first = e.object >> 3, last = (e.object + size - 1) >> 3;
     last = std::min(last, first + kMaxRangeGranules - 1);
@@ -88,7 +86,7 @@ class RaceDetector : public Detector {
       std::uint8_t mask = 0;
       for (std::uint64_t b = lo; b < hi; ++b) mask |= std::uint8_t(1u << (b & 7));
       cur.mask = mask;
-      check(m, e.process, shadow_.find_or_insert(ObjectKey{e.process, g}), cur, t.vc);
+      check(m, e.process, e.object, shadow_.find_or_insert(ObjectKey{e.process, g}), cur, t.vc);
     }
   }
 
@@ -134,16 +132,18 @@ class RaceDetector : public Detector {
   }
 
  private:
-  void check(Model& m, std::uint32_t process, Shadow& s, const Access& cur, const VectorClock& vc) {
+  // `address`: where the current access starts (it names the variable).
+  void check(Model& m, std::uint32_t process, std::uint64_t address, Shadow& s, const Access& cur,
+             const VectorClock& vc) {
     auto races_with = [&](const Access& prev) {
       return prev.thread != cur.thread && (prev.mask & cur.mask) != 0 && !vc.covers(Epoch{prev.thread, prev.clock});
     };
     for (const Access& w : s.writes) {
-      if (races_with(w)) report(m, process, w, cur);
+      if (races_with(w)) report(m, process, address, w, cur);
     }
     if (cur.write) {
       for (const Access& r : s.reads) {
-        if (races_with(r)) report(m, process, r, cur);
+        if (races_with(r)) report(m, process, address, r, cur);
       }
       // This write supersedes earlier accesses to its bytes only.
       auto supersede = [&](std::vector<Access>& v) {
@@ -160,8 +160,8 @@ class RaceDetector : public Detector {
     }
   }
 
-  void report(Model& m, std::uint32_t process, const Access& prev, const Access& cur) {
-    RaceKey key{label_of(m, process, cur.address), process, prev.site, cur.site, prev.write, cur.write};
+  void report(Model& m, std::uint32_t process, std::uint64_t address, const Access& prev, const Access& cur) {
+    RaceKey key{label_of(m, process, address), process, prev.site, cur.site, prev.write, cur.write};
     RaceRecord& r = races_.find_or_insert(key);
     if (r.count == 0) {
       r.first = prev;
