@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <unordered_set>
 
 namespace lockgraph::analysis {
 
@@ -33,7 +34,75 @@ bool is_definition(Kind k) {
 }
 
 constexpr std::uint32_t kMaxPlausibleThread = 1u << 24;
+
+// Walks the records of a chunk body [p, end): calls on_record(offset, word0, length) for each
+// valid record and returns where the walk stopped — at a zero word (never written), the end, or
+// the first damaged record, in which case *bad says why (it stays empty otherwise).
+template <class OnRecord>
+std::uint64_t walk_records(const unsigned char* data, std::uint64_t p, std::uint64_t end, std::string* bad,
+                           OnRecord&& on_record) {
+  while (p + 8 <= end) {
+    const std::uint64_t w0 = load64(data + p);
+    if (w0 == 0) break;
+    const std::uint8_t raw_kind = std::uint8_t(w0 & 0xff);
+    const std::uint16_t len = format::word0_length(w0);
+    if (!is_known_kind(raw_kind)) {
+      *bad = "unknown record kind " + std::to_string(raw_kind);
+      break;
+    }
+    if (len < 8 || len % 8 != 0 || p + len > end) {
+      *bad = "corrupt record length " + std::to_string(len);
+      break;
+    }
+    on_record(p, w0, len);
+    p += len;
+  }
+  return p;
+}
 }  // namespace
+
+// A chunk can be in the file twice: the tracer's staging writer copies a filled chunk to its
+// place in the file and then clears the original, so a process killed in between leaves both
+// (the copy possibly cut short at a page). Of each (thread, chunk index) the copy with the most
+// valid records is read; the others are returned here, by offset.
+std::unordered_set<std::uint64_t> TraceFile::superseded_copies() {
+  std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> copies;  // (thread, index) -> offsets
+  bool any_twice = false;
+  for (std::uint64_t off = format::kHeaderSize; off + sizeof(format::ChunkHeader) <= size_; off += format::kChunkSize) {
+    format::ChunkHeader ch;
+    std::memcpy(&ch, data_ + off, sizeof ch);
+    if (ch.magic != format::kChunkMagic) continue;
+    auto& offsets = copies[std::uint64_t(ch.thread) << 32 | ch.index];
+    offsets.push_back(off);
+    any_twice |= offsets.size() > 1;
+  }
+  std::unordered_set<std::uint64_t> superseded;
+  if (!any_twice) return superseded;
+  for (const auto& [key, offsets] : copies) {
+    if (offsets.size() < 2) continue;
+    auto body_end = [&](std::uint64_t off) {
+      std::string bad;
+      const std::uint64_t end = std::min(off + format::kChunkSize, size_);
+      return walk_records(data_, off + sizeof(format::ChunkHeader), end, &bad, [](auto...) {}) - off;
+    };
+    std::uint64_t keep = offsets[0], keep_len = body_end(keep);
+    for (std::size_t i = 1; i < offsets.size(); ++i) {
+      const std::uint64_t len = body_end(offsets[i]);
+      const std::uint64_t shorter = std::min(len, keep_len);
+      if (std::memcmp(data_ + offsets[i], data_ + keep, shorter) != 0) {
+        problems_.push_back({path_, offsets[i], "two different copies of chunk " + std::to_string(key & 0xffffffffu) +
+                                                    " of thread " + std::to_string(key >> 32) + "; the longer one is read"});
+      }
+      if (len > keep_len) {
+        superseded.insert(keep);
+        keep = offsets[i], keep_len = len;
+      } else {
+        superseded.insert(offsets[i]);
+      }
+    }
+  }
+  return superseded;
+}
 
 std::string Problem::message() const {
   if (line) return file + ":" + std::to_string(offset) + ": " + reason;
@@ -151,6 +220,7 @@ void TraceFile::scan() {
   std::vector<PendingSite> pending;
   // thread -> (chunk index -> span)
   std::map<std::uint32_t, std::map<std::uint32_t, Span>> by_thread;
+  const std::unordered_set<std::uint64_t> superseded = superseded_copies();
   for (std::uint64_t off = hs; off < size_; off += cs) {
     std::uint64_t avail = std::min(cs, size_ - off);
     if (avail < sizeof(format::ChunkHeader)) {
@@ -159,7 +229,7 @@ void TraceFile::scan() {
     }
     format::ChunkHeader ch;
     std::memcpy(&ch, data_ + off, sizeof ch);
-    if (ch.magic == 0) continue;  // allocated, never claimed
+    if (ch.magic == 0 || superseded.count(off) != 0) continue;  // never claimed, or another copy is kept
     if (ch.magic != format::kChunkMagic) {
       problems_.push_back({path_, off, "corrupt chunk header (magic " + hex(ch.magic) + "); chunk skipped"});
       continue;
@@ -172,24 +242,10 @@ void TraceFile::scan() {
       problems_.push_back({path_, off + avail, "truncated: the file ends inside a chunk of thread " +
                                                    std::to_string(ch.thread) + "; records before it are kept"});
     }
-    std::uint64_t p = off + sizeof(format::ChunkHeader);
-    const std::uint64_t end = off + avail;
-    while (p + 8 <= end) {
-      std::uint64_t w0 = load64(data_ + p);
-      if (w0 == 0) break;
-      std::uint8_t raw_kind = std::uint8_t(w0 & 0xff);
-      std::uint16_t len = format::word0_length(w0);
-      if (!is_known_kind(raw_kind)) {
-        problems_.push_back({path_, p, "unknown record kind " + std::to_string(raw_kind) +
-                                           "; rest of chunk of thread " + std::to_string(ch.thread) + " skipped"});
-        break;
-      }
-      if (len < 8 || len % 8 != 0 || p + len > end) {
-        problems_.push_back({path_, p, "corrupt record length " + std::to_string(len) +
-                                           "; rest of chunk of thread " + std::to_string(ch.thread) + " skipped"});
-        break;
-      }
-      Kind k = static_cast<Kind>(raw_kind);
+    std::string bad;
+    const std::uint64_t stop = walk_records(data_, off + sizeof(format::ChunkHeader), off + avail, &bad,
+                                         [&](std::uint64_t p, std::uint64_t w0, std::uint16_t len) {
+      Kind k = static_cast<Kind>(w0 & 0xff);
       std::uint32_t id = format::word0_site(w0);
       const unsigned char* payload = data_ + p + 8;
       std::size_t words = (len - 8) / 8;
@@ -236,14 +292,12 @@ void TraceFile::scan() {
       } else {
         record_count_ += k == Kind::kAccessRun ? words : 1;
       }
-      p += len;
+    });
+    if (!bad.empty()) {
+      problems_.push_back({path_, stop, bad + "; rest of chunk of thread " + std::to_string(ch.thread) + " skipped"});
     }
-    Span span{off + sizeof(format::ChunkHeader), p};
-    auto& chunks = by_thread[ch.thread];
-    if (!chunks.emplace(ch.index, span).second) {
-      problems_.push_back({path_, off + 8, "duplicate chunk " + std::to_string(ch.index) + " of thread " +
-                                               std::to_string(ch.thread) + "; chunk skipped"});
-    }
+    Span span{off + sizeof(format::ChunkHeader), stop};
+    by_thread[ch.thread].emplace(ch.index, span);  // one copy per chunk: see superseded_copies
   }
   // Resolve site strings now that every definition is known.
   auto str = [this](std::uint64_t id) -> std::string {

@@ -17,10 +17,14 @@ namespace lockgraph::rt::internal {
 
 inline constexpr std::size_t kSegmentChunks = 512;  // 8 MiB of file per mapping
 inline constexpr std::size_t kMaxSegments = 65536;  // 512 GiB of trace per process
+inline constexpr std::uint64_t kMaxChunks = std::uint64_t(kSegmentChunks) * kMaxSegments;
+// The writer is woken once this many filled slots wait: one wake-up per 128 KiB of trace, not
+// one futex call per chunk on the recording thread.
+inline constexpr std::size_t kStagingWakeBatch = 8;
 
 struct Process {
   // Locks taken only on slow paths. Nesting order (checked by the tsan preset):
-  // process_chunk_mu -> intern_mu -> grow_mu -> registry_mu -> provision_mu.
+  // process_chunk_mu -> intern_mu -> grow_mu -> registry_mu -> staging_mu.
   std::mutex grow_mu;
   std::mutex intern_mu;
   std::mutex registry_mu;
@@ -32,22 +36,28 @@ struct Process {
   std::string path;
   format::FileHeader* header = nullptr;
 
-  std::atomic<std::uint64_t> next_chunk{0};
-  std::atomic<std::uint64_t> mapped_chunks{0};
+  std::atomic<std::uint64_t> next_chunk{0};  // the next unused chunk position in the file
+  // Segment s maps chunks [s * kSegmentChunks, (s + 1) * kSegmentChunks) once a chunk there was
+  // handed out to be written in place; segments holding only copied chunks stay unmapped.
   std::atomic<char*> segments[kMaxSegments] = {};
+  std::atomic<std::size_t> segments_end{0};  // one past the highest mapped segment
 
   std::atomic<std::uint32_t> next_tid{1};
   std::atomic<std::uint64_t> next_object{1};
   std::atomic<std::uint64_t> forks{0};
   std::uint64_t pid = 0;
 
-  // The provisioner maps (and pre-faults) trace segments ahead of the recording threads, so they
-  // never pay for page allocation on their own time. provision_mu is never nested with the others.
-  std::mutex provision_mu;
-  std::condition_variable provision_cv;
-  std::uint64_t provision_target = 0;     // provision_mu: map chunks below this
-  bool provisioner_started = false;       // provision_mu
-  std::atomic<std::uint64_t> provision_requested{0};
+  // Staging (docs/trace-format.md, "Staged chunks"). Threads record into chunk slots of the file
+  // whose pages stay mapped and hot; the writer thread copies each filled slot to a fresh chunk
+  // position with pwrite() and recycles it. A first write to a fresh page of a shared mapping
+  // costs a page fault (several microseconds on a virtual machine), which used to land on the
+  // recording thread once per 4 KiB. staging_mu is a leaf: nothing else is locked under it.
+  std::mutex staging_mu;
+  std::condition_variable staging_cv;
+  std::vector<std::uint64_t> staging_free;  // staging_mu: recycled slots, reused last in, first out
+  std::vector<std::uint64_t> staging_full;  // staging_mu: filled slots the writer has not taken yet
+  bool staging_writer_started = false;      // staging_mu
+  bool staging_writer_idle = false;         // staging_mu: waiting for a wake-up
 
   ThreadState* threads = nullptr;  // registry_mu
   std::vector<ThreadState*> free_states;  // registry_mu

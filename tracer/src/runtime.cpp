@@ -133,35 +133,30 @@ bool open_trace_file(Process& p, std::uint64_t fork_id, std::uint64_t ppid) {
   return false;
 }
 
-// Maps segments until chunk `index` is backed by allocated file space. Called with grow_mu held.
 #ifdef MADV_POPULATE_WRITE
 constexpr int kMadvPopulateWrite = MADV_POPULATE_WRITE;
 #else
 constexpr int kMadvPopulateWrite = 23;  // Linux uapi value; older headers lack the name
 #endif
 
+std::uint64_t chunk_offset(std::uint64_t index) {
+  return format::kHeaderSize + index * format::kChunkSize;
+}
+
+// Maps the segment holding chunk `index`, with its file space allocated. Called with grow_mu held.
 bool ensure_mapped_locked(Process& p, std::uint64_t index) {
-  while (p.mapped_chunks.load(std::memory_order_relaxed) <= index) {
-    std::uint64_t seg = p.mapped_chunks.load(std::memory_order_relaxed) / kSegmentChunks;
-    if (seg >= kMaxSegments) return false;
-    off_t offset = off_t(format::kHeaderSize) + off_t(seg * kSegmentChunks * format::kChunkSize);
-    off_t len = off_t(kSegmentChunks * format::kChunkSize);
-    // posix_fallocate, not ftruncate: a sparse file on a full disk would SIGBUS the program.
-    if (posix_fallocate(p.fd, offset, len) != 0) return false;
-    // Every page is mapped writable now, on this slow path, instead of one page fault per 4 KiB
-    // on the recording threads' hot path. MAP_POPULATE alone maps a shared file's pages read-only
-    // (the kernel tracks their first write), so each page would still fault on its first record:
-    // MADV_POPULATE_WRITE (Linux 5.14) faults them in as written. Older kernels: MAP_POPULATE.
-    void* m = mmap(nullptr, std::size_t(len), PROT_READ | PROT_WRITE, MAP_SHARED, p.fd, offset);
-    if (m == MAP_FAILED) return false;
-    if (madvise(m, std::size_t(len), kMadvPopulateWrite) != 0) {
-      (void)madvise(m, std::size_t(len), MADV_WILLNEED);
-      volatile char* touch = static_cast<char*>(m);
-      for (off_t b = 0; b < len; b += 4096) touch[b] = 0;  // write faults now, not on the hot path
-    }
-    p.segments[seg].store(static_cast<char*>(m), std::memory_order_release);
-    p.mapped_chunks.fetch_add(kSegmentChunks, std::memory_order_release);
-  }
+  if (p.closed || index >= kMaxChunks) return false;
+  const std::size_t seg = index / kSegmentChunks;
+  if (p.segments[seg].load(std::memory_order_relaxed) != nullptr) return true;
+  const off_t offset = off_t(chunk_offset(std::uint64_t(seg) * kSegmentChunks));
+  const off_t len = off_t(kSegmentChunks * format::kChunkSize);
+  // posix_fallocate, not ftruncate: a sparse file on a full disk would SIGBUS the program. Chunks
+  // the writer already copied into this range keep their bytes.
+  if (posix_fallocate(p.fd, offset, len) != 0) return false;
+  void* m = mmap(nullptr, std::size_t(len), PROT_READ | PROT_WRITE, MAP_SHARED, p.fd, offset);
+  if (m == MAP_FAILED) return false;
+  p.segments[seg].store(static_cast<char*>(m), std::memory_order_release);
+  if (seg + 1 > p.segments_end.load(std::memory_order_relaxed)) p.segments_end.store(seg + 1, std::memory_order_release);
   return true;
 }
 
@@ -170,49 +165,118 @@ char* chunk_address(Process& p, std::uint64_t index) {
   return base + (index % kSegmentChunks) * format::kChunkSize;
 }
 
-void provisioner_main() {
+// A chunk position no one used yet, mapped and with its pages faulted in as written (the next
+// thread to use it pays no page fault; MAP_POPULATE alone would map a shared file's pages
+// read-only, so every page would still fault on its first record). Returns false when the disk
+// is full or the trace is closed.
+bool claim_fresh_chunk(Process& p, std::uint64_t* index) {
+  std::uint64_t i = p.next_chunk.fetch_add(1, std::memory_order_relaxed);
+  if (i >= kMaxChunks) return false;
+  if (p.segments[i / kSegmentChunks].load(std::memory_order_acquire) == nullptr) {
+    std::lock_guard<std::mutex> g(p.grow_mu);
+    if (!ensure_mapped_locked(p, i)) return false;
+  }
+  char* c = chunk_address(p, i);
+  if (madvise(c, format::kChunkSize, kMadvPopulateWrite) != 0) {
+    volatile char* touch = c;
+    for (std::size_t b = 0; b < format::kChunkSize; b += 4096) touch[b] = 0;
+  }
+  *index = i;
+  return true;
+}
+
+// --- staging -------------------------------------------------------------------------------
+// A recording thread writes into a slot: a chunk position of the file, mapped and faulted in
+// once, then used again and again. When the thread moves on, the slot goes to the writer thread,
+// which copies it to a fresh chunk position with pwrite() (the page cache takes the bytes without
+// a page fault on anyone's mapping), then clears it and returns it to the pool. Crash safety is
+// kept: a slot is part of the trace file, so until its copy exists it *is* the chunk; a kill
+// between the copy and the clearing leaves the chunk twice, and the reader keeps the longer copy
+// (docs/trace-format.md). Only full chunks, or those of threads that ended, are handed over, so
+// a copy never misses a later record.
+
+void staging_writer_main();
+
+void hand_over_slot(Process& p, ThreadState* t) {
+  const std::uint64_t slot = t->staging_slot;
+  if (slot == kNoStagingSlot) return;
+  t->staging_slot = kNoStagingSlot;
+  std::lock_guard<std::mutex> g(p.staging_mu);
+  p.staging_full.push_back(slot);
+  if (!p.staging_writer_started) {
+    p.staging_writer_started = true;
+    untraced_scope internal;
+    std::thread(staging_writer_main).detach();
+  } else if (p.staging_writer_idle && p.staging_full.size() >= kStagingWakeBatch) {
+    p.staging_writer_idle = false;
+    p.staging_cv.notify_one();
+  }
+}
+
+bool take_free_slot(Process& p, std::uint64_t* slot) {
+  std::lock_guard<std::mutex> g(p.staging_mu);
+  // After the trailer (next_chunk is past kMaxChunks then) no chunk is handed out: what threads
+  // record later is counted as lost, as the trailer says.
+  if (p.staging_free.empty() || p.next_chunk.load(std::memory_order_relaxed) >= kMaxChunks) return false;
+  *slot = p.staging_free.back();
+  p.staging_free.pop_back();
+  return true;
+}
+
+// Copies slot `slot` to a fresh chunk position. False when it could not (disk full, trace
+// closed): the slot then stays what it is, a chunk of the trace, and leaves the pool.
+bool copy_out(Process& p, std::uint64_t slot) {
+  const std::uint64_t index = p.next_chunk.fetch_add(1, std::memory_order_relaxed);
+  if (index >= kMaxChunks) return false;
+  const char* from = chunk_address(p, slot);
+  std::size_t done = 0;
+  while (done < format::kChunkSize) {
+    ssize_t n = pwrite(p.fd, from + done, format::kChunkSize - done, off_t(chunk_offset(index) + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += std::size_t(n);
+  }
+  return true;
+}
+
+void staging_writer_main() {
   tls_untraced = 1;  // a runtime thread: never traced
   Process& p = process();
+  std::vector<std::uint64_t> batch, recycled;
   for (;;) {
-    std::uint64_t target;
     {
-      std::unique_lock<std::mutex> g(p.provision_mu);
-      p.provision_cv.wait(g, [&] { return p.provision_target > p.mapped_chunks.load(std::memory_order_acquire); });
-      target = p.provision_target;
+      std::unique_lock<std::mutex> g(p.staging_mu);
+      while (p.staging_full.empty()) {
+        p.staging_writer_idle = true;
+        p.staging_cv.wait(g);
+      }
+      p.staging_writer_idle = false;
+      batch.swap(p.staging_full);
     }
-    std::lock_guard<std::mutex> g(p.grow_mu);
-    if (p.closed) return;
-    if (!ensure_mapped_locked(p, target - 1)) return;  // out of space: claimers count the loss
+    recycled.clear();
+    for (std::uint64_t slot : batch) {
+      if (!copy_out(p, slot)) continue;
+      // The magic first: from here on a reader skips the slot, whatever a kill leaves in it.
+      char* c = chunk_address(p, slot);
+      __atomic_store_n(&reinterpret_cast<format::ChunkHeader*>(c)->magic, 0u, __ATOMIC_RELEASE);
+      std::memset(c + sizeof(std::uint32_t), 0, format::kChunkSize - sizeof(std::uint32_t));
+      recycled.push_back(slot);
+    }
+    batch.clear();
+    std::lock_guard<std::mutex> g(p.staging_mu);
+    p.staging_free.insert(p.staging_free.end(), recycled.begin(), recycled.end());
   }
 }
 
-// Asks the provisioner to have chunks below `until` mapped. Called on the chunk-claim slow path,
-// and does real work only about once per segment.
-void request_provision(Process& p, std::uint64_t until) {
-  std::uint64_t seen = p.provision_requested.load(std::memory_order_relaxed);
-  if (until <= seen || !p.provision_requested.compare_exchange_strong(seen, until)) return;
-  std::lock_guard<std::mutex> g(p.provision_mu);
-  if (until > p.provision_target) p.provision_target = until;
-  if (!p.provisioner_started) {
-    p.provisioner_started = true;
-    untraced_scope internal;
-    std::thread(provisioner_main).detach();
-  }
-  p.provision_cv.notify_one();
-}
-
-// Claims a new chunk for `tid` and points t's window at it; on failure the window is null.
-bool claim_chunk(Process& p, ThreadState* t, std::uint32_t tid) {
+// Hands t's current chunk to the writer (when it is a slot) and points t's window at a new one:
+// a recycled slot, else a fresh chunk position (which becomes a slot when `staged`). On failure
+// the window is null.
+bool claim_chunk(Process& p, ThreadState* t, std::uint32_t tid, bool staged = true) {
   t->cur = t->end = nullptr;
-  std::uint64_t index = p.next_chunk.fetch_add(1, std::memory_order_relaxed);
-  // Keep a segment and a half mapped ahead of the writers.
-  if (index >= kSegmentChunks / 2 && index + kSegmentChunks >= p.mapped_chunks.load(std::memory_order_relaxed)) {
-    request_provision(p, (index / kSegmentChunks + 2) * kSegmentChunks);
-  }
-  if (index >= p.mapped_chunks.load(std::memory_order_acquire)) {
-    std::lock_guard<std::mutex> g(p.grow_mu);
-    if (p.closed || !ensure_mapped_locked(p, index)) return false;
-  }
+  hand_over_slot(p, t);
+  std::uint64_t index;
+  if (!(staged && take_free_slot(p, &index)) && !claim_fresh_chunk(p, &index)) return false;
+  if (staged) t->staging_slot = index;
   char* c = chunk_address(p, index);
   auto* h = reinterpret_cast<format::ChunkHeader*>(c);
   h->thread = tid;
@@ -294,6 +358,7 @@ void reset_thread_state(ThreadState* t, std::uint32_t tid) {
   t->access_run_word0 = 0;
   t->tid = tid;
   t->chunk_index = 0;
+  t->staging_slot = kNoStagingSlot;
   t->sync_epoch = 1;
   t->timing_counter = 0;
   t->in_runtime = false;
@@ -325,8 +390,10 @@ void on_thread_exit(ThreadState* t) {
     }
   }
   t->next_registered = nullptr;
-  // Its chunk keeps what it wrote; the rest of the chunk stays zero and ends its records.
+  // Its chunk keeps what it wrote; the rest of the chunk stays zero and ends its records. The
+  // thread records nothing more, so its slot can be copied now.
   t->cur = t->end = nullptr;
+  hand_over_slot(p, t);
   p.free_states.push_back(t);
 }
 
@@ -347,14 +414,14 @@ void atfork_prepare() {
   p.intern_mu.lock();
   p.grow_mu.lock();
   p.registry_mu.lock();
-  p.provision_mu.lock();
+  p.staging_mu.lock();
 }
 
 void atfork_parent() {
   untraced_scope internal;
   --tls_untraced;  // the scope opened in atfork_prepare
   Process& p = process();
-  p.provision_mu.unlock();
+  p.staging_mu.unlock();
   p.registry_mu.unlock();
   p.grow_mu.unlock();
   p.intern_mu.unlock();
@@ -366,11 +433,13 @@ void atfork_child() {
   --tls_untraced;  // the scope opened in atfork_prepare
   Process& p = process();
   // The mutexes were locked by this very thread in prepare; unlocking them here is well-defined.
-  // The provisioner thread does not exist in the child: it is started again when needed.
-  p.provisioner_started = false;
-  p.provision_target = 0;
-  p.provision_requested.store(0);
-  p.provision_mu.unlock();
+  // The staging writer does not exist in the child, and the slots are the parent's file's: the
+  // child starts a pool of its own when it needs one.
+  p.staging_writer_started = false;
+  p.staging_writer_idle = false;
+  p.staging_free.clear();
+  p.staging_full.clear();
+  p.staging_mu.unlock();
   p.registry_mu.unlock();
   p.grow_mu.unlock();
   p.intern_mu.unlock();
@@ -378,17 +447,15 @@ void atfork_child() {
   std::uint64_t fork_id = p.forks.load(std::memory_order_relaxed);
   std::uint64_t ppid = p.pid;
   // Drop the parent's file: the child writes its own.
-  for (std::size_t s = 0; s < kMaxSegments; ++s) {
+  for (std::size_t s = 0, end = p.segments_end.exchange(0); s < end; ++s) {
     char* m = p.segments[s].exchange(nullptr);
-    if (m == nullptr) break;
-    munmap(m, kSegmentChunks * format::kChunkSize);
+    if (m != nullptr) munmap(m, kSegmentChunks * format::kChunkSize);
   }
   if (p.header != nullptr) munmap(p.header, format::kHeaderSize);
   p.header = nullptr;
   close(p.fd);
   p.fd = -1;
   p.next_chunk.store(0);
-  p.mapped_chunks.store(0);
   p.threads = nullptr;
   p.free_states.clear();
   p.strings.clear();
@@ -401,6 +468,7 @@ void atfork_child() {
   p.forks.store(0);
   p.process_state.chunk_index = 0;
   p.process_state.cur = p.process_state.end = nullptr;
+  p.process_state.staging_slot = kNoStagingSlot;  // a slot of the parent's file
   p.pid = std::uint64_t(getpid());
   ThreadState* t = tls_state;
   tls_state = nullptr;
@@ -459,7 +527,7 @@ void write_trailer(std::uint64_t reason) noexcept {
   if (p.closed) return;
   g.unlock();
   ThreadState trailer;
-  if (!claim_chunk(p, &trailer, format::kTrailerThread)) return;
+  if (!claim_chunk(p, &trailer, format::kTrailerThread, /*staged=*/false)) return;
   std::uint64_t payload[7] = {0, 0, mono_ns(), p.next_chunk.load(),
                               __atomic_load_n(&p.header->events_lost, __ATOMIC_RELAXED), threads, reason};
   emit(&trailer, format::make_word0(Kind::kTrailer, 0, 64, 0), payload, 7);
@@ -467,10 +535,10 @@ void write_trailer(std::uint64_t reason) noexcept {
   p.closed = true;
   // Any later chunk claim fails (and is counted as lost) instead of writing past the file's end.
   std::uint64_t used = p.next_chunk.exchange(UINT64_MAX / 2);
-  std::uint64_t mapped = p.mapped_chunks.load();
-  if (used < mapped) {
+  struct stat st;
+  if (fstat(p.fd, &st) == 0 && std::uint64_t(st.st_size) > chunk_offset(used)) {
     // Give back the unused, allocated tail. Chunks past `used` are never handed out again.
-    if (ftruncate(p.fd, off_t(format::kHeaderSize + used * format::kChunkSize)) != 0) {
+    if (ftruncate(p.fd, off_t(chunk_offset(used))) != 0) {
       // Keeping the zero-filled tail is harmless: the reader skips unclaimed chunks.
     }
   }
@@ -656,11 +724,11 @@ void flush() noexcept {
   Process& p = process();
   if (!p.enabled || p.header == nullptr) return;
   msync(p.header, format::kHeaderSize, MS_SYNC);
-  for (std::size_t s = 0; s < kMaxSegments; ++s) {
+  for (std::size_t s = 0, end = p.segments_end.load(std::memory_order_acquire); s < end; ++s) {
     char* m = p.segments[s].load(std::memory_order_acquire);
-    if (m == nullptr) break;
-    msync(m, kSegmentChunks * format::kChunkSize, MS_SYNC);
+    if (m != nullptr) msync(m, kSegmentChunks * format::kChunkSize, MS_SYNC);
   }
+  fdatasync(p.fd);  // the chunks the staging writer copied with pwrite()
 }
 
 void shutdown() noexcept { write_trailer(0); }

@@ -4,7 +4,8 @@
 // (a MAP_SHARED file mapping, so a killed process leaves everything it recorded). Recording a
 // record is: bounds check, a few plain stores, one release store of the record's first word.
 // No allocation, no global lock, no system call and no global atomic on that path; a new chunk
-// (every 16 KiB) takes one atomic increment, and growing the file takes a lock.
+// (every 16 KiB) takes a recycled, already mapped chunk from a pool under a leaf lock; a writer
+// thread copies filled chunks to their place in the file (see runtime.cpp, "staging").
 //
 // Contract: all functions are thread-safe. Recording is a no-op when tracing is disabled
 // (LOCKGRAPH_DISABLE=1) or after the trace could not be written (the loss is counted and stated in
@@ -62,7 +63,11 @@ struct ThreadState {
   std::atomic<std::uint64_t> wait_since_ns{0};
   std::atomic<std::uint64_t> wait_generation{0};
   ThreadState* next_registered = nullptr;     // intrusive list of all threads, for the watchdog
+  // The staging slot (a chunk position of the file) the window points into, handed to the
+  // runtime's writer when the thread moves on; kNoStagingSlot when the chunk is written in place.
+  std::uint64_t staging_slot = ~std::uint64_t(0);
 };
+inline constexpr std::uint64_t kNoStagingSlot = ~std::uint64_t(0);
 
 // --- process-level state --------------------------------------------------------------------
 bool enabled() noexcept;
@@ -100,7 +105,7 @@ void record_module_map() noexcept;
 extern thread_local constinit ThreadState* tls_state;
 
 // Non-zero while the runtime works on this thread's behalf, and for the runtime's own threads
-// (provisioner, watchdog): the pthread interposer (preload/) passes such calls straight to libc,
+// (staging writer, watchdog): the pthread interposer (preload/) passes such calls straight to libc,
 // so the runtime's internal locks and threads never appear in the trace.
 extern thread_local constinit int tls_untraced;
 

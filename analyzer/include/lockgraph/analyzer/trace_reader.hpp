@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "lockgraph/analyzer/event.hpp"
@@ -122,6 +123,7 @@ class TraceFile {
   TraceFile() = default;
   bool validate_header(Problem* error);
   void scan();
+  std::unordered_set<std::uint64_t> superseded_copies();
   bool decode_at(std::uint64_t offset, std::uint32_t thread, Event* e) const noexcept;
 
   std::string path_;
