@@ -1,9 +1,13 @@
 // `lockgraph scan -p BUILD [FILES...]`: the source's lock order, found by Clang without running
 // anything; cycles are deadlock_static findings, reported and gated like any analysis.
+#include <dlfcn.h>
+
 #include <memory>
 
 #include "commands.hpp"
 #include "progress.hpp"
+#include "runtime_paths.hpp"
+#include "scan_plugin.hpp"
 #include "source_scan.hpp"
 #include "lockgraph/analyzer/static_graph.hpp"
 
@@ -19,15 +23,36 @@ struct ScanCommand {
   std::string save;
 };
 
+// The scanner lives in liblockgraph_scan.so (scan_plugin.cpp), loaded here only: Clang's and
+// LLVM's libraries would cost every other command their loading time.
+scan::ScanEntryPoint load_scanner(std::string* error) {
+  const std::string path = scan_plugin_path();
+  if (path.empty()) {
+    *error = "the static scanner liblockgraph_scan.so was not found beside lockgraph (../lib) or in its build tree "
+             "(set LOCKGRAPH_SCAN_PLUGIN to its path)";
+    return nullptr;
+  }
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    *error = "cannot load the static scanner " + path + ": " + dlerror();
+    return nullptr;
+  }
+  auto entry = reinterpret_cast<scan::ScanEntryPoint>(dlsym(handle, scan::kScanEntryPoint));
+  if (entry == nullptr) *error = path + " is not this version's static scanner (no " + scan::kScanEntryPoint + ")";
+  return entry;  // the library stays loaded until the process ends
+}
+
 int run_scan(ScanCommand& o) {
   GateConfig gate;
   std::string error;
   if (!load_gate(o.report, &gate, &error)) return fail(error);
+  scan::ScanEntryPoint scan_sources = load_scanner(&error);
+  if (scan_sources == nullptr) return fail(error);
   StaticGraph g;
   {
     ProgressBar bar;
     o.scan.progress = bar.callback();
-    if (!scan::scan_sources(o.scan, &g, &error)) return fail(error);
+    if (!scan_sources(&o.scan, &g, &error)) return fail(error);
   }
   for (const std::string& p : g.problems) warn(p + " (the rest of the file was scanned)");
   if (!o.save.empty() && !g.save(o.save, &error)) return fail(error);

@@ -58,14 +58,15 @@ scratch = tempfile.mkdtemp(prefix="lockgraph-consumer-")
 try:
     prefix = os.path.join(scratch, "prefix")
     run(["cmake", "--install", build_dir, "--prefix", prefix])
-    for f in ["bin/lockgraph", "lib/liblockgraph_rt.so", "lib/liblockgraph_tracer.a", "include/lockgraph/mutex.hpp",
+    for f in ["bin/lockgraph", "lib/liblockgraph_rt.so", "lib/liblockgraph_scan.so", "lib/liblockgraph_tracer.a",
+              "include/lockgraph/mutex.hpp",
               "lib/cmake/lockgraph/lockgraphConfig.cmake", "lib/pkgconfig/lockgraph.pc"]:
         check(os.path.exists(os.path.join(prefix, f)), f"installed {f}")
 
     example = os.path.join(source_dir, "examples", "bank")
     bank_build = os.path.join(scratch, "bank")
     run(["cmake", "-S", example, "-B", bank_build, "-G", "Ninja", "-DCMAKE_PREFIX_PATH=" + prefix,
-         "-DCMAKE_CXX_COMPILER=" + cxx, "-DCMAKE_BUILD_TYPE=RelWithDebInfo"])
+         "-DCMAKE_CXX_COMPILER=" + cxx, "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"])
     run(["cmake", "--build", bank_build])
     # The installed CLI runs the tests: it must not be the build tree's.
     ctest = run(["ctest", "--test-dir", bank_build, "--output-junit", "junit.xml", "-j2"], expect=None)
@@ -112,6 +113,15 @@ try:
     check(os.path.exists(os.path.join(reports, "bank_safe.graph.json")), "bank_safe graph saved")
     html = open(os.path.join(reports, "bank_wrapped.html")).read()
     check("<h1>lockgraph: FAILED</h1>" in html and "data-kind=\"deadlock_potential\"" in html, "bank_wrapped.html")
+
+    # The installed static scan: the CLI loads the installed scanner plugin (not the build tree's).
+    lg = os.path.join(prefix, "bin", "lockgraph")
+    scan_json = os.path.join(scratch, "scan.json")
+    scan = run([lg, "scan", "-p", bank_build, "--format", "json", "-o", scan_json], expect=None,
+               env=dict(os.environ, LD_DEBUG="files"))
+    check(scan.returncode in (0, 1), f"installed lockgraph scan exited {scan.returncode}: {scan.stderr[-2000:]}")
+    check(os.path.join(prefix, "lib", "liblockgraph_scan.so") in scan.stderr, "scan loaded the installed plugin")
+    check(os.path.exists(scan_json) and "findings" in json.load(open(scan_json)), "scan wrote its report")
 
     # Without CMake: pkg-config for the wrappers, `lockgraph config` for instrumentation.
     env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(prefix, "lib", "pkgconfig"))

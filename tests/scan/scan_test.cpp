@@ -259,6 +259,27 @@ TEST(Scan, BadInputIsOneLineAndExitTwo) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+// The scanner is a plugin the CLI loads only for `scan` (no other command loads Clang and LLVM):
+// a missing or foreign plugin is one line and exit 2, and other commands do not need it.
+TEST(Scan, MissingOrWrongScannerPluginIsOneLineAndExitTwo) {
+  ScratchDir dir;
+  write_database(dir, tree_files("nested"));
+  RunResult r = run_program({kCli, "scan", "-p", dir.path()}, {"LOCKGRAPH_SCAN_PLUGIN=" + (dir / "none.so")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("lockgraph: error: the static scanner liblockgraph_scan.so was not found"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  // A file that is not a shared library.
+  r = run_program({kCli, "scan", "-p", dir.path()}, {"LOCKGRAPH_SCAN_PLUGIN=" + (dir / "compile_commands.json")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("lockgraph: error: cannot load the static scanner " + (dir / "compile_commands.json")),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  r = run_program({kCli, "config", "--cxxflags"}, {"LOCKGRAPH_SCAN_PLUGIN=" + (dir / "none.so")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST(Scan, AFileClangCannotParseIsNamedAndTheRestStillScanned) {
   ScratchDir dir;
   std::string broken = dir / "broken.cpp";
