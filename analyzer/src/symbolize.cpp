@@ -1,5 +1,8 @@
-// symbolize_pc_sites: llvm-symbolizer over each module's return addresses.
+// symbolize_pc_sites: llvm-symbolizer over each module's return addresses; data addresses from
+// the modules' symbol tables (elf_data_symbols.hpp).
 #include "lockgraph/analyzer/symbolize.hpp"
+
+#include "elf_data_symbols.hpp"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -40,8 +43,9 @@ struct Child {
   int from = -1;  // its stdout
 };
 
-// Starts the symbolizer on `module`, with pipes to its stdin and from its stdout.
-bool spawn(const std::string& tool, const std::string& module, bool inlining, Child* c) {
+// Starts the symbolizer with pipes to its stdin and from its stdout. Each input line names its
+// module (`CODE "path" 0xaddress`), so one process answers for every module.
+bool spawn(const std::string& tool, Child* c) {
   int in_pipe[2], out_pipe[2];
   if (pipe2(in_pipe, O_CLOEXEC) != 0) return false;
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
@@ -55,13 +59,7 @@ bool spawn(const std::string& tool, const std::string& module, bool inlining, Ch
     dup2(out_pipe[1], 1);
     int devnull = open("/dev/null", O_WRONLY);
     if (devnull >= 0) dup2(devnull, 2);
-    std::string obj = "--obj=" + module;
-    if (inlining) {
-      execl(tool.c_str(), tool.c_str(), obj.c_str(), "--inlining", "--functions=short", "--demangle",
-            static_cast<char*>(nullptr));
-    } else {
-      execl(tool.c_str(), tool.c_str(), obj.c_str(), "--demangle", static_cast<char*>(nullptr));
-    }
+    execl(tool.c_str(), tool.c_str(), "--inlining", "--functions=short", "--demangle", static_cast<char*>(nullptr));
     _exit(127);
   }
   close(in_pipe[0]);
@@ -76,9 +74,9 @@ bool spawn(const std::string& tool, const std::string& module, bool inlining, Ch
 }
 
 // Runs the symbolizer with `input` on stdin and returns its stdout.
-std::string run(const std::string& tool, const std::string& module, const std::string& input) {
+std::string run(const std::string& tool, const std::string& input) {
   Child c;
-  if (!spawn(tool, module, true, &c)) return "";
+  if (!spawn(tool, &c)) return "";
   // Written from another thread: a large input would otherwise fill both pipes and block both sides.
   std::thread writer([&] {
     for (std::size_t done = 0; done < input.size();) {
@@ -102,22 +100,6 @@ bool system_header(const std::string& file) {
   return file.rfind("/usr/include/", 0) == 0 || file.rfind("/usr/lib/", 0) == 0;
 }
 
-// A "DATA" answer: the variable's name, then "start size" (decimal).
-struct DataSymbol {
-  std::string name;  // "" when unknown
-  unsigned long long start = 0, size = 0;
-};
-
-DataSymbol parse_data_answer(std::string name, const std::string& range) {
-  DataSymbol d;
-  if (name.empty() || name == "??") return d;
-  // "(anonymous namespace)::" says nothing a reader needs next to a file and line.
-  for (std::size_t at; (at = name.find("(anonymous namespace)::")) != std::string::npos;) name.erase(at, 23);
-  d.name = std::move(name);
-  std::sscanf(range.c_str(), "%llu %llu", &d.start, &d.size);
-  return d;
-}
-
 // The load base to add to a recorded offset: 0 for position-independent modules.
 std::uint64_t module_base(const TraceFile& file, const std::string& module) {
   std::uint64_t base = 0;
@@ -129,53 +111,23 @@ std::uint64_t module_base(const TraceFile& file, const std::string& module) {
   return base;
 }
 
-// Global variables (lock names): "DATA addr" queries answer the variable's name, then its
-// start and size, then a blank line.
-void symbolize_data(TraceFile& file, const std::string& tool, const std::string& module, std::uint64_t base,
+// Global variables (lock names), from the module's symbol table: no symbolizer process.
+void symbolize_data(TraceFile& file, const std::string& module, std::uint64_t base,
                     const std::vector<std::pair<std::uint32_t, std::uint64_t>>& sites) {
-  std::string input;
+  const ElfDataSymbols symbols(module);
   for (const auto& [id, offset] : sites) {
-    char line[48];
-    std::snprintf(line, sizeof line, "DATA 0x%llx\n", static_cast<unsigned long long>(base + offset));
-    input += line;
-  }
-  std::istringstream out(run(tool, module, input));
-  for (const auto& [id, offset] : sites) {
-    std::string name, range, rest;
-    if (!std::getline(out, name) || !std::getline(out, range)) break;
-    while (std::getline(out, rest) && !rest.empty()) {
-    }
-    DataSymbol d = parse_data_answer(std::move(name), range);
-    if (d.name.empty()) continue;
-    file.resolve_site(id, "", 0, d.name);
-    std::uint64_t address = base + offset;
-    if (d.start != 0 && address >= d.start) file.set_data_extent(id, address - d.start, d.size);
+    const std::uint64_t address = base + offset;
+    const DataSymbol* d = symbols.find(address);
+    if (d == nullptr) continue;
+    file.resolve_site(id, "", 0, d->name);
+    file.set_data_extent(id, address - d->start, d->size);
   }
 }
 
 }  // namespace
 
-GlobalNames::~GlobalNames() {
-  for (auto& [module, s] : running_) {
-    if (s.to >= 0) close(s.to);
-    if (s.from != nullptr) std::fclose(static_cast<FILE*>(s.from));
-    if (s.pid > 0) waitpid(s.pid, nullptr, 0);
-  }
-}
-
-GlobalNames::Symbolizer* GlobalNames::symbolizer_for(const std::string& module) {
-  auto it = running_.find(module);
-  if (it != running_.end()) return it->second.pid > 0 ? &it->second : nullptr;
-  Symbolizer& s = running_[module];
-  std::string tool = symbolizer_path();
-  if (tool.empty() || tool == "none") return nullptr;
-  Child c;
-  if (!spawn(tool, module, false, &c)) return nullptr;
-  s.pid = c.pid;
-  s.to = c.to;
-  s.from = fdopen(c.from, "r");
-  return &s;
-}
+GlobalNames::GlobalNames() = default;
+GlobalNames::~GlobalNames() = default;
 
 std::string GlobalNames::name(const std::vector<Module>& modules, std::uint64_t address) {
   auto cached = cache_.find(address);
@@ -185,25 +137,13 @@ std::string GlobalNames::name(const std::vector<Module>& modules, std::uint64_t 
   for (const Module& candidate : modules) {
     if (address >= candidate.low && address < candidate.high) m = &candidate;
   }
-  if (m == nullptr) return result;
-  Symbolizer* s = symbolizer_for(m->path);
-  if (s == nullptr) return result;
-  char query[48];
-  int n = std::snprintf(query, sizeof query, "DATA 0x%llx\n", static_cast<unsigned long long>(address - m->bias));
-  if (write(s->to, query, std::size_t(n)) != n) return result;
-  // The answer: the symbol, then "start size", then a blank line.
-  char line[4096];
-  std::string lines[2];
-  for (int i = 0; std::fgets(line, sizeof line, static_cast<FILE*>(s->from)) != nullptr; ++i) {
-    std::string l(line);
-    while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
-    if (l.empty()) break;
-    if (i < 2) lines[i] = std::move(l);
-  }
-  DataSymbol d = parse_data_answer(std::move(lines[0]), lines[1]);
-  if (d.name.empty()) return result;
-  std::uint64_t offset = address - m->bias - d.start;
-  result = offset != 0 && offset < d.size ? d.name + "+" + std::to_string(offset) : d.name;
+  if (m == nullptr || symbolizer_path() == "none") return result;
+  std::unique_ptr<ElfDataSymbols>& symbols = modules_[m->path];
+  if (!symbols) symbols = std::make_unique<ElfDataSymbols>(m->path);
+  const DataSymbol* d = symbols->find(address - m->bias);
+  if (d == nullptr) return result;
+  const std::uint64_t offset = address - m->bias - d->start;
+  result = offset != 0 && offset < d->size ? d->name + "+" + std::to_string(offset) : d->name;
   return result;
 }
 
@@ -228,53 +168,60 @@ void symbolize_pc_sites(TraceFile& file) {
       continue;
     }
     if (site.line == 0) code_by_module[site.module].push_back({id, -1, site.module_offset});
+    // Callers in system modules are never shown (Model::location), so they are not looked up.
     for (std::size_t c = 0; c < site.callers.size(); ++c) {
-      if (!site.callers[c].module.empty() && site.callers[c].line == 0) {
-        code_by_module[site.callers[c].module].push_back({id, int(c), site.callers[c].offset});
+      const SiteFrame& f = site.callers[c];
+      if (!f.module.empty() && f.line == 0 && !is_system_module(f.module)) {
+        code_by_module[f.module].push_back({id, int(c), f.offset});
       }
     }
   }
   if (code_by_module.empty() && data_by_module.empty()) return;
   std::string tool = symbolizer_path();
-  if (tool.empty() || tool == "none") return;
-  for (const auto& [module, sites] : data_by_module) symbolize_data(file, tool, module, module_base(file, module), sites);
+  if (tool == "none") return;
+  for (const auto& [module, sites] : data_by_module) symbolize_data(file, module, module_base(file, module), sites);
+  if (tool.empty() || code_by_module.empty()) return;
+  // Every module's addresses to one symbolizer process (it costs ~0.25 s to start here).
+  std::string input;
+  std::vector<const CodeQuery*> asked;
   for (const auto& [module, queries] : code_by_module) {
+    if (module.find('"') != std::string::npos) continue;  // cannot be quoted on the input line
     // The recorded offset is relative to the mapping's base; an ET_EXEC wants the address.
-    std::uint64_t base = module_base(file, module);
-    std::string input;
+    const std::uint64_t base = module_base(file, module);
     for (const CodeQuery& q : queries) {
-      char line[40];
+      char address[32];
       // A return address points after the call; the call is the byte before it.
-      std::snprintf(line, sizeof line, "0x%llx\n", static_cast<unsigned long long>(base + q.offset - 1));
-      input += line;
+      std::snprintf(address, sizeof address, " 0x%llx\n", static_cast<unsigned long long>(base + q.offset - 1));
+      input += "CODE \"" + module + "\"" + address;
+      asked.push_back(&q);
     }
-    std::istringstream out(run(tool, module, input));
-    // Output: per address, pairs of lines (function, file:line:column) per inlined frame, then
-    // a blank line.
-    for (const CodeQuery& q : queries) {
-      std::string function, location, best_function, best_file;
-      unsigned best_line = 0;
-      bool chosen = false;
-      while (std::getline(out, function) && !function.empty()) {
-        if (!std::getline(out, location)) break;
-        auto c2 = location.rfind(':');
-        auto c1 = c2 == std::string::npos ? std::string::npos : location.rfind(':', c2 - 1);
-        if (c1 == std::string::npos) continue;
-        // clang writes header paths as /usr/bin/../lib/gcc/...: compare and show them resolved.
-        std::string f = std::filesystem::path(location.substr(0, c1)).lexically_normal().string();
-        unsigned l = unsigned(std::strtoul(location.c_str() + c1 + 1, nullptr, 10));
-        if (chosen || f == "??" || l == 0) continue;
-        best_function = function;
-        best_file = f;
-        best_line = l;
-        chosen = !system_header(f);  // keep looking outward past std:: internals
-      }
-      if (best_line == 0) continue;
-      if (q.caller < 0) {
-        file.resolve_site(q.site, best_file, best_line, best_function);
-      } else {
-        file.resolve_caller(q.site, std::size_t(q.caller), best_file, best_line, best_function);
-      }
+  }
+  std::istringstream out(run(tool, input));
+  // Output: per address, pairs of lines (function, file:line:column) per inlined frame, then a
+  // blank line.
+  for (const CodeQuery* q : asked) {
+    std::string function, location, best_function, best_file;
+    unsigned best_line = 0;
+    bool chosen = false;
+    while (std::getline(out, function) && !function.empty()) {
+      if (!std::getline(out, location)) break;
+      auto c2 = location.rfind(':');
+      auto c1 = c2 == std::string::npos ? std::string::npos : location.rfind(':', c2 - 1);
+      if (c1 == std::string::npos) continue;
+      // clang writes header paths as /usr/bin/../lib/gcc/...: compare and show them resolved.
+      std::string f = std::filesystem::path(location.substr(0, c1)).lexically_normal().string();
+      unsigned l = unsigned(std::strtoul(location.c_str() + c1 + 1, nullptr, 10));
+      if (chosen || f == "??" || l == 0) continue;
+      best_function = function;
+      best_file = f;
+      best_line = l;
+      chosen = !system_header(f);  // keep looking outward past std:: internals
+    }
+    if (best_line == 0) continue;
+    if (q->caller < 0) {
+      file.resolve_site(q->site, best_file, best_line, best_function);
+    } else {
+      file.resolve_caller(q->site, std::size_t(q->caller), best_file, best_line, best_function);
     }
   }
 }

@@ -1,14 +1,17 @@
 // Symbolization of pc sites (return addresses recorded where no file:line was available: thread
 // creation, pool submission, shared<T> operators) into file:line and function.
 //
-// Uses LLVM's llvm-symbolizer (Debian package llvm-14) as a subprocess, one per module with all
-// its addresses on stdin; the frame reported is the innermost one outside system headers, so a
-// std::vector::emplace_back that created a thread is shown at the caller's line. Set
-// LOCKGRAPH_SYMBOLIZER to another symbolizer binary, or to "none" to keep module+offset.
-// Cost: one process per module per analysis. Missing tool or debug info: sites stay as they were.
+// Code addresses: LLVM's llvm-symbolizer (Debian package llvm-14) as a subprocess, one per module
+// with all its addresses on stdin; the frame reported is the innermost one outside system
+// headers, so a std::vector::emplace_back that created a thread is shown at the caller's line.
+// Data addresses (global variables): the module's ELF symbol table, read in process (libelf).
+// Set LOCKGRAPH_SYMBOLIZER to another symbolizer binary, or to "none" to keep module+offset.
+// Cost: one process per module with code sites per analysis. Missing tool or debug info: sites
+// stay as they were.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,25 +25,19 @@ void symbolize_pc_sites(TraceFile& file);
 bool is_system_module(const std::string& module);
 
 // Names global variables by address ("counter", "cells+8") for the race reports of instrumented
-// programs. One llvm-symbolizer per module is kept running and asked one address at a time, as
-// findings need them; answers are cached. "" when the address is in no recorded module (heap,
-// stack) or has no symbol.
+// programs, from each module's symbol table (read once per module, on first need); answers are
+// cached. "" when the address is in no recorded module (heap, stack) or has no symbol.
+class ElfDataSymbols;
 class GlobalNames {
  public:
-  GlobalNames() = default;
+  GlobalNames();
   ~GlobalNames();
   GlobalNames(const GlobalNames&) = delete;
   GlobalNames& operator=(const GlobalNames&) = delete;
   std::string name(const std::vector<Module>& modules, std::uint64_t address);
 
  private:
-  struct Symbolizer {
-    int pid = -1;
-    int to = -1;     // its stdin
-    void* from = nullptr;  // FILE* on its stdout
-  };
-  Symbolizer* symbolizer_for(const std::string& module);
-  std::map<std::string, Symbolizer> running_;
+  std::map<std::string, std::unique_ptr<ElfDataSymbols>> modules_;
   std::map<std::uint64_t, std::string> cache_;
 };
 
