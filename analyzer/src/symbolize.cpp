@@ -111,19 +111,6 @@ std::uint64_t module_base(const TraceFile& file, const std::string& module) {
   return base;
 }
 
-// Global variables (lock names), from the module's symbol table: no symbolizer process.
-void symbolize_data(TraceFile& file, const std::string& module, std::uint64_t base,
-                    const std::vector<std::pair<std::uint32_t, std::uint64_t>>& sites) {
-  const ElfDataSymbols symbols(module);
-  for (const auto& [id, offset] : sites) {
-    const std::uint64_t address = base + offset;
-    const DataSymbol* d = symbols.find(address);
-    if (d == nullptr) continue;
-    file.resolve_site(id, "", 0, d->name);
-    file.set_data_extent(id, address - d->start, d->size);
-  }
-}
-
 }  // namespace
 
 GlobalNames::GlobalNames() = default;
@@ -152,46 +139,67 @@ bool is_system_module(const std::string& module) {
          module.find("liblockgraph_rt") != std::string::npos;
 }
 
-void symbolize_pc_sites(TraceFile& file) {
-  // Code addresses to resolve: each return-address site (caller = -1) and its caller frames.
+void symbolize_pc_sites(const std::vector<TraceFile*>& files) {
+  // Code addresses to resolve: each return-address site (caller = -1) and its caller frames, as
+  // addresses in their module (the recorded offset plus, for an ET_EXEC, its load address).
   struct CodeQuery {
+    TraceFile* file;
     std::uint32_t site;
     int caller;
-    std::uint64_t offset;
+    std::uint64_t address;
+  };
+  struct DataQuery {
+    TraceFile* file;
+    std::uint32_t site;
+    std::uint64_t address;
   };
   std::map<std::string, std::vector<CodeQuery>> code_by_module;
-  std::map<std::string, std::vector<std::pair<std::uint32_t, std::uint64_t>>> data_by_module;
-  for (const auto& [id, site] : file.sites()) {
-    if (site.module.empty()) continue;
-    if (site.data) {
-      if (site.function.empty()) data_by_module[site.module].push_back({id, site.module_offset});
-      continue;
-    }
-    if (site.line == 0) code_by_module[site.module].push_back({id, -1, site.module_offset});
-    // Callers in system modules are never shown (Model::location), so they are not looked up.
-    for (std::size_t c = 0; c < site.callers.size(); ++c) {
-      const SiteFrame& f = site.callers[c];
-      if (!f.module.empty() && f.line == 0 && !is_system_module(f.module)) {
-        code_by_module[f.module].push_back({id, int(c), f.offset});
+  std::map<std::string, std::vector<DataQuery>> data_by_module;
+  for (TraceFile* file : files) {
+    std::map<std::string, std::uint64_t> bases;
+    auto base_of = [&](const std::string& module) {
+      auto it = bases.find(module);
+      if (it == bases.end()) it = bases.emplace(module, module_base(*file, module)).first;
+      return it->second;
+    };
+    for (const auto& [id, site] : file->sites()) {
+      if (site.module.empty()) continue;
+      if (site.data) {
+        if (site.function.empty()) data_by_module[site.module].push_back({file, id, base_of(site.module) + site.module_offset});
+        continue;
+      }
+      // A return address points after the call; the call is the byte before it.
+      if (site.line == 0) code_by_module[site.module].push_back({file, id, -1, base_of(site.module) + site.module_offset - 1});
+      // Callers in system modules are never shown (Model::location), so they are not looked up.
+      for (std::size_t c = 0; c < site.callers.size(); ++c) {
+        const SiteFrame& f = site.callers[c];
+        if (!f.module.empty() && f.line == 0 && !is_system_module(f.module)) {
+          code_by_module[f.module].push_back({file, id, int(c), base_of(f.module) + f.offset - 1});
+        }
       }
     }
   }
   if (code_by_module.empty() && data_by_module.empty()) return;
   std::string tool = symbolizer_path();
   if (tool == "none") return;
-  for (const auto& [module, sites] : data_by_module) symbolize_data(file, module, module_base(file, module), sites);
+  for (const auto& [module, queries] : data_by_module) {
+    const ElfDataSymbols symbols(module);
+    for (const DataQuery& q : queries) {
+      const DataSymbol* d = symbols.find(q.address);
+      if (d == nullptr) continue;
+      q.file->resolve_site(q.site, "", 0, d->name);
+      q.file->set_data_extent(q.site, q.address - d->start, d->size);
+    }
+  }
   if (tool.empty() || code_by_module.empty()) return;
   // Every module's addresses to one symbolizer process (it costs ~0.25 s to start here).
   std::string input;
   std::vector<const CodeQuery*> asked;
   for (const auto& [module, queries] : code_by_module) {
     if (module.find('"') != std::string::npos) continue;  // cannot be quoted on the input line
-    // The recorded offset is relative to the mapping's base; an ET_EXEC wants the address.
-    const std::uint64_t base = module_base(file, module);
     for (const CodeQuery& q : queries) {
       char address[32];
-      // A return address points after the call; the call is the byte before it.
-      std::snprintf(address, sizeof address, " 0x%llx\n", static_cast<unsigned long long>(base + q.offset - 1));
+      std::snprintf(address, sizeof address, " 0x%llx\n", static_cast<unsigned long long>(q.address));
       input += "CODE \"" + module + "\"" + address;
       asked.push_back(&q);
     }
@@ -219,9 +227,9 @@ void symbolize_pc_sites(TraceFile& file) {
     }
     if (best_line == 0) continue;
     if (q->caller < 0) {
-      file.resolve_site(q->site, best_file, best_line, best_function);
+      q->file->resolve_site(q->site, best_file, best_line, best_function);
     } else {
-      file.resolve_caller(q->site, std::size_t(q->caller), best_file, best_line, best_function);
+      q->file->resolve_caller(q->site, std::size_t(q->caller), best_file, best_line, best_function);
     }
   }
 }

@@ -62,9 +62,9 @@ std::uint64_t walk_records(const unsigned char* data, std::uint64_t p, std::uint
 }  // namespace
 
 // A chunk can be in the file twice: the tracer's staging writer copies a filled chunk to its
-// place in the file and then clears the original, so a process killed in between leaves both
-// (the copy possibly cut short at a page). Of each (thread, chunk index) the copy with the most
-// valid records is read; the others are returned here, by offset.
+// place in the file and then clears the original, so a process killed in between leaves both,
+// identical (the copy's header is written last: a cut copy has no magic). Of each (thread, chunk
+// index) the copy with the most valid records is read; the others are returned here, by offset.
 std::unordered_set<std::uint64_t> TraceFile::superseded_copies() {
   std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> copies;  // (thread, index) -> offsets
   bool any_twice = false;

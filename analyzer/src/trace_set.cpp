@@ -165,7 +165,6 @@ std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, P
       continue;
     }
     for (const Problem& pr : f->problems()) set->problems_.push_back(pr);
-    symbolize_pc_sites(*f);
     ProcessInfo info;
     info.path = p;
     info.pid = f->header().pid;
@@ -202,6 +201,11 @@ std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, P
   if (set->files_.empty()) {
     *fatal = set->problems_.empty() ? Problem{args[0], 0, "no readable trace"} : set->problems_.front();
     return nullptr;
+  }
+  {
+    std::vector<TraceFile*> files;
+    for (const auto& f : set->files_) files.push_back(f.get());
+    symbolize_pc_sites(files);  // one symbolizer process for every file of the run
   }
   // Processes of one run form one fork tree; several roots usually mean several runs left in one
   // trace directory, whose findings would be mixed.

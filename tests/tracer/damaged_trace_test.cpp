@@ -186,9 +186,9 @@ TEST_F(DamagedTrace, NoTrailerIsAcceptedAndSaid) {
 }
 
 // The tracer's staging writer copies each filled chunk to its place in the file and then clears
-// the original: a process killed in between leaves the chunk twice, the copy possibly cut short at
-// a page. The reader reads each chunk once, the longer copy, and says nothing when one copy is a
-// prefix of the other.
+// the original: a process killed in between leaves the chunk twice. The reader reads each chunk
+// once, the longer copy, and says nothing when one copy is a prefix of the other (a copy cut short
+// has no magic, as the tracer writes the header last, but a damaged file may hold one).
 std::string chunk_copy(const std::string& bytes, std::size_t off, std::size_t keep = format::kChunkSize) {
   std::string c = bytes.substr(off, format::kChunkSize);
   std::fill(c.begin() + std::ptrdiff_t(keep), c.end(), '\0');

@@ -191,9 +191,9 @@ bool claim_fresh_chunk(Process& p, std::uint64_t* index) {
 // which copies it to a fresh chunk position with pwrite() (the page cache takes the bytes without
 // a page fault on anyone's mapping), then clears it and returns it to the pool. Crash safety is
 // kept: a slot is part of the trace file, so until its copy exists it *is* the chunk; a kill
-// between the copy and the clearing leaves the chunk twice, and the reader keeps the longer copy
-// (docs/trace-format.md). Only full chunks, or those of threads that ended, are handed over, so
-// a copy never misses a later record.
+// between the copy and the clearing leaves the chunk twice, identical, and the reader reads it
+// once (docs/trace-format.md). Only full chunks, or those of threads that ended, are handed over,
+// so a copy never misses a later record.
 
 void staging_writer_main();
 
@@ -223,20 +223,28 @@ bool take_free_slot(Process& p, std::uint64_t* slot) {
   return true;
 }
 
-// Copies slot `slot` to a fresh chunk position. False when it could not (disk full, trace
-// closed): the slot then stays what it is, a chunk of the trace, and leaves the pool.
+// Writes bytes [from, to) of slot `slot` to chunk position `index`.
+bool write_out(Process& p, std::uint64_t slot, std::uint64_t index, std::size_t from, std::size_t to) {
+  const char* c = chunk_address(p, slot);
+  while (from < to) {
+    ssize_t n = pwrite(p.fd, c + from, to - from, off_t(chunk_offset(index) + from));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    from += std::size_t(n);
+  }
+  return true;
+}
+
+// Copies slot `slot` to a fresh chunk position: the body first, then the header with its magic,
+// so a copy cut short by a kill (the kernel stops a pwrite() between pages for a fatal signal) has
+// no magic and is skipped, and a copy with its magic is whole. False when it could not be made
+// (disk full, trace closed): the slot then stays what it is, a chunk of the trace, and leaves the
+// pool.
 bool copy_out(Process& p, std::uint64_t slot) {
   const std::uint64_t index = p.next_chunk.fetch_add(1, std::memory_order_relaxed);
   if (index >= kMaxChunks) return false;
-  const char* from = chunk_address(p, slot);
-  std::size_t done = 0;
-  while (done < format::kChunkSize) {
-    ssize_t n = pwrite(p.fd, from + done, format::kChunkSize - done, off_t(chunk_offset(index) + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += std::size_t(n);
-  }
-  return true;
+  return write_out(p, slot, index, sizeof(format::ChunkHeader), format::kChunkSize) &&
+         write_out(p, slot, index, 0, sizeof(format::ChunkHeader));
 }
 
 void staging_writer_main() {

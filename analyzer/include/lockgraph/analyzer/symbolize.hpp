@@ -6,7 +6,7 @@
 // headers, so a std::vector::emplace_back that created a thread is shown at the caller's line.
 // Data addresses (global variables): the module's ELF symbol table, read in process (libelf).
 // Set LOCKGRAPH_SYMBOLIZER to another symbolizer binary, or to "none" to keep module+offset.
-// Cost: one process per module with code sites per analysis. Missing tool or debug info: sites
+// Cost: one symbolizer process per analysis, when there are code sites. Missing tool or debug info: sites
 // stay as they were.
 #pragma once
 
@@ -19,7 +19,8 @@
 
 namespace lockgraph::analysis {
 
-void symbolize_pc_sites(TraceFile& file);
+// Resolves the pc and data sites of every file (the processes of one run) in place.
+void symbolize_pc_sites(const std::vector<TraceFile*>& files);
 
 // Modules the user did not write: the system's (libc, libstdc++) and lockgraph's own runtime.
 bool is_system_module(const std::string& module);
