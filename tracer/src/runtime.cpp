@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <system_error>
 #include <thread>
 
 #include "process_trace.hpp"
@@ -206,7 +207,13 @@ void hand_over_slot(Process& p, ThreadState* t) {
   if (!p.staging_writer_started) {
     p.staging_writer_started = true;
     untraced_scope internal;
-    std::thread(staging_writer_main).detach();
+    try {
+      std::thread(staging_writer_main).detach();
+    } catch (const std::system_error&) {
+      // No thread to be had (EAGAIN): slots are not recycled, every chunk is a fresh one, as a
+      // slot needs no copy to be read. Tried again at the next hand-over.
+      p.staging_writer_started = false;
+    }
   } else if (p.staging_writer_idle && p.staging_full.size() >= kStagingWakeBatch) {
     p.staging_writer_idle = false;
     p.staging_cv.notify_one();
