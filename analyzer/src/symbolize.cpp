@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -19,6 +20,11 @@
 
 namespace lockgraph::analysis {
 namespace {
+
+bool symbolization_off() {
+  const char* env = std::getenv("LOCKGRAPH_SYMBOLIZER");
+  return env != nullptr && std::strcmp(env, "none") == 0;
+}
 
 std::string symbolizer_path() {
   const char* env = std::getenv("LOCKGRAPH_SYMBOLIZER");
@@ -113,7 +119,7 @@ std::uint64_t module_base(const TraceFile& file, const std::string& module) {
 
 }  // namespace
 
-GlobalNames::GlobalNames() = default;
+GlobalNames::GlobalNames() : off_(symbolization_off()) {}
 GlobalNames::~GlobalNames() = default;
 
 std::string GlobalNames::name(const std::vector<Module>& modules, std::uint64_t address) {
@@ -124,7 +130,7 @@ std::string GlobalNames::name(const std::vector<Module>& modules, std::uint64_t 
   for (const Module& candidate : modules) {
     if (address >= candidate.low && address < candidate.high) m = &candidate;
   }
-  if (m == nullptr || symbolizer_path() == "none") return result;
+  if (m == nullptr || off_) return result;
   std::unique_ptr<ElfDataSymbols>& symbols = modules_[m->path];
   if (!symbols) symbols = std::make_unique<ElfDataSymbols>(m->path);
   const DataSymbol* d = symbols->find(address - m->bias);
@@ -179,9 +185,7 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files) {
       }
     }
   }
-  if (code_by_module.empty() && data_by_module.empty()) return;
-  std::string tool = symbolizer_path();
-  if (tool == "none") return;
+  if ((code_by_module.empty() && data_by_module.empty()) || symbolization_off()) return;
   for (const auto& [module, queries] : data_by_module) {
     const ElfDataSymbols symbols(module);
     for (const DataQuery& q : queries) {
@@ -191,6 +195,7 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files) {
       q.file->set_data_extent(q.site, q.address - d->start, d->size);
     }
   }
+  const std::string tool = symbolizer_path();
   if (tool.empty() || code_by_module.empty()) return;
   // Every module's addresses to one symbolizer process (it costs ~0.25 s to start here).
   std::string input;

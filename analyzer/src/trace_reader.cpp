@@ -66,39 +66,37 @@ std::uint64_t walk_records(const unsigned char* data, std::uint64_t p, std::uint
 // identical (the copy's header is written last: a cut copy has no magic). Of each (thread, chunk
 // index) the copy with the most valid records is read; the others are returned here, by offset.
 std::unordered_set<std::uint64_t> TraceFile::superseded_copies() {
-  std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> copies;  // (thread, index) -> offsets
-  bool any_twice = false;
+  struct Kept {
+    std::uint64_t offset, length;  // length: 0 until a second copy asks for it
+  };
+  std::unordered_map<std::uint64_t, Kept> kept;                  // (thread, index) -> the copy read
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> others;   // (key, offset) of later copies, in file order
   for (std::uint64_t off = format::kHeaderSize; off + sizeof(format::ChunkHeader) <= size_; off += format::kChunkSize) {
     format::ChunkHeader ch;
     std::memcpy(&ch, data_ + off, sizeof ch);
     if (ch.magic != format::kChunkMagic) continue;
-    auto& offsets = copies[std::uint64_t(ch.thread) << 32 | ch.index];
-    offsets.push_back(off);
-    any_twice |= offsets.size() > 1;
+    const std::uint64_t key = std::uint64_t(ch.thread) << 32 | ch.index;
+    if (!kept.emplace(key, Kept{off, 0}).second) others.emplace_back(key, off);
   }
   std::unordered_set<std::uint64_t> superseded;
-  if (!any_twice) return superseded;
-  for (const auto& [key, offsets] : copies) {
-    if (offsets.size() < 2) continue;
-    auto body_end = [&](std::uint64_t off) {
-      std::string bad;
-      const std::uint64_t end = std::min(off + format::kChunkSize, size_);
-      return walk_records(data_, off + sizeof(format::ChunkHeader), end, &bad, [](auto...) {}) - off;
-    };
-    std::uint64_t keep = offsets[0], keep_len = body_end(keep);
-    for (std::size_t i = 1; i < offsets.size(); ++i) {
-      const std::uint64_t len = body_end(offsets[i]);
-      const std::uint64_t shorter = std::min(len, keep_len);
-      if (std::memcmp(data_ + offsets[i], data_ + keep, shorter) != 0) {
-        problems_.push_back({path_, offsets[i], "two different copies of chunk " + std::to_string(key & 0xffffffffu) +
-                                                    " of thread " + std::to_string(key >> 32) + "; the longer one is read"});
-      }
-      if (len > keep_len) {
-        superseded.insert(keep);
-        keep = offsets[i], keep_len = len;
-      } else {
-        superseded.insert(offsets[i]);
-      }
+  auto body_end = [&](std::uint64_t off) {
+    std::string bad;
+    const std::uint64_t end = std::min(off + format::kChunkSize, size_);
+    return walk_records(data_, off + sizeof(format::ChunkHeader), end, &bad, [](auto...) {}) - off;
+  };
+  for (const auto& [key, off] : others) {
+    Kept& k = kept[key];
+    if (k.length == 0) k.length = body_end(k.offset);
+    const std::uint64_t len = body_end(off);
+    if (std::memcmp(data_ + off, data_ + k.offset, std::min(len, k.length)) != 0) {
+      problems_.push_back({path_, off, "two different copies of chunk " + std::to_string(key & 0xffffffffu) +
+                                           " of thread " + std::to_string(key >> 32) + "; the longer one is read"});
+    }
+    if (len > k.length) {
+      superseded.insert(k.offset);
+      k = Kept{off, len};
+    } else {
+      superseded.insert(off);
     }
   }
   return superseded;

@@ -1,13 +1,14 @@
 // Symbolization of pc sites (return addresses recorded where no file:line was available: thread
 // creation, pool submission, shared<T> operators) into file:line and function.
 //
-// Code addresses: LLVM's llvm-symbolizer (Debian package llvm-14) as a subprocess, one per module
-// with all its addresses on stdin; the frame reported is the innermost one outside system
-// headers, so a std::vector::emplace_back that created a thread is shown at the caller's line.
-// Data addresses (global variables): the module's ELF symbol table, read in process (libelf).
-// Set LOCKGRAPH_SYMBOLIZER to another symbolizer binary, or to "none" to keep module+offset.
-// Cost: one symbolizer process per analysis, when there are code sites. Missing tool or debug info: sites
-// stay as they were.
+// Code addresses: LLVM's llvm-symbolizer (Debian package llvm-14) as one subprocess for every
+// module of every process, all addresses on its stdin; the frame reported is the innermost one
+// outside system headers, so a std::vector::emplace_back that created a thread is shown at the
+// caller's line. Data addresses (global variables): the module's ELF symbol table, read in
+// process (libelf). Set LOCKGRAPH_SYMBOLIZER to another symbolizer binary, or to "none" to keep
+// module+offset.
+// Cost: one symbolizer process per analysis, when there are code sites. Missing tool or debug
+// info: sites stay as they were.
 #pragma once
 
 #include <map>
@@ -38,6 +39,7 @@ class GlobalNames {
   std::string name(const std::vector<Module>& modules, std::uint64_t address);
 
  private:
+  bool off_;  // LOCKGRAPH_SYMBOLIZER=none
   std::map<std::string, std::unique_ptr<ElfDataSymbols>> modules_;
   std::map<std::uint64_t, std::string> cache_;
 };
