@@ -58,6 +58,9 @@ struct Process {
   std::vector<std::uint64_t> staging_full;  // staging_mu: filled slots the writer has not taken yet
   bool staging_writer_started = false;      // staging_mu
   bool staging_writer_idle = false;         // staging_mu: waiting for a wake-up
+  bool staging_writer_copying = false;      // staging_mu: a batch is being copied
+  bool staging_stopped = false;             // staging_mu: the trailer is written, no more copies
+  std::condition_variable staging_done_cv;  // the writer finished a batch
 
   ThreadState* threads = nullptr;  // registry_mu
   std::vector<ThreadState*> free_states;  // registry_mu

@@ -166,9 +166,9 @@ char* chunk_address(Process& p, std::uint64_t index) {
   return base + (index % kSegmentChunks) * format::kChunkSize;
 }
 
-// A chunk position no one used yet, mapped and with its pages faulted in as written (the next
-// thread to use it pays no page fault; MAP_POPULATE alone would map a shared file's pages
-// read-only, so every page would still fault on its first record). Returns false when the disk
+// A chunk position no one used yet, mapped and with its pages faulted in as written in one call
+// (MAP_POPULATE alone would map a shared file's pages read-only, so every page would still fault
+// on its first record). As a slot it is then reused without faults. Returns false when the disk
 // is full or the trace is closed.
 bool claim_fresh_chunk(Process& p, std::uint64_t* index) {
   std::uint64_t i = p.next_chunk.fetch_add(1, std::memory_order_relaxed);
@@ -261,11 +261,13 @@ void staging_writer_main() {
   for (;;) {
     {
       std::unique_lock<std::mutex> g(p.staging_mu);
-      while (p.staging_full.empty()) {
+      while (p.staging_full.empty() && !p.staging_stopped) {
         p.staging_writer_idle = true;
         p.staging_cv.wait(g);
       }
+      if (p.staging_stopped) return;  // what waits stays in its slots, whole chunks of the file
       p.staging_writer_idle = false;
+      p.staging_writer_copying = true;
       batch.swap(p.staging_full);
     }
     recycled.clear();
@@ -280,7 +282,18 @@ void staging_writer_main() {
     batch.clear();
     std::lock_guard<std::mutex> g(p.staging_mu);
     p.staging_free.insert(p.staging_free.end(), recycled.begin(), recycled.end());
+    p.staging_writer_copying = false;
+    p.staging_done_cv.notify_all();
   }
+}
+
+// At a clean end: no copy after this returns, and none is half done (the batch in hand is
+// finished first), so a trace that has its trailer holds every chunk once.
+void stop_staging_writer(Process& p) {
+  std::unique_lock<std::mutex> g(p.staging_mu);
+  p.staging_stopped = true;
+  p.staging_cv.notify_one();
+  p.staging_done_cv.wait(g, [&] { return !p.staging_writer_copying; });
 }
 
 // Hands t's current chunk to the writer (when it is a slot) and points t's window at a new one:
@@ -452,6 +465,8 @@ void atfork_child() {
   // child starts a pool of its own when it needs one.
   p.staging_writer_started = false;
   p.staging_writer_idle = false;
+  p.staging_writer_copying = false;
+  p.staging_stopped = false;
   p.staging_free.clear();
   p.staging_full.clear();
   p.staging_mu.unlock();
@@ -541,6 +556,7 @@ void write_trailer(std::uint64_t reason) noexcept {
   std::unique_lock<std::mutex> g(p.grow_mu);
   if (p.closed) return;
   g.unlock();
+  stop_staging_writer(p);
   ThreadState trailer;
   if (!claim_chunk(p, &trailer, format::kTrailerThread, /*staged=*/false)) return;
   std::uint64_t payload[7] = {0, 0, mono_ns(), p.next_chunk.load(),
