@@ -9,6 +9,19 @@
 // produce() is rethrown after the events before it were consumed.
 // Cost: one thread, 4 batches (the producer's batch size) in flight; a copy and a mutex round trip
 // per batch, nothing per event.
+//
+// run_ordered() — pieces of work done on several threads, their results handed in order to a
+// consumer on the calling thread (the STD reader: slices of the file parsed on every core).
+// Contract: work(i) runs once for each i in [0, n) that is reached, on a worker thread; deliver(i,
+// result) runs on the calling thread for i = 0, 1, ... in order, and returning false stops the run
+// (work already started is finished and dropped). At most `in_flight` results wait or are made
+// at once. An exception from work(i) is rethrown in order, when i would be delivered; one from
+// deliver() stops the workers and is rethrown.
+// Cost: `workers` threads for the run, a mutex round trip per piece.
+//
+// (oneTBB's parallel_pipeline does the same; it is not used because Debian's libtbb is not built
+// with ThreadSanitizer, whose preset would then see no ordering in its hand-offs: see
+// docs/performance.md, "Prediction".)
 #pragma once
 
 #include <condition_variable>
@@ -16,6 +29,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -96,6 +110,72 @@ Result run_pipelined(const std::function<Result(const EventBatchSink<Event>&)>& 
   producer.join();
   if (producer_error) std::rethrow_exception(producer_error);
   return result;
+}
+
+template <class Result>
+void run_ordered(std::size_t n, unsigned workers, std::size_t in_flight, const std::function<Result(std::size_t)>& work,
+                 const std::function<bool(std::size_t, Result&)>& deliver) {
+  if (workers == 0) workers = 1;
+  if (in_flight < workers) in_flight = workers;
+  struct Slot {
+    std::optional<Result> result;
+    std::exception_ptr error;
+  };
+  std::mutex m;
+  std::condition_variable changed;
+  std::deque<Slot> window;  // pieces [delivered, delivered + window.size()) started or done
+  std::size_t next = 0, delivered = 0;
+  bool stopped = false;
+
+  auto worker_main = [&] {
+    std::unique_lock<std::mutex> lock(m);
+    for (;;) {
+      changed.wait(lock, [&] { return stopped || next >= n || next - delivered < in_flight; });
+      if (stopped || next >= n) return;
+      const std::size_t i = next++;
+      window.emplace_back();
+      lock.unlock();
+      Slot done;
+      try {
+        done.result.emplace(work(i));
+      } catch (...) {
+        done.error = std::current_exception();
+      }
+      lock.lock();
+      window[i - delivered] = std::move(done);
+      changed.notify_all();
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.reserve(workers);
+  auto stop_and_join = [&] {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      stopped = true;
+      changed.notify_all();
+    }
+    for (std::thread& t : threads) t.join();
+  };
+  try {
+    for (unsigned w = 0; w < workers && w < n; ++w) threads.emplace_back(worker_main);
+    for (std::size_t i = 0; i < n; ++i) {
+      Slot slot;
+      {
+        std::unique_lock<std::mutex> lock(m);
+        changed.wait(lock, [&] { return !window.empty() && (window.front().result || window.front().error); });
+        slot = std::move(window.front());
+        window.pop_front();
+        ++delivered;
+        changed.notify_all();
+      }
+      if (slot.error) std::rethrow_exception(slot.error);
+      if (!deliver(i, *slot.result)) break;
+    }
+  } catch (...) {
+    stop_and_join();
+    throw;
+  }
+  stop_and_join();
 }
 
 }  // namespace lockgraph::analysis

@@ -232,6 +232,91 @@ TEST(StdFormat, LargeFilesStreamTheSameEventsThroughTheParserThread) {
   std::remove(path.c_str());
 }
 
+// A generated trace with what the fast path leaves to the general parser mixed in (CR LF,
+// comments, blank lines, long names), so slices begin and end on every kind of line.
+std::string mixed_std_text(std::uint64_t events) {
+  GeneratorOptions o;
+  o.events = events;
+  o.threads = 7;
+  o.variables = 300;
+  std::ostringstream out;
+  generate_std_trace(o).write(out);
+  std::istringstream lines(out.str());
+  std::string text, line;
+  for (int i = 0; std::getline(lines, line); ++i) {
+    if (i % 101 == 5) text += "# a comment\n\n";
+    if (i % 53 == 7) text += "worker-thread-with-a-long-name|w(variable_with_a_long_name_" + std::to_string(i % 5) + ")|f.c:12\n";
+    text += line + (i % 37 == 3 ? "\r\n" : "\n");
+  }
+  return text;
+}
+
+void expect_same_trace(const StdTrace& a, const std::vector<StdEvent>& events, const StdTrace& names) {
+  ASSERT_EQ(events.size(), a.events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) ASSERT_TRUE(same_event(events[i], a.events[i])) << i;
+  EXPECT_EQ(names.threads, a.threads);
+  EXPECT_EQ(names.locks, a.locks);
+  EXPECT_EQ(names.variables, a.variables);
+  EXPECT_EQ(names.locations, a.locations);
+}
+
+// Slices parsed on several threads with names of their own, mapped in order: exactly the events,
+// ids and names of one pass, whatever the slice size and the number of workers; a damaged line in
+// a later slice gives one pass's error (its line in the whole text) and every event before it.
+TEST(StdFormat, SlicedParsingGivesWhatOnePassGives) {
+  const std::string text = mixed_std_text(30000);
+  StdTrace one_pass = parse_ok(text);
+  ASSERT_GT(one_pass.events.size(), 30000u);
+  for (std::size_t slice : {std::size_t(1), std::size_t(100), std::size_t(4096), std::size_t(1) << 20}) {
+    for (unsigned workers : {1u, 2u, 3u}) {
+      SCOPED_TRACE("slice " + std::to_string(slice) + ", workers " + std::to_string(workers));
+      StdTrace names;
+      Problem p;
+      std::vector<StdEvent> events;
+      StdTrace::ParallelOptions options;
+      options.slice_bytes = slice;
+      options.workers = workers;
+      EXPECT_TRUE(StdTrace::parse_text_parallel(text, "t.std", &names, &p, [&](const StdEvent* e, std::size_t n) {
+        events.insert(events.end(), e, e + n);
+      }, options)) << p.message();
+      expect_same_trace(one_pass, events, names);
+    }
+  }
+  // Damage two thirds in: the first bad line is reported, as one pass reports it.
+  std::string damaged = text;
+  damaged.insert(damaged.find('\n', 2 * damaged.size() / 3) + 1, "T1|lock(L)|3\n");
+  damaged.insert(damaged.find('\n', 5 * damaged.size() / 6) + 1, "T1|w()|3\n");
+  StdTrace prefix;
+  Problem expected;
+  EXPECT_FALSE(StdTrace::parse(damaged, "d.std", &prefix, &expected));
+  EXPECT_NE(expected.message().find("unknown operation 'lock(L)'"), std::string::npos) << expected.message();
+  for (unsigned workers : {1u, 3u}) {
+    StdTrace names;
+    Problem p;
+    std::vector<StdEvent> events;
+    StdTrace::ParallelOptions options;
+    options.slice_bytes = 2000;
+    options.workers = workers;
+    EXPECT_FALSE(StdTrace::parse_text_parallel(damaged, "d.std", &names, &p, [&](const StdEvent* e, std::size_t n) {
+      events.insert(events.end(), e, e + n);
+    }, options));
+    EXPECT_EQ(p.message(), expected.message());
+    expect_same_trace(prefix, events, names);
+  }
+  // A consumer's exception stops the workers and reaches the caller.
+  std::size_t seen = 0;
+  StdTrace names;
+  Problem p;
+  StdTrace::ParallelOptions options;
+  options.slice_bytes = 1000;
+  options.workers = 2;
+  EXPECT_THROW(StdTrace::parse_text_parallel(text, "t.std", &names, &p, [&](const StdEvent*, std::size_t n) {
+    seen += n;
+    if (seen > 10000) throw std::runtime_error("consumer gave up");
+  }, options), std::runtime_error);
+  EXPECT_LT(seen, one_pass.events.size());
+}
+
 // The reader's fast path (short well-formed lines, numbered names through a numeric cache) and its
 // general path must agree on every name: each event's interned names are exactly its line's text.
 // The names mix what the numeric cache must keep apart: "V7" / "V07" / "X7" / "7", digit runs

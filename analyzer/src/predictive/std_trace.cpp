@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <mutex>
+#include <thread>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -352,21 +355,26 @@ class StdLineParser {
 
 bool StdTrace::parse(std::string_view text, const std::string& name, StdTrace* out, Problem* problem) {
   out->events.reserve(out->events.size() + text.size() / 16);
-  return parse_text(text, name, out, problem,
-                    [out](const StdEvent* e, std::size_t n) { out->events.insert(out->events.end(), e, e + n); }, false);
+  return parse_text(text, name, out, problem, nullptr, false, nullptr, &out->events);
 }
 
 bool StdTrace::parse_text(std::string_view text, const std::string& name, StdTrace* names, Problem* problem,
-                          const BatchSink& sink, bool mapped) {
+                          const BatchSink& sink, bool mapped, std::uint64_t* lines, std::vector<StdEvent>* into) {
   StdLineParser parser(*names, text);
-  std::vector<StdEvent> batch(kBatch);
-  std::size_t n = 0;
+  // Without `into`, events go to the sink in batches of one buffer per thread, kept: a fresh
+  // megabyte would cost its page faults at every call.
+  static thread_local std::vector<StdEvent> batch;
+  std::vector<StdEvent>& out = into != nullptr ? *into : batch;
+  if (into == nullptr) {
+    batch.clear();
+    batch.reserve(kBatch);
+  }
   const char* p = text.data();
   const char* end = p + text.size();
   const char* released = p;  // mapped pages already parsed are given back (see parse_file)
   auto flush = [&] {
-    if (n != 0) sink(batch.data(), n);
-    n = 0;
+    if (into == nullptr && !batch.empty()) sink(batch.data(), batch.size());
+    if (into == nullptr) batch.clear();
     if (mapped && p - released > (64 << 20)) {
       // A mapped file's parsed pages go back to the page cache: memory stays bounded by the
       // name tables, not by the trace (the mapping starts page-aligned).
@@ -377,9 +385,10 @@ bool StdTrace::parse_text(std::string_view text, const std::string& name, StdTra
   };
   std::uint64_t line_no = 0;
   std::string error;
+  StdEvent e;
   while (p < end) {
     ++line_no;
-    if (const char* next = parser.parse_fast(p, &batch[n])) {
+    if (const char* next = parser.parse_fast(p, &e)) {
       p = next;
     } else {
       const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
@@ -387,7 +396,7 @@ bool StdTrace::parse_text(std::string_view text, const std::string& name, StdTra
       std::string_view line(p, static_cast<std::size_t>(eol - p));
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       p = nl ? nl + 1 : end;
-      const auto kind = parser.parse_general(line, &batch[n], &error);
+      const auto kind = parser.parse_general(line, &e, &error);
       if (kind == StdLineParser::Line::kSkip) continue;
       if (kind == StdLineParser::Line::kError) {
         flush();  // every event before the damage
@@ -398,10 +407,125 @@ bool StdTrace::parse_text(std::string_view text, const std::string& name, StdTra
         return false;
       }
     }
-    if (++n == kBatch) flush();
+    out.push_back(e);
+    if (into == nullptr && out.size() == kBatch) flush();
   }
   flush();
+  if (lines != nullptr) *lines = line_no;
   return true;
+}
+
+namespace {
+
+// One slice of the text parsed on a worker: its events carry the slice's own name ids.
+struct ParsedSlice {
+  StdTrace local;  // names in the order the slice first used them, and the events
+  Problem problem;
+  bool ok = false;
+  std::uint64_t lines = 0;
+};
+
+// Where the slices of `text` begin: every `slice_bytes`, moved forward to the next line's start.
+std::vector<std::size_t> slice_starts(std::string_view text, std::size_t slice_bytes) {
+  std::vector<std::size_t> starts{0};
+  std::size_t at = 0;
+  while (text.size() - at > slice_bytes) {
+    const std::size_t nl = text.find('\n', at + slice_bytes);
+    if (nl == std::string_view::npos || nl + 1 >= text.size()) break;
+    at = nl + 1;
+    starts.push_back(at);
+  }
+  return starts;
+}
+
+}  // namespace
+
+unsigned StdTrace::default_workers() {
+  // The consumer (the analysis) keeps a core of its own: on two cores one parser thread, the
+  // pipelined reader; slicing pays off from three.
+  const unsigned cores = std::thread::hardware_concurrency();
+  return std::clamp(cores > 1 ? cores - 1 : 1u, 1u, 8u);
+}
+
+bool StdTrace::parse_text_parallel(std::string_view text, const std::string& name, StdTrace* names, Problem* problem,
+                                   const BatchSink& sink, const ParallelOptions& options) {
+  const std::vector<std::size_t> starts = slice_starts(text, std::max<std::size_t>(options.slice_bytes, 1));
+  auto slice_text = [&](std::size_t i) {
+    const std::size_t end = i + 1 < starts.size() ? starts[i + 1] : text.size();
+    return text.substr(starts[i], end - starts[i]);
+  };
+  const unsigned workers = std::max(options.workers, 1u);
+  std::uint64_t lines_before = 0;
+  const char* released = text.data();  // page-aligned when options.mapped (see parse_text)
+  bool ok = true;
+  std::array<std::vector<std::uint32_t>, 4> to_global;
+  // The slices' event arrays are used again: fresh ones would cost a page fault per 256 events.
+  std::mutex spare_mu;
+  std::vector<std::vector<StdEvent>> spare;
+  run_ordered<ParsedSlice>(
+      starts.size(), workers, 2 * std::size_t(workers),
+      [&](std::size_t i) {
+        ParsedSlice s;
+        {
+          std::lock_guard<std::mutex> lock(spare_mu);
+          if (!spare.empty()) {
+            s.local.events = std::move(spare.back());
+            spare.pop_back();
+          }
+        }
+        s.local.events.clear();
+        s.local.events.reserve(slice_text(i).size() / 12);  // lines are rarely shorter
+        s.ok = parse_text(slice_text(i), name, &s.local, &s.problem, nullptr, false, &s.lines, &s.local.events);
+        return s;
+      },
+      [&](std::size_t i, ParsedSlice& s) {
+        // The slice's names, in the order it first used them, are new to the whole text in that
+        // order too, so the ids come out as a single pass gives them.
+        for (int table = kThreads; table <= kLocations; ++table) {
+          std::vector<std::string>& local_names = s.local.names_of(table);
+          std::vector<std::uint32_t>& map = to_global[static_cast<std::size_t>(table)];
+          map.resize(local_names.size());
+          for (std::size_t k = 0; k < local_names.size(); ++k) map[k] = names->intern(table, local_names[k]);
+        }
+        for (StdEvent& e : s.local.events) {
+          e.thread = to_global[kThreads][e.thread];
+          e.location = to_global[kLocations][e.location];
+          switch (e.op) {
+            case StdOp::kAcquire:
+            case StdOp::kRelease: e.target = to_global[kLocks][e.target]; break;
+            case StdOp::kRead:
+            case StdOp::kWrite: e.target = to_global[kVariables][e.target]; break;
+            case StdOp::kFork:
+            case StdOp::kJoin: e.target = to_global[kThreads][e.target]; break;
+            case StdOp::kBegin:
+            case StdOp::kEnd: break;
+          }
+        }
+        for (std::size_t at = 0; at < s.local.events.size(); at += kBatch) {
+          sink(s.local.events.data() + at, std::min(kBatch, s.local.events.size() - at));
+        }
+        {
+          std::lock_guard<std::mutex> lock(spare_mu);
+          spare.push_back(std::move(s.local.events));
+        }
+        if (!s.ok) {
+          *problem = s.problem;
+          problem->offset += lines_before;
+          ok = false;
+          return false;
+        }
+        lines_before += s.lines;
+        if (options.mapped) {
+          // Every page before this slice's last one is parsed: those go back (see parse_text).
+          const char* done = text.data() + ((starts[i] + slice_text(i).size()) & ~std::size_t(4095));
+          if (done > released) {
+            ::madvise(const_cast<char*>(released), static_cast<std::size_t>(done - released), MADV_DONTNEED);
+            released = done;
+          }
+        }
+        return true;
+      });
+  return ok;
 }
 
 bool StdTrace::parse_file(const std::string& path, StdTrace* out, Problem* problem) {
@@ -442,14 +566,20 @@ bool StdTrace::parse_file_batches(const std::string& path, StdTrace* names, Prob
   }
   ::madvise(map, static_cast<std::size_t>(st.st_size), MADV_SEQUENTIAL);
   const std::string_view text(static_cast<const char*>(map), static_cast<std::size_t>(st.st_size));
-  // Past a few MiB the parser runs on its own thread, ahead of the analysis (names and problem
-  // are only written by it, and read after it ended).
-  bool ok = st.st_size < (4 << 20) ? parse_text(text, path, names, problem, sink, true)
-                                   : run_pipelined<StdEvent, bool>(
-                                         [&](const BatchSink& to_queue) {
-                                           return parse_text(text, path, names, problem, to_queue, true);
-                                         },
-                                         sink);
+  // Past a few MiB the file is parsed ahead of the analysis (which runs on the calling thread):
+  // by one parser thread on two cores, in slices on every core but one on larger machines.
+  ParallelOptions options;
+  options.mapped = true;
+  bool ok = true;
+  if (st.st_size < (4 << 20)) {
+    ok = parse_text(text, path, names, problem, sink, true);
+  } else if (options.workers > 1) {
+    ok = parse_text_parallel(text, path, names, problem, sink, options);
+  } else {
+    // names and problem are only written by the parser thread, and read after it ended.
+    ok = run_pipelined<StdEvent, bool>(
+        [&](const BatchSink& to_queue) { return parse_text(text, path, names, problem, to_queue, true); }, sink);
+  }
   ::munmap(map, static_cast<std::size_t>(st.st_size));
   return ok;
 }

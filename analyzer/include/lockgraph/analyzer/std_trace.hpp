@@ -44,9 +44,22 @@ struct StdTrace {
   static bool parse(std::string_view text, const std::string& name, StdTrace* out, Problem* problem);
   // Streaming: every event goes to `sink` as it is parsed and is not kept; `names` gets the name
   // tables only, so memory is bounded by threads, locks, variables and locations. Files past
-  // 4 MiB are parsed on a second thread, ahead of the sink; the sink runs on the calling thread.
+  // 4 MiB are parsed ahead of the sink on other threads (parse_text_parallel past two cores); the
+  // sink runs on the calling thread.
   static bool parse_file_stream(const std::string& path, StdTrace* names, Problem* problem, const EventSink& sink);
   static bool parse_file_batches(const std::string& path, StdTrace* names, Problem* problem, const BatchSink& sink);
+  // The parser of large files: slices of `text` (lines, about `slice_bytes` each) are parsed on
+  // `workers` threads with names of their own, which are then mapped to `names` in order, so the
+  // sink (on the calling thread) sees exactly what a single pass would give it: the same events,
+  // the same ids, the same error with the whole text's line number, every event before it.
+  struct ParallelOptions {
+    std::size_t slice_bytes = 1 << 20;
+    unsigned workers = default_workers();
+    bool mapped = false;  // text is a private file mapping starting on a page: parsed pages are dropped
+  };
+  static unsigned default_workers();  // the machine's cores but one, 1 to 8
+  static bool parse_text_parallel(std::string_view text, const std::string& name, StdTrace* names, Problem* problem,
+                                  const BatchSink& sink, const ParallelOptions& options);
   void write(std::ostream& out) const;
 
   std::uint32_t thread_id(std::string_view name);   // interning, for builders (generator, convert)
@@ -57,7 +70,8 @@ struct StdTrace {
  private:
   friend class StdLineParser;
   static bool parse_text(std::string_view text, const std::string& name, StdTrace* names, Problem* problem,
-                         const BatchSink& sink, bool mapped);
+                         const BatchSink& sink, bool mapped, std::uint64_t* lines = nullptr,
+                         std::vector<StdEvent>* into = nullptr);  // into: appended there, not sunk
   std::vector<std::string>& names_of(int table);  // threads, locks, variables or locations
   std::uint32_t intern(int table, std::string_view name);
   std::uint32_t intern(int table, std::string_view name, std::uint64_t prefix);  // prefix: first 8 bytes
