@@ -1,15 +1,14 @@
-// JSON (docs/report-schema.md), SARIF 2.1.0 and DOT renderers.
+// JSON (docs/report-schema.md), SARIF 2.1.0 and DOT renderers. JSON and SARIF are written in one
+// pass with JsonWriter, members in the documented order.
 #include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "lockgraph/analyzer/report.hpp"
+#include "json_writer.hpp"
 
 namespace lockgraph::analysis {
 namespace {
-
-using nlohmann::json;
 
 const char* disposition_name(Disposition d) {
   switch (d) {
@@ -19,15 +18,6 @@ const char* disposition_name(Disposition d) {
     case Disposition::kBaselined: return "baselined";
   }
   return "reported";
-}
-
-json location_json(const Location& l) {
-  json j = {{"file", l.file}, {"line", l.line}, {"role", l.role}};
-  if (!l.function.empty()) j["function"] = l.function;
-  if (!l.thread.empty()) j["thread"] = l.thread;
-  j["locks_held"] = l.locks_held;
-  if (!l.stack.empty()) j["stack"] = l.stack;
-  return j;
 }
 
 struct RuleText {
@@ -71,112 +61,138 @@ std::string artifact_uri(const std::string& file) {
   return file;
 }
 
-json physical(const Location& l) {
-  json p = {{"artifactLocation", {{"uri", artifact_uri(l.file)}}}};
-  if (l.line > 0) p["region"] = {{"startLine", l.line}};
-  return p;
+void write_location(JsonWriter& w, const Location& l) {
+  w.begin_object().member("file", l.file).member("line", l.line);
+  if (!l.function.empty()) w.member("function", l.function);
+  w.member("role", l.role);
+  if (!l.thread.empty()) w.member("thread", l.thread);
+  w.member("locks_held", l.locks_held);
+  if (!l.stack.empty()) w.member("stack", l.stack);
+  w.end_object();
+}
+
+void write_physical(JsonWriter& w, const Location& l) {
+  w.key("physicalLocation").begin_object();
+  w.key("artifactLocation").begin_object().member("uri", artifact_uri(l.file)).end_object();
+  if (l.line > 0) w.key("region").begin_object().member("startLine", l.line).end_object();
+  w.end_object();
 }
 
 }  // namespace
 
 std::string render_json(const RenderContext& ctx) {
   const AnalysisResult& r = ctx.result;
-  json out;
-  out["version"] = 1;
-  out["findings"] = json::array();
+  std::string out;
+  out.reserve(1024 + 1024 * r.findings.size());
+  JsonWriter w(&out);
+  w.begin_object().member("version", 1).key("findings").begin_array();
   for (std::size_t i = 0; i < r.findings.size(); ++i) {
     const Finding& f = r.findings[i];
-    json j = {{"kind", f.kind},
-              {"severity", std::string(severity_name(f.severity))},
-              {"message", f.message},
-              {"fingerprint", f.fingerprint},
-              {"count", f.count},
-              {"threads", f.threads},
-              {"objects", f.objects},
-              {"gate", disposition_name(ctx.gate.disposition[i])}};
-    if (!f.cycle.empty()) j["cycle"] = f.cycle;
-    if (!f.advice.empty()) j["advice"] = f.advice;
-    if (!f.process.empty()) j["process"] = f.process;
-    j["locations"] = json::array();
-    for (const Location& l : f.locations) j["locations"].push_back(location_json(l));
+    w.begin_object()
+        .member("kind", f.kind)
+        .member("severity", severity_name(f.severity))
+        .member("message", f.message)
+        .member("fingerprint", f.fingerprint)
+        .member("count", f.count)
+        .member("threads", f.threads)
+        .member("objects", f.objects);
+    if (!f.cycle.empty()) w.member("cycle", f.cycle);
+    if (!f.advice.empty()) w.member("advice", f.advice);
+    w.member("gate", disposition_name(ctx.gate.disposition[i]));
+    if (!f.process.empty()) w.member("process", f.process);
+    w.key("locations").begin_array();
+    for (const Location& l : f.locations) write_location(w, l);
+    w.end_array();
     if (!f.witness.empty()) {
-      json steps = json::array();
+      w.key("witness").begin_object().key("steps").begin_array();
       for (const ScheduleStep& s : f.witness) {
-        json step = {{"thread", s.thread}, {"operation", s.operation}, {"file", s.file}, {"line", s.line}};
-        if (s.blocked) step["blocked"] = true;
-        steps.push_back(std::move(step));
+        w.begin_object().member("thread", s.thread).member("operation", s.operation).member("file", s.file).member("line", s.line);
+        if (s.blocked) w.member("blocked", true);
+        w.end_object();
       }
-      j["witness"] = {{"steps", std::move(steps)}, {"omitted", f.witness_omitted}};
+      w.end_array().member("omitted", f.witness_omitted).end_object();
     }
-    out["findings"].push_back(std::move(j));
+    w.end_object();
   }
-  json problems = json::array();
-  for (const Problem& p : r.problems) problems.push_back(p.message());
-  json stale = json::array();
-  for (const Suppression& s : ctx.gate.stale) stale.push_back(s.type + ":" + s.pattern);
-  out["summary"] = {{"events", r.events},      {"processes", ctx.processes}, {"threads", ctx.thread_count},
-                    {"by_kind", count_findings(ctx).by_kind},      {"failing", ctx.gate.failing}, {"passed", !ctx.gate.failed()},
-                    {"problems", problems},    {"stale_suppressions", stale}};
-  // Names come from the traced program: bytes that are not UTF-8 become U+FFFD, never an exception.
-  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  w.end_array();
+  w.key("summary").begin_object().member("events", r.events).member("processes", ctx.processes).member("threads", ctx.thread_count);
+  w.key("by_kind").begin_object();
+  for (const auto& [kind, n] : count_findings(ctx).by_kind) w.member(kind, n);
+  w.end_object().member("failing", ctx.gate.failing).member("passed", !ctx.gate.failed());
+  w.key("problems").begin_array();
+  for (const Problem& p : r.problems) w.value(p.message());
+  w.end_array().key("stale_suppressions").begin_array();
+  for (const Suppression& s : ctx.gate.stale) w.value(s.type + ":" + s.pattern);
+  w.end_array().end_object();
+  w.end_object();
+  return out;
 }
 
 std::string render_sarif(const RenderContext& ctx) {
   const AnalysisResult& r = ctx.result;
-  json rules = json::array();
-  std::map<std::string, int> rule_index;
+  std::string out;
+  out.reserve(16384 + 1536 * r.findings.size());
+  JsonWriter w(&out);
+  w.begin_object()
+      .member("$schema", "https://json.schemastore.org/sarif-2.1.0.json")
+      .member("version", "2.1.0")
+      .key("runs")
+      .begin_array()
+      .begin_object();
+  w.key("tool").begin_object().key("driver").begin_object();
+  w.member("name", "lockgraph")
+      .member("version", LOCKGRAPH_VERSION)
+      .member("semanticVersion", LOCKGRAPH_VERSION)
+      .member("informationUri", "https://lockgraph.invalid/");
+  w.key("rules").begin_array();
+  std::map<std::string, int, std::less<>> rule_index;
   for (const RuleText& rt : kRules) {
-    rule_index[std::string(rt.kind)] = int(rules.size());
-    bool gating = default_fail_on().count(std::string(rt.kind)) != 0;
-    rules.push_back({{"id", std::string(rt.kind)},
-                     {"name", rt.name},
-                     {"shortDescription", {{"text", rt.short_text}}},
-                     {"fullDescription", {{"text", rt.full_text}}},
-                     {"defaultConfiguration", {{"level", gating ? "error" : "warning"}}},
-                     {"helpUri", "https://lockgraph.invalid/docs/findings#" + std::string(rt.kind)}});
+    rule_index.emplace(std::string(rt.kind), int(rule_index.size()));
+    const bool gating = default_fail_on().count(std::string(rt.kind)) != 0;
+    w.begin_object().member("id", rt.kind).member("name", rt.name);
+    w.key("shortDescription").begin_object().member("text", rt.short_text).end_object();
+    w.key("fullDescription").begin_object().member("text", rt.full_text).end_object();
+    w.key("defaultConfiguration").begin_object().member("level", gating ? "error" : "warning").end_object();
+    w.member("helpUri", "https://lockgraph.invalid/docs/findings#" + std::string(rt.kind));
+    w.end_object();
   }
-  json results = json::array();
+  w.end_array().end_object().end_object();  // rules, driver, tool
+  w.key("results").begin_array();
   for (std::size_t i = 0; i < r.findings.size(); ++i) {
     const Finding& f = r.findings[i];
-    json res;
-    res["ruleId"] = f.kind;
-    res["ruleIndex"] = rule_index[f.kind];
-    res["level"] = f.severity == Severity::kError ? "error" : f.severity == Severity::kWarning ? "warning" : "note";
-    std::string text = f.message;
-    if (!f.advice.empty()) text += " Fix: " + f.advice;
-    res["message"] = {{"text", text}};
-    json locs = json::array();
-    json related = json::array();
+    w.begin_object().member("ruleId", f.kind);
+    if (auto it = rule_index.find(f.kind); it != rule_index.end()) w.member("ruleIndex", it->second);
+    w.member("level", f.severity == Severity::kError ? "error" : f.severity == Severity::kWarning ? "warning" : "note");
+    w.key("message").begin_object().member("text", f.advice.empty() ? f.message : f.message + " Fix: " + f.advice).end_object();
+    if (!f.locations.empty()) {
+      w.key("locations").begin_array().begin_object();
+      write_physical(w, f.locations.front());
+      w.end_object().end_array();
+    }
+    w.key("relatedLocations").begin_array();
     for (std::size_t k = 0; k < f.locations.size(); ++k) {
       const Location& l = f.locations[k];
-      if (locs.empty()) locs.push_back({{"physicalLocation", physical(l)}});
-      std::string msg = l.thread.empty() ? l.role : l.thread + ": " + l.role;
-      related.push_back({{"id", int(k)}, {"physicalLocation", physical(l)}, {"message", {{"text", msg}}}});
+      w.begin_object().member("id", k);
+      write_physical(w, l);
+      w.key("message").begin_object().member("text", l.thread.empty() ? l.role : l.thread + ": " + l.role).end_object();
+      w.end_object();
     }
-    if (!locs.empty()) res["locations"] = locs;
-    res["relatedLocations"] = related;
-    res["partialFingerprints"] = {{"lockgraph/v1", f.fingerprint}};
-    res["properties"] = {{"count", f.count}, {"threads", f.threads}, {"objects", f.objects}};
-    Disposition d = ctx.gate.disposition[i];
+    w.end_array();
+    w.key("partialFingerprints").begin_object().member("lockgraph/v1", f.fingerprint).end_object();
+    w.key("properties").begin_object().member("count", f.count).member("threads", f.threads).member("objects", f.objects).end_object();
+    const Disposition d = ctx.gate.disposition[i];
     if (d == Disposition::kSuppressed) {
-      res["suppressions"] = json::array({{{"kind", "external"}, {"justification", "lockgraph --suppress"}}});
+      w.key("suppressions").begin_array().begin_object();
+      w.member("kind", "external").member("justification", "lockgraph --suppress");
+      w.end_object().end_array();
     } else if (d == Disposition::kBaselined) {
-      res["baselineState"] = "unchanged";
+      w.member("baselineState", "unchanged");
     }
-    results.push_back(std::move(res));
+    w.end_object();
   }
-  json run = {{"tool",
-               {{"driver",
-                 {{"name", "lockgraph"},
-                  {"version", LOCKGRAPH_VERSION},
-                  {"semanticVersion", LOCKGRAPH_VERSION},
-                  {"informationUri", "https://lockgraph.invalid/"},
-                  {"rules", rules}}}}},
-              {"results", results},
-              {"columnKind", "utf16CodeUnits"}};
-  json out = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"}, {"version", "2.1.0"}, {"runs", json::array({run})}};
-  // Names come from the traced program: bytes that are not UTF-8 become U+FFFD, never an exception.
-  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  w.end_array().member("columnKind", "utf16CodeUnits");
+  w.end_object().end_array().end_object();  // the run, runs, the document
+  return out;
 }
 
 std::string render_dot(const AnalysisResult& r, bool cycles_only) {
