@@ -7,6 +7,7 @@
 #include <new>
 #include <string>
 
+#include "allocator_tuning.hpp"
 #include "commands.hpp"
 #include "lockgraph/trace_format.hpp"
 
@@ -23,6 +24,7 @@ void warn(const std::string& message) { std::fprintf(stderr, "lockgraph: warning
 
 int main(int argc, char** argv) {
   using namespace lockgraph::cli;
+  tune_allocator(argv);
   CLI::App app{
       "lockgraph — finds deadlocks and data races in multithreaded C++ programs.\n"
       "Unmodified programs: `lockgraph run -- PROGRAM ARGS...` records and reports in one step.\n"

@@ -342,6 +342,20 @@ TEST(EndToEnd, VersionNamesTheTraceFormatThisBuildWrites) {
   EXPECT_EQ(v.out, "lockgraph " LOCKGRAPH_VERSION " (trace format v" + std::to_string(written) + ")\n");
 }
 
+// The CLI starts itself again with allocator tunables (cli/allocator_tuning.hpp); the programs it
+// runs must see the user's environment, not those: none when the user set none, theirs when set.
+TEST(EndToEnd, RunLeavesTheProgramsAllocatorSettingsToTheUser) {
+  RunResult clean = run_program({"/usr/bin/env", "-u", "GLIBC_TUNABLES", kCli, "run", "--", "/usr/bin/env"});
+  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_NE(clean.out.find("LOCKGRAPH_TRACE_DIR="), std::string::npos) << clean.out;  // it is the program's env
+  EXPECT_EQ(clean.out.find("GLIBC_TUNABLES"), std::string::npos) << clean.out;
+  EXPECT_EQ(clean.out.find("LOCKGRAPH_ALLOCATOR_TUNED"), std::string::npos) << clean.out;
+  RunResult own = run_program({kCli, "run", "--", "/usr/bin/env"}, {"GLIBC_TUNABLES=glibc.malloc.check=0"});
+  EXPECT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_NE(("\n" + own.out).find("\nGLIBC_TUNABLES=glibc.malloc.check=0\n"), std::string::npos) << own.out;
+  EXPECT_EQ(own.out.find("LOCKGRAPH_ALLOCATOR_TUNED"), std::string::npos) << own.out;
+}
+
 TEST(EndToEnd, HelpAnswersQuestions) {
   RunResult h = run_program({kCli, "--help"});
   EXPECT_EQ(h.exit_code, 0);
