@@ -43,65 +43,6 @@ bool is_position_dependent(const std::string& module) {
   return in.gcount() == sizeof h && h[0] == 0x7f && h[1] == 'E' && h[16] == 2;
 }
 
-struct Child {
-  pid_t pid = -1;
-  int to = -1;    // its stdin
-  int from = -1;  // its stdout
-};
-
-// Starts the symbolizer with pipes to its stdin and from its stdout. Each input line names its
-// module (`CODE "path" 0xaddress`), so one process answers for every module.
-bool spawn(const std::string& tool, Child* c) {
-  int in_pipe[2], out_pipe[2];
-  if (pipe2(in_pipe, O_CLOEXEC) != 0) return false;
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
-    close(in_pipe[0]);
-    close(in_pipe[1]);
-    return false;
-  }
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in_pipe[0], 0);
-    dup2(out_pipe[1], 1);
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) dup2(devnull, 2);
-    execl(tool.c_str(), tool.c_str(), "--inlining", "--functions=short", "--demangle", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(in_pipe[0]);
-  close(out_pipe[1]);
-  if (pid < 0) {
-    close(in_pipe[1]);
-    close(out_pipe[0]);
-    return false;
-  }
-  *c = Child{pid, in_pipe[1], out_pipe[0]};
-  return true;
-}
-
-// Runs the symbolizer with `input` on stdin and returns its stdout.
-std::string run(const std::string& tool, const std::string& input) {
-  Child c;
-  if (!spawn(tool, &c)) return "";
-  // Written from another thread: a large input would otherwise fill both pipes and block both sides.
-  std::thread writer([&] {
-    for (std::size_t done = 0; done < input.size();) {
-      ssize_t n = write(c.to, input.data() + done, input.size() - done);
-      if (n <= 0) break;
-      done += std::size_t(n);
-    }
-    close(c.to);
-  });
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = read(c.from, buf, sizeof buf)) > 0;) out.append(buf, std::size_t(n));
-  writer.join();
-  close(c.from);
-  int status = 0;
-  waitpid(c.pid, &status, 0);
-  return out;
-}
-
 bool system_header(const std::string& file) {
   return file.rfind("/usr/include/", 0) == 0 || file.rfind("/usr/lib/", 0) == 0;
 }
@@ -145,7 +86,72 @@ bool is_system_module(const std::string& module) {
          module.find("liblockgraph_rt") != std::string::npos;
 }
 
-void symbolize_pc_sites(const std::vector<TraceFile*>& files) {
+SymbolizerProcess::SymbolizerProcess() {
+  if (symbolization_off()) return;
+  const std::string tool = symbolizer_path();
+  if (tool.empty()) return;
+  int in_pipe[2], out_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) return;
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    close(in_pipe[0]);
+    close(in_pipe[1]);
+    return;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in_pipe[0], 0);
+    dup2(out_pipe[1], 1);
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, 2);
+    // Each input line names its module (`CODE "path" 0xaddress`): one process answers for all.
+    execl(tool.c_str(), tool.c_str(), "--inlining", "--functions=short", "--demangle", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  if (pid < 0) {
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+    return;
+  }
+  pid_ = pid;
+  to_ = in_pipe[1];
+  from_ = out_pipe[0];
+}
+
+SymbolizerProcess::~SymbolizerProcess() { finish(); }
+
+void SymbolizerProcess::finish() {
+  if (pid_ < 0) return;
+  if (to_ >= 0) close(to_);  // unasked: it reads the end of its input and exits
+  close(from_);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = to_ = from_ = -1;
+}
+
+std::string SymbolizerProcess::ask(const std::string& input) {
+  if (pid_ < 0) return "";
+  // Written from another thread: a large input would otherwise fill both pipes and block both sides.
+  const int to = to_;
+  to_ = -1;
+  std::thread writer([&] {
+    for (std::size_t done = 0; done < input.size();) {
+      ssize_t n = write(to, input.data() + done, input.size() - done);
+      if (n <= 0) break;
+      done += std::size_t(n);
+    }
+    close(to);
+  });
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(from_, buf, sizeof buf)) > 0;) out.append(buf, std::size_t(n));
+  writer.join();
+  finish();
+  return out;
+}
+
+void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess* started) {
   // Code addresses to resolve: each return-address site (caller = -1) and its caller frames, as
   // addresses in their module (the recorded offset plus, for an ET_EXEC, its load address).
   struct CodeQuery {
@@ -195,9 +201,10 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files) {
       q.file->set_data_extent(q.site, q.address - d->start, d->size);
     }
   }
-  const std::string tool = symbolizer_path();
-  if (tool.empty() || code_by_module.empty()) return;
-  // Every module's addresses to one symbolizer process (it costs ~0.25 s to start here).
+  if (code_by_module.empty()) return;
+  // Every module's addresses to one symbolizer process (it costs ~0.1 s to start here).
+  std::unique_ptr<SymbolizerProcess> own;
+  if (started == nullptr) started = (own = std::make_unique<SymbolizerProcess>()).get();
   std::string input;
   std::vector<const CodeQuery*> asked;
   for (const auto& [module, queries] : code_by_module) {
@@ -209,7 +216,7 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files) {
       asked.push_back(&q);
     }
   }
-  std::istringstream out(run(tool, input));
+  std::istringstream out(started->ask(input));
   // Output: per address, pairs of lines (function, file:line:column) per inlined frame, then a
   // blank line.
   for (const CodeQuery* q : asked) {

@@ -152,6 +152,9 @@ std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, P
       }
     }
   }
+  // Started now, so that it loads while the files are scanned (almost every trace has a code
+  // address: each lockgraph::thread's creation).
+  SymbolizerProcess symbolizer;
   std::unique_ptr<TraceSet> set(new TraceSet());
   for (const std::string& p : paths) {
     Problem err;
@@ -205,7 +208,7 @@ std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, P
   {
     std::vector<TraceFile*> files;
     for (const auto& f : set->files_) files.push_back(f.get());
-    symbolize_pc_sites(files);  // one symbolizer process for every file of the run
+    symbolize_pc_sites(files, &symbolizer);  // one symbolizer process for every file of the run
   }
   // Processes of one run form one fork tree; several roots usually mean several runs left in one
   // trace directory, whose findings would be mixed.

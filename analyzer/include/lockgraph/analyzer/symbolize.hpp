@@ -20,8 +20,26 @@
 
 namespace lockgraph::analysis {
 
-// Resolves the pc and data sites of every file (the processes of one run) in place.
-void symbolize_pc_sites(const std::vector<TraceFile*>& files);
+// The llvm-symbolizer process, started ahead of need: it spends ~0.1 s loading LLVM's libraries,
+// which can overlap the scan of the trace files. Asked once; one that is never asked reads the
+// end of its input and exits. Nothing is started with LOCKGRAPH_SYMBOLIZER=none or no tool.
+class SymbolizerProcess {
+ public:
+  SymbolizerProcess();
+  ~SymbolizerProcess();
+  SymbolizerProcess(const SymbolizerProcess&) = delete;
+  SymbolizerProcess& operator=(const SymbolizerProcess&) = delete;
+  // Sends `input`, returns everything the symbolizer printed ("" without a process), and ends it.
+  std::string ask(const std::string& input);
+
+ private:
+  void finish();
+  int pid_ = -1, to_ = -1, from_ = -1;
+};
+
+// Resolves the pc and data sites of every file (the processes of one run) in place, with
+// `started` when given (else a symbolizer is started when there are code addresses).
+void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess* started = nullptr);
 
 // Modules the user did not write: the system's (libc, libstdc++) and lockgraph's own runtime.
 bool is_system_module(const std::string& module);
