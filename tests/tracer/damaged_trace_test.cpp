@@ -61,9 +61,26 @@ class DamagedTrace : public ::testing::Test {
     return bytes;
   }
 
-  // Opens the damaged copy; returns the number of events still read.
+  // Opens the damaged copy; returns the number of events still read. The reader scans a file
+  // with pread() and bytes in memory in place: both must see the same damage the same way.
   std::size_t events_after(const std::string& bytes, std::vector<Problem>* problems) {
     write_file(path_, bytes);
+    Problem file_error, memory_error;
+    auto from_file = TraceFile::open(path_, &file_error);
+    auto in_memory = TraceFile::from_bytes(path_, bytes.data(), bytes.size(), &memory_error);
+    EXPECT_EQ(from_file != nullptr, in_memory != nullptr);
+    if (from_file && in_memory) {
+      auto messages = [](const TraceFile& f) {
+        std::vector<std::string> m;
+        for (const Problem& p : f.problems()) m.push_back(p.message());
+        return m;
+      };
+      EXPECT_EQ(messages(*from_file), messages(*in_memory));
+      EXPECT_EQ(from_file->record_count(), in_memory->record_count());
+      EXPECT_EQ(from_file->threads(), in_memory->threads());
+      EXPECT_EQ(from_file->has_trailer(), in_memory->has_trailer());
+      EXPECT_EQ(from_file->sites().size(), in_memory->sites().size());
+    }
     return read_events(path_, problems).size();
   }
 

@@ -122,8 +122,9 @@ class TraceFile {
  private:
   TraceFile() = default;
   bool validate_header(Problem* error);
-  void scan();
-  std::unordered_set<std::uint64_t> superseded_copies();
+  // Finds the chunks, their valid records and the definitions; fd: the file to read them from
+  // (-1: data_ is in memory).
+  void scan(int fd);
   bool decode_at(std::uint64_t offset, std::uint32_t thread, Event* e) const noexcept;
 
   std::string path_;
