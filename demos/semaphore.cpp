@@ -1,9 +1,13 @@
 // semaphore — the lecture's 30 users sharing 3 stalls: a counting_semaphore(3) lets at most three
 // users in at a time; each stays 1-3 time units (milliseconds here, so the demo is quick).
 // The demo checks the invariant itself (never more than 3 inside) and lockgraph reports nothing.
+// The first users in wait until the stalls are full before their time starts, so `max inside`
+// is always the number of stalls (on a loaded machine, users of 1-3 ms could otherwise come and
+// go one at a time, and the output would depend on the scheduler).
 // --processes runs each user as a fork()ed process sharing a process-shared semaphore, as the
 // lecture's multiprocessing version does (one trace file per process, analyzed together).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <lockgraph/lockgraph.hpp>
@@ -20,12 +24,15 @@ struct Counters {  // in shared memory in process mode
   std::atomic<int> max_inside{0};
 };
 
-void use_stall(lockgraph::counting_semaphore<>& stall, Counters& c, int units, int unit_ms) {
+void use_stall(lockgraph::counting_semaphore<>& stall, Counters& c, int full, int units, int unit_ms) {
   stall.acquire();
   int now = c.inside.fetch_add(1) + 1;
   int seen = c.max_inside.load();
   while (now > seen && !c.max_inside.compare_exchange_weak(seen, now)) {
   }
+  // Nobody leaves before the stalls have been full once: the first `full` users get in (no one
+  // releases before), so this wait always ends.
+  while (c.max_inside.load() < full) std::this_thread::sleep_for(std::chrono::microseconds(100));
   std::this_thread::sleep_for(std::chrono::milliseconds(units * unit_ms));
   c.inside.fetch_sub(1);
   stall.release();
@@ -50,6 +57,7 @@ int main(int argc, char** argv) {
   auto* stall = processes ? lockgraph::make_process_shared<lockgraph::counting_semaphore<>>(lockgraph::process_shared, stalls, "stalls")
                           : new lockgraph::counting_semaphore<>(stalls, "stalls");
   auto* counters = lockgraph::make_process_shared<Counters>();
+  const int full = std::min(users, stalls);
   auto units_of = [&](int u) {
     std::mt19937 rng(seed + unsigned(u));
     return 1 + int(rng() % 3);
@@ -59,7 +67,7 @@ int main(int argc, char** argv) {
     for (int u = 0; u < users; ++u) {
       pid_t pid = fork();
       if (pid == 0) {
-        use_stall(*stall, *counters, units_of(u), unit_ms);
+        use_stall(*stall, *counters, full, units_of(u), unit_ms);
         std::exit(0);
       }
       children.push_back(pid);
@@ -67,7 +75,7 @@ int main(int argc, char** argv) {
     for (pid_t c : children) waitpid(c, nullptr, 0);
   } else {
     std::vector<lockgraph::thread> ts;
-    for (int u = 0; u < users; ++u) ts.emplace_back([&, u] { use_stall(*stall, *counters, units_of(u), unit_ms); });
+    for (int u = 0; u < users; ++u) ts.emplace_back([&, u] { use_stall(*stall, *counters, full, units_of(u), unit_ms); });
     for (auto& t : ts) t.join();
   }
   int max_inside = counters->max_inside.load();
