@@ -317,6 +317,37 @@ TEST(StdFormat, SlicedParsingGivesWhatOnePassGives) {
   EXPECT_LT(seen, one_pass.events.size());
 }
 
+// Files are read in blocks of whole lines (1 MiB, grown for a longer line): lines that straddle
+// a block's end, a line longer than a block, a last line without a newline and a damaged line in
+// a later block all come out as one pass over the text gives them.
+TEST(StdFormat, FilesReadInBlocksGiveWhatOnePassGives) {
+  std::string text = mixed_std_text(60000);
+  text += "T1|w(x)|" + std::string(1536 * 1024, 'L') + "\n";  // one line of 1.5 MiB
+  text += mixed_std_text(20000);
+  text += "T2|r(x)|last";  // no newline
+  ASSERT_LT(text.size(), std::size_t(4) << 20);  // the single reader, whatever the cores
+  const std::string path = ::testing::TempDir() + "/blocks.std";
+  auto write = [&](const std::string& bytes) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f << bytes;
+  };
+  write(text);
+  StdTrace one_pass = parse_ok(text), from_file;
+  Problem p;
+  ASSERT_TRUE(StdTrace::parse_file(path, &from_file, &p)) << p.message();
+  expect_same_trace(one_pass, from_file.events, from_file);
+  std::string damaged = text;
+  damaged.insert(damaged.find('\n', damaged.size() - 1000) + 1, "T1|lock(L)|3\n");
+  StdTrace prefix, streamed;
+  Problem expected;
+  EXPECT_FALSE(StdTrace::parse(damaged, path, &prefix, &expected));
+  write(damaged);
+  EXPECT_FALSE(StdTrace::parse_file(path, &streamed, &p));
+  EXPECT_EQ(p.message(), expected.message());
+  expect_same_trace(prefix, streamed.events, streamed);
+  std::remove(path.c_str());
+}
+
 // The reader's fast path (short well-formed lines, numbered names through a numeric cache) and its
 // general path must agree on every name: each event's interned names are exactly its line's text.
 // The names mix what the numeric cache must keep apart: "V7" / "V07" / "X7" / "7", digit runs

@@ -6,8 +6,8 @@
 //   Problem p;
 //   if (!StdTrace::parse_file("trace.std", &t, &p)) ...   // p: "FILE:LINE: reason"
 //
-// Parsing is a single pass over the mapped file with no allocation per event (names are
-// interned once); parse_file_stream hands events on without keeping them. A malformed line stops parsing with
+// Parsing is a single pass over the file (read in blocks of whole lines) with no allocation per
+// event (names are interned once); parse_file_stream hands events on without keeping them. A malformed line stops parsing with
 // a precise error; every event before it is kept (parse_file returns false, t has the prefix).
 // Cost: 16 bytes per event plus the name tables.
 #pragma once
@@ -70,8 +70,9 @@ struct StdTrace {
  private:
   friend class StdLineParser;
   static bool parse_text(std::string_view text, const std::string& name, StdTrace* names, Problem* problem,
-                         const BatchSink& sink, bool mapped, std::uint64_t* lines = nullptr,
+                         const BatchSink& sink, std::uint64_t* lines = nullptr,
                          std::vector<StdEvent>* into = nullptr);  // into: appended there, not sunk
+  static bool parse_fd(int fd, const std::string& path, StdTrace* names, Problem* problem, const BatchSink& sink);
   std::vector<std::string>& names_of(int table);  // threads, locks, variables or locations
   std::uint32_t intern(int table, std::string_view name);
   std::uint32_t intern(int table, std::string_view name, std::uint64_t prefix);  // prefix: first 8 bytes
