@@ -5,6 +5,8 @@
 #include "elf_data_symbols.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,7 +30,7 @@ bool symbolization_off() {
 
 std::string symbolizer_path() {
   const char* env = std::getenv("LOCKGRAPH_SYMBOLIZER");
-  if (env != nullptr && *env != '\0') return env;
+  if (env != nullptr && *env != '\0') return access(env, X_OK) == 0 ? env : "";  // not there: none
   for (const char* p : {"/usr/bin/llvm-symbolizer-14", "/usr/bin/llvm-symbolizer", "/usr/lib/llvm-14/bin/llvm-symbolizer"}) {
     if (access(p, X_OK) == 0) return p;
   }
@@ -136,6 +138,12 @@ std::string SymbolizerProcess::ask(const std::string& input) {
   const int to = to_;
   to_ = -1;
   std::thread writer([&] {
+    // A symbolizer that died (or never started: exec failed) closes the pipe: the write must fail
+    // with EPIPE, not end the analyzer with SIGPIPE.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
     for (std::size_t done = 0; done < input.size();) {
       ssize_t n = write(to, input.data() + done, input.size() - done);
       if (n <= 0) break;
