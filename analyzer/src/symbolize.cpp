@@ -159,7 +159,7 @@ std::string SymbolizerProcess::ask(const std::string& input) {
   return out;
 }
 
-void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess* started) {
+void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess& symbolizer) {
   // Code addresses to resolve: each return-address site (caller = -1) and its caller frames, as
   // addresses in their module (the recorded offset plus, for an ET_EXEC, its load address).
   struct CodeQuery {
@@ -211,8 +211,6 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess*
   }
   if (code_by_module.empty()) return;
   // Every module's addresses to one symbolizer process (it costs ~0.1 s to start here).
-  std::unique_ptr<SymbolizerProcess> own;
-  if (started == nullptr) started = (own = std::make_unique<SymbolizerProcess>()).get();
   std::string input;
   std::vector<const CodeQuery*> asked;
   for (const auto& [module, queries] : code_by_module) {
@@ -224,7 +222,7 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess*
       asked.push_back(&q);
     }
   }
-  std::istringstream out(started->ask(input));
+  std::istringstream out(symbolizer.ask(input));
   // Output: per address, pairs of lines (function, file:line:column) per inlined frame, then a
   // blank line.
   for (const CodeQuery* q : asked) {

@@ -208,7 +208,7 @@ std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, P
   {
     std::vector<TraceFile*> files;
     for (const auto& f : set->files_) files.push_back(f.get());
-    symbolize_pc_sites(files, &symbolizer);  // one symbolizer process for every file of the run
+    symbolize_pc_sites(files, symbolizer);  // one symbolizer process for every file of the run
   }
   // Processes of one run form one fork tree; several roots usually mean several runs left in one
   // trace directory, whose findings would be mixed.

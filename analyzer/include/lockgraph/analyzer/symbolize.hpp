@@ -37,9 +37,9 @@ class SymbolizerProcess {
   int pid_ = -1, to_ = -1, from_ = -1;
 };
 
-// Resolves the pc and data sites of every file (the processes of one run) in place, with
-// `started` when given (else a symbolizer is started when there are code addresses).
-void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess* started = nullptr);
+// Resolves the pc and data sites of every file (the processes of one run) in place; code
+// addresses are asked of `symbolizer` (started before the files were scanned).
+void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess& symbolizer);
 
 // Modules the user did not write: the system's (libc, libstdc++) and lockgraph's own runtime.
 bool is_system_module(const std::string& module);
