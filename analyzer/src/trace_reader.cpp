@@ -11,7 +11,6 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
-#include <unordered_set>
 
 namespace lockgraph::analysis {
 
@@ -240,13 +239,11 @@ void TraceFile::scan(int fd) {
   ChunkBytes bytes(fd, data_, size_);
   // First pass, in file order: each claimed chunk's header, where its records end and what they hold.
   std::vector<ChunkScan> chunks;
-  bool truncated_header = false;
-  std::uint64_t truncated_at = 0;
+  std::optional<std::uint64_t> truncated_header;  // where the file ends inside a chunk header
   for (std::uint64_t off = hs; off < size_; off += cs) {
     const std::uint64_t avail = std::min(cs, size_ - off);
     if (avail < sizeof(format::ChunkHeader)) {
-      truncated_header = true;
-      truncated_at = off;
+      truncated_header = off;
       break;
     }
     const unsigned char* c = bytes.at(off, avail);
@@ -383,7 +380,7 @@ void TraceFile::scan(int fd) {
     Span span{off + sizeof(format::ChunkHeader), ch.stop};
     by_thread[ch.header.thread].emplace(ch.header.index, span);  // one copy per chunk (see above)
   }
-  if (truncated_header) problems_.push_back({path_, truncated_at, "truncated: the file ends inside a chunk header"});
+  if (truncated_header) problems_.push_back({path_, *truncated_header, "truncated: the file ends inside a chunk header"});
   // Resolve site strings now that every definition is known.
   auto str = [this](std::uint64_t id) -> std::string {
     auto it = strings_.find(std::uint32_t(id));
