@@ -47,7 +47,10 @@ struct StdTrace {
   // 4 MiB are parsed ahead of the sink on other threads (parse_text_parallel past two cores); the
   // sink runs on the calling thread.
   static bool parse_file_stream(const std::string& path, StdTrace* names, Problem* problem, const EventSink& sink);
-  static bool parse_file_batches(const std::string& path, StdTrace* names, Problem* problem, const BatchSink& sink);
+  // `workers`: parser threads for files past 4 MiB (1: one reader ahead of the sink; more: slices,
+  // see parse_text_parallel). The default keeps a core for the sink.
+  static bool parse_file_batches(const std::string& path, StdTrace* names, Problem* problem, const BatchSink& sink,
+                                 unsigned workers = default_workers());
   // The parser of large files: slices of `text` (lines, about `slice_bytes` each) are parsed on
   // `workers` threads with names of their own, which are then mapped to `names` in order, so the
   // sink (on the calling thread) sees exactly what a single pass would give it: the same events,
