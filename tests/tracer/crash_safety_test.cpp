@@ -165,14 +165,11 @@ TEST(CrashSafety, CleanExitLeavesEveryChunkOnce) {
     const std::string bytes((std::istreambuf_iterator<char>(in)), {});
     std::set<std::pair<std::uint32_t, std::uint32_t>> seen;
     std::size_t chunks = 0;
-    for (std::size_t off = format::kHeaderSize; off + sizeof(format::ChunkHeader) <= bytes.size(); off += format::kChunkSize) {
-      format::ChunkHeader h;
-      std::memcpy(&h, bytes.data() + off, sizeof h);
-      if (h.magic != format::kChunkMagic) continue;
+    for_each_chunk(bytes, [&](std::size_t, const format::ChunkHeader& h) {
       ++chunks;
       EXPECT_TRUE(seen.emplace(h.thread, h.index).second)
           << "run " << run << ": chunk " << h.index << " of thread " << h.thread << " twice";
-    }
+    });
     EXPECT_GT(chunks, 8u * 5);
     analysis::Problem err;
     auto f = analysis::TraceFile::open(child.trace, &err);

@@ -53,11 +53,9 @@ class DamagedTrace : public ::testing::Test {
   // test damages one copy of a chunk, so the second copies go first (their magic zeroed).
   static std::string without_second_copies(std::string bytes) {
     std::set<std::pair<std::uint32_t, std::uint32_t>> seen;
-    for (std::size_t off = format::kHeaderSize; off + sizeof(format::ChunkHeader) <= bytes.size(); off += format::kChunkSize) {
-      format::ChunkHeader h;
-      std::memcpy(&h, bytes.data() + off, sizeof h);
-      if (h.magic == format::kChunkMagic && !seen.emplace(h.thread, h.index).second) std::memset(&bytes[off], 0, 4);
-    }
+    for_each_chunk(bytes, [&](std::size_t off, const format::ChunkHeader& h) {
+      if (!seen.emplace(h.thread, h.index).second) std::memset(&bytes[off], 0, 4);
+    });
     return bytes;
   }
 
@@ -92,12 +90,11 @@ class DamagedTrace : public ::testing::Test {
 
 // Offset of the main thread's first chunk (chunk 0 is the process chunk or thread 1's).
 std::size_t chunk_of_thread(const std::string& bytes, std::uint32_t thread, std::uint32_t index) {
-  for (std::size_t off = format::kHeaderSize; off + sizeof(format::ChunkHeader) <= bytes.size(); off += format::kChunkSize) {
-    format::ChunkHeader h;
-    std::memcpy(&h, bytes.data() + off, sizeof h);
-    if (h.magic == format::kChunkMagic && h.thread == thread && h.index == index) return off;
-  }
-  return 0;
+  std::size_t found = 0;
+  for_each_chunk(bytes, [&](std::size_t off, const format::ChunkHeader& h) {
+    if (found == 0 && h.thread == thread && h.index == index) found = off;
+  });
+  return found;
 }
 
 TEST_F(DamagedTrace, EmptyFile) {
@@ -146,11 +143,9 @@ TEST_F(DamagedTrace, TruncatedInsideAChunkKeepsThePrefix) {
   // cut inside thread 1's chunk that lies last in the file, right after its first record begins,
   // so every other chunk of thread 1 lies before the cut and is whole.
   std::size_t last = 0;
-  for (std::size_t off = format::kHeaderSize; off + sizeof(format::ChunkHeader) <= good_.size(); off += format::kChunkSize) {
-    format::ChunkHeader h;
-    std::memcpy(&h, good_.data() + off, sizeof h);
-    if (h.magic == format::kChunkMagic && h.thread == 1) last = off;
-  }
+  for_each_chunk(good_, [&](std::size_t off, const format::ChunkHeader& h) {
+    if (h.thread == 1) last = off;
+  });
   ASSERT_NE(last, 0u);
   const std::string& bytes = good_;
   std::vector<Problem> problems;

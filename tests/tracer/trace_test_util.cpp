@@ -85,6 +85,14 @@ std::vector<analysis::Event> read_events(const std::string& path, std::vector<an
   return out;
 }
 
+void for_each_chunk(const std::string& bytes, const std::function<void(std::size_t, const format::ChunkHeader&)>& f) {
+  for (std::size_t off = format::kHeaderSize; off + sizeof(format::ChunkHeader) <= bytes.size(); off += format::kChunkSize) {
+    format::ChunkHeader h;
+    std::memcpy(&h, bytes.data() + off, sizeof h);
+    if (h.magic == format::kChunkMagic) f(off, h);
+  }
+}
+
 std::map<std::uint64_t, std::uint64_t> raw_records(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), {});

@@ -47,6 +47,10 @@ ChildResult wait_child(const TempDir& dir, pid_t pid);
 // fatal open error.
 std::vector<analysis::Event> read_events(const std::string& path, std::vector<analysis::Problem>* problems = nullptr);
 
+// Calls f(offset, header) for each chunk of a trace file's bytes whose header has the chunk
+// magic, in file order (a chunk copied twice is visited twice).
+void for_each_chunk(const std::string& bytes, const std::function<void(std::size_t, const format::ChunkHeader&)>& f);
+
 // The raw records of a trace file's claimed chunks, as (byte offset, word0): what the writer put
 // on disk, before the reader expands packed lock records and access runs.
 std::map<std::uint64_t, std::uint64_t> raw_records(const std::string& path);
