@@ -1,10 +1,15 @@
 // Tracer overhead: traced lockgraph::mutex vs raw std::mutex (uncontended and two threads
 // contended), one recorded memory access, and the bytes of trace each operation costs.
+// std::mutex is measured in a process that has started a thread, as every traced process has
+// (see BM_StdMutexUncontendedNoThreadEver for why that matters).
 // Built twice by CMake: normally, and (bench_std_tsan) with -fsanitize=thread for the std::mutex
 // cases only, so bench/compare.sh can report ratios against both in the same run.
 #include <benchmark/benchmark.h>
 
+#include <sys/single_threaded.h>
+
 #include <mutex>
+#include <thread>
 
 #ifndef LOCKGRAPH_BENCH_STD_ONLY
 #include <sys/stat.h>
@@ -14,7 +19,35 @@
 
 namespace {
 
+// glibc drops the lock prefix of its mutexes while a process has never started a second thread
+// (__libc_single_threaded): lock+unlock is then two plain read-modify-writes, 3-4x cheaper than
+// the locked instructions every program with threads pays. A traced process always has threads
+// (the trace writer's, and the program's own: a lock protects nothing otherwise), so the
+// baseline the targets compare with is std::mutex in a process that has started a thread. The
+// single-threaded figure is kept as a row of its own; it must run first (registration order),
+// before any case starts a thread, and refuses to measure when it cannot.
+void BM_StdMutexUncontendedNoThreadEver(benchmark::State& state) {
+  if (!__libc_single_threaded) {
+    state.SkipWithError("a thread already ran in this process; run this case first");
+    return;
+  }
+  static std::mutex m;
+  for (auto _ : state) {
+    m.lock();
+    m.unlock();
+  }
+}
+BENCHMARK(BM_StdMutexUncontendedNoThreadEver);
+
 void BM_StdMutexUncontended(benchmark::State& state) {
+  static const bool threaded = [] {
+    std::thread([] {}).join();
+    return !__libc_single_threaded;
+  }();
+  if (!threaded) {
+    state.SkipWithError("glibc still treats the process as single-threaded");
+    return;
+  }
   static std::mutex m;
   for (auto _ : state) {
     m.lock();
