@@ -60,14 +60,17 @@ void SyncHistory::join(std::uint32_t thread, std::uint32_t child, std::uint32_t 
 }
 
 void SyncIdeal::ensure(std::uint32_t threads, std::uint32_t locks) {
-  if (frontier_.size() < threads) frontier_.resize(threads, 0), cursor_.resize(threads, 0);
+  if (frontier_.size() < threads) {
+    frontier_.resize(threads, 0), cursor_.resize(threads, 0), is_pending_.resize(threads, 0);
+  }
   if (last_.size() < locks) last_.resize(locks);
 }
 
 void SyncIdeal::set_frontier(std::uint32_t t, std::uint32_t v) {
   if (marked_) undo_.push_back(Undo{Slot::kFrontier, t, LastAcquire{frontier_[t], 0, 0}});
   frontier_[t] = v;
-  dirty_ = true;
+  if (!is_pending_[t]) is_pending_[t] = 1, pending_.push_back(t);
+  if (v == kUnbounded) unbounded_.push_back(t);
 }
 
 void SyncIdeal::set_cursor(std::uint32_t t, std::uint32_t v) {
@@ -95,29 +98,40 @@ void SyncIdeal::close(const SyncHistory& h) {
   // The latest acquire of a lock is kept by (thread, rule): its release may be recorded after this
   // ideal first saw it open.
   auto release_of = [&](const LastAcquire& a) { return h.rules(a.thread)[a.rule].value; };
-  while (dirty_) {
-    dirty_ = false;
-    for (std::uint32_t t = 0; t < h.threads(); ++t) {
-      const std::vector<ClosureRule>& rules = h.rules(t);
-      std::uint32_t c = cursor_[t];
-      const std::uint32_t start = c;
-      while (c < rules.size() && rules[c].index <= frontier_[t]) {
-        const ClosureRule& r = rules[c];
-        if (r.position == 0) {
-          raise(r.other, r.value);
-        } else {
-          const LastAcquire last = last_[r.other];
-          if (last.position == 0 || r.position > last.position) {
-            if (last.position != 0 && last.thread != t) raise(last.thread, release_of(last));
-            set_last(r.other, LastAcquire{r.position, t, c});
-          } else if (last.thread != t) {
-            raise(t, r.value);  // an earlier critical section than the ideal's latest: it must end
-          }
-        }
-        ++c;
+  // A thread taken in whole (an open critical section had to end) gets new rules as the trace
+  // goes on without its frontier growing: they apply whenever the closure changes.
+  if (!pending_.empty()) {
+    for (std::uint32_t t : unbounded_) {
+      if (frontier_[t] == kUnbounded && t < h.threads() && cursor_[t] < h.rules(t).size() && !is_pending_[t]) {
+        is_pending_[t] = 1, pending_.push_back(t);
       }
-      if (c != start) set_cursor(t, c), work_ += c - start;
     }
+  }
+  while (!pending_.empty()) {
+    const std::uint32_t t = pending_.back();
+    pending_.pop_back();
+    is_pending_[t] = 0;
+    if (t >= h.threads()) continue;  // raised past the history's threads: no rules to apply
+    const std::vector<ClosureRule>& rules = h.rules(t);
+    std::uint32_t c = cursor_[t];
+    const std::uint32_t start = c;
+    // frontier_[t] is read again at every step: a rule of t can raise t itself.
+    while (c < rules.size() && rules[c].index <= frontier_[t]) {
+      const ClosureRule& r = rules[c];
+      if (r.position == 0) {
+        raise(r.other, r.value);
+      } else {
+        const LastAcquire last = last_[r.other];
+        if (last.position == 0 || r.position > last.position) {
+          if (last.position != 0 && last.thread != t) raise(last.thread, release_of(last));
+          set_last(r.other, LastAcquire{r.position, t, c});
+        } else if (last.thread != t) {
+          raise(t, r.value);  // an earlier critical section than the ideal's latest: it must end
+        }
+      }
+      ++c;
+    }
+    if (c != start) set_cursor(t, c), work_ += c - start;
   }
 }
 
@@ -131,7 +145,7 @@ void SyncIdeal::rollback() {
   }
   undo_.clear();
   marked_ = false;
-  dirty_ = false;
+  drop_pending();
 }
 
 void SyncIdeal::clear() {
@@ -140,7 +154,13 @@ void SyncIdeal::clear() {
   std::fill(last_.begin(), last_.end(), LastAcquire{});
   undo_.clear();
   marked_ = false;
-  dirty_ = false;
+  drop_pending();
+}
+
+void SyncIdeal::drop_pending() {
+  std::erase_if(unbounded_, [&](std::uint32_t t) { return frontier_[t] != kUnbounded; });
+  for (std::uint32_t t : pending_) is_pending_[t] = 0;
+  pending_.clear();
 }
 
 }  // namespace lockgraph::analysis::predictive

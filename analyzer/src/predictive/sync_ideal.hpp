@@ -15,7 +15,8 @@
 // write, fork/join, outermost acquires with their release); SyncIdeal is a closure in progress,
 // a prefix length per thread, grown monotonically by raise() + close(). mark()/rollback() undo a
 // trial extension in time proportional to what it changed.
-// Cost: 16 bytes per recorded event; close() is linear in the events it newly includes.
+// Cost: 16 bytes per recorded event; close() is linear in the events it newly includes (it visits
+// only the threads whose prefix grew).
 #pragma once
 
 #include <cstdint>
@@ -107,12 +108,18 @@ class SyncIdeal {
   void set_cursor(std::uint32_t t, std::uint32_t v);
   void set_last(std::uint32_t lock, LastAcquire v);
   void ensure(std::uint32_t threads, std::uint32_t locks);
+  void drop_pending();
 
   std::vector<std::uint32_t> frontier_, cursor_;  // cursor: rules of the thread already applied
   std::vector<LastAcquire> last_;                 // per lock: the latest acquire in the ideal
   std::vector<Undo> undo_;
+  // Threads whose frontier grew past their cursor since close() last ran: close() visits only
+  // them (a trial extension usually moves one or two threads of many). Empty after close() and
+  // rollback(); the closure is a least fixpoint, so the order of the visits does not matter.
+  std::vector<std::uint32_t> pending_;
+  std::vector<std::uint8_t> is_pending_;
+  std::vector<std::uint32_t> unbounded_;  // threads whose frontier is kUnbounded (may repeat)
   bool marked_ = false;
-  bool dirty_ = false;
   std::uint64_t work_ = 0;
 };
 
