@@ -23,12 +23,35 @@ struct Candidate {
 };
 
 struct VariableAccesses {
-  std::vector<std::vector<Candidate>> writes, all;            // per thread
-  std::vector<std::vector<std::uint32_t>> write_cursor, all_cursor;  // [checking thread][other thread]
-  // Per thread: the index of its latest write / access + 1 (0: none). A thread whose latest one is
-  // inside the checking thread's closure has no candidate left: skipped without touching its list
-  // or cursor (one cache line per variable instead of a miss per thread).
-  std::vector<std::uint32_t> last_write, last_any;
+  std::vector<std::vector<Candidate>> writes, all;  // per thread
+  // One block per variable, for `threads` threads: per thread the index of its latest write and
+  // latest access + 1 (0: none) — a thread whose latest one is inside the checking thread's closure
+  // has no candidate left and is skipped without touching its list or cursor — then the cursors
+  // [checking thread][other thread] into the write lists and into the access lists. One block,
+  // not vectors of vectors: each level of those was a cache miss per access.
+  std::uint32_t threads = 0;
+  std::vector<std::uint32_t> cells;
+
+  void fit(std::uint32_t n) {
+    if (n <= threads) return;
+    std::vector<std::uint32_t> grown(2 * n + 2 * std::size_t(n) * n, 0);
+    for (std::uint32_t u = 0; u < threads; ++u) {
+      grown[u] = last_write(u), grown[n + u] = last_any(u);
+      for (std::uint32_t w = 0; w < threads; ++w) {
+        grown[2 * n + std::size_t(u) * n + w] = cursor(false, u, w);
+        grown[2 * n + std::size_t(n) * n + std::size_t(u) * n + w] = cursor(true, u, w);
+      }
+    }
+    cells.swap(grown);
+    threads = n;
+    if (all.size() < n) all.resize(n), writes.resize(n);
+  }
+  std::uint32_t& last_write(std::uint32_t u) { return cells[u]; }
+  std::uint32_t& last_any(std::uint32_t u) { return cells[threads + u]; }
+  // The cursor a checking thread t keeps into u's write list (of_all false) or access list (true).
+  std::uint32_t& cursor(bool of_all, std::uint32_t t, std::uint32_t u) {
+    return cells[2 * threads + (of_all ? std::size_t(threads) * threads : 0) + std::size_t(t) * threads + u];
+  }
 };
 
 }  // namespace
@@ -93,15 +116,14 @@ struct SyncpPredictor::State {
     j.close(history);
     const std::uint32_t threads = history.threads();
     if (!j.contains(t, index)) {
-      auto& cursors = write ? v.all_cursor : v.write_cursor;
-      if (cursors.size() <= t) cursors.resize(t + 1);
-      if (cursors[t].size() < threads) cursors[t].resize(threads, 0);
+      v.fit(threads);
       const auto& lists = write ? v.all : v.writes;
-      const auto& latest = write ? v.last_any : v.last_write;
-      for (std::uint32_t u = 0; u < threads && u < lists.size(); ++u) {
-        if (u == t || latest[u] == 0 || latest[u] - 1 <= j.frontier(u)) continue;
+      for (std::uint32_t u = 0; u < threads; ++u) {
+        const std::uint32_t latest = write ? v.last_any(u) : v.last_write(u);
+        if (u == t || latest == 0 || latest - 1 <= j.frontier(u)) continue;
         const std::vector<Candidate>& list = lists[u];
-        std::uint32_t c = first_after(list, cursors[t][u], j.frontier(u));
+        std::uint32_t& cursor = v.cursor(write, t, u);
+        std::uint32_t c = first_after(list, cursor, j.frontier(u));
         while (c < list.size()) {
           const Candidate& cand = list[c];
           if (refuted_by_locks(cand, t)) {
@@ -125,7 +147,7 @@ struct SyncpPredictor::State {
           ++races[PairKey{x, cand.location, e.location, u, t, cand.write, write}];
           break;
         }
-        cursors[t][u] = c;
+        cursor = c;
       }
     }
     if (write) {
@@ -135,13 +157,10 @@ struct SyncpPredictor::State {
     }
     Candidate mine{index, e.location, snapshot(t),
                    static_cast<std::uint16_t>(std::min<std::size_t>(history.held(t).size(), 65535)), write};
-    if (v.all.size() <= t) {
-      v.all.resize(t + 1), v.writes.resize(t + 1);
-      v.last_any.resize(t + 1, 0), v.last_write.resize(t + 1, 0);
-    }
+    v.fit(t + 1);
     v.all[t].push_back(mine);
-    v.last_any[t] = index + 1;
-    if (write) v.writes[t].push_back(mine), v.last_write[t] = index + 1;
+    v.last_any(t) = index + 1;
+    if (write) v.writes[t].push_back(mine), v.last_write(t) = index + 1;
   }
 };
 
