@@ -121,6 +121,23 @@ class Predictor {
     }
   }
 
+  // Starts loading what an access a few events ahead will touch: its variable's state and reads
+  // and, for wcp, rule (a)'s entry of each lock its thread holds now (a table of locks x
+  // variables, far larger than the cache: that one load was half of an access's time). Only a
+  // hint: state that does not exist yet is left alone.
+  void prefetch(const StdEvent& e) const {
+    if (e.op != StdOp::kRead && e.op != StdOp::kWrite) return;
+    const std::uint32_t x = e.target;
+    if (x >= vars_.size()) return;
+    __builtin_prefetch(&vars_[x]);
+    __builtin_prefetch(&reads_[std::size_t(x) * stride_]);
+    if (!wcp() || e.thread >= open_.size()) return;
+    for (const OpenSection& o : open_[e.thread]) {
+      const LockState& s = locks_[o.lock];
+      if (!s.sparse && x < s.by_variable.size()) __builtin_prefetch(&s.by_variable[x]);
+    }
+  }
+
   predictive::RacePairs races;
 
  private:
@@ -202,6 +219,10 @@ class Predictor {
       const VectorClock& c = scratch_;
       if (s.cursor.size() <= t) s.user.resize(t + 1, false), s.cursor.resize(t + 1, s.base);  // released unheld
       std::size_t& cur = s.cursor[t];
+      // The releases of an ordered lock are ordered by HB, so their H clocks grow along the list:
+      // joining the last one that qualifies joins them all (the checks use C_t as it was before
+      // this loop, so deferring the join changes none of them).
+      const VectorClock* latest = nullptr;
       while (cur < s.base + s.sections.size()) {
         CriticalSection& cs = s.sections[cur - s.base];
         if (cs.thread == t || !cs.released) {
@@ -210,9 +231,14 @@ class Predictor {
           continue;
         }
         if (!cs.acquire.leq(c)) break;
-        p_[t].join(cs.release);
+        if (s.unordered) {
+          p_[t].join(cs.release);
+        } else {
+          latest = &cs.release;
+        }
         ++cur;
       }
+      if (latest != nullptr) p_[t].join(*latest);
       // Rule (a) bookkeeping: the variables this critical section touched, with this release.
       auto it = std::find_if(open_[t].rbegin(), open_[t].rend(), [&](const OpenSection& o) { return o.lock == l; });
       if (s.depth > 0 && s.holder == t) {
@@ -487,7 +513,11 @@ void RacePredictor::on_events(const StdEvent* events, std::size_t count) {
   } else if (s.analysis == RaceAnalysis::kLockset) {
     for (std::size_t i = 0; i < count; ++i) s.lockset.on_event(events[i]);
   } else {
-    for (std::size_t i = 0; i < count; ++i) s.p.on_event(events[i]);
+    constexpr std::size_t kAhead = 32;  // events: far enough for a DRAM load, near enough to still hold
+    for (std::size_t i = 0; i < count; ++i) {
+      if (i + kAhead < count) s.p.prefetch(events[i + kAhead]);
+      s.p.on_event(events[i]);
+    }
   }
 }
 
