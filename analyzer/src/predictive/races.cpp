@@ -509,7 +509,14 @@ void RacePredictor::on_events(const StdEvent* events, std::size_t count) {
   Impl& s = *impl_;
   s.events += count;
   if (s.analysis == RaceAnalysis::kSyncp) {
-    for (std::size_t i = 0; i < count; ++i) s.syncp.on_event(events[i]);
+    // Three look-ahead distances, one per level of the variable's state (see prefetch()).
+    constexpr std::size_t kFar = 24, kMid = 12, kNear = 4;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (i + kFar < count) s.syncp.prefetch(events[i + kFar], 3);
+      if (i + kMid < count) s.syncp.prefetch(events[i + kMid], 2);
+      if (i + kNear < count) s.syncp.prefetch(events[i + kNear], 1);
+      s.syncp.on_event(events[i]);
+    }
   } else if (s.analysis == RaceAnalysis::kLockset) {
     for (std::size_t i = 0; i < count; ++i) s.lockset.on_event(events[i]);
   } else {

@@ -167,6 +167,26 @@ struct SyncpPredictor::State {
 SyncpPredictor::SyncpPredictor() : s_(std::make_unique<State>()) {}
 SyncpPredictor::~SyncpPredictor() = default;
 
+void SyncpPredictor::prefetch(const StdEvent& e, int stage) const {
+  if (e.op != StdOp::kRead && e.op != StdOp::kWrite) return;
+  const State& s = *s_;
+  if (e.target >= s.vars.size()) return;
+  const VariableAccesses& v = s.vars[e.target];
+  if (stage >= 3) {
+    __builtin_prefetch(&v);
+    return;
+  }
+  if (e.thread >= v.all.size()) return;
+  if (stage == 2) {
+    __builtin_prefetch(&v.all[e.thread]);
+    if (e.op == StdOp::kWrite) __builtin_prefetch(&v.writes[e.thread]);
+    if (!v.cells.empty()) __builtin_prefetch(v.cells.data());
+    return;
+  }
+  __builtin_prefetch(v.all[e.thread].data() + v.all[e.thread].size());
+  if (e.op == StdOp::kWrite) __builtin_prefetch(v.writes[e.thread].data() + v.writes[e.thread].size());
+}
+
 void SyncpPredictor::on_event(const StdEvent& e) {
   State& s = *s_;
   s.ensure_thread(e.thread);

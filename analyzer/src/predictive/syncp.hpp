@@ -31,6 +31,10 @@ class SyncpPredictor {
   SyncpPredictor();
   ~SyncpPredictor();
   void on_event(const StdEvent& e);
+  // A hint for an access `stage` steps of the caller's look-ahead away (3: far .. 1: near): starts
+  // loading the variable's state level by level (its record, then its lists' headers, then their
+  // tails), each level from the one the previous stage loaded. Changes nothing.
+  void prefetch(const StdEvent& e, int stage) const;
   RacePairs races;
 
  private:
