@@ -110,6 +110,7 @@ int compute_std_analysis(const AnalyzeOptions& o, RaceAnalysis analysis, Analysi
   if (!complete && events == 0) return fail(problem.message());
   if (!complete) warn(problem.message() + " (the " + std::to_string(events) + " events before it are analyzed)");
   *result = predictor.finish(names, path);
+  for (const Problem& p : result->problems) warn(p.reason);
   // A second look at the events, only if there is a lock-order cycle: the same file, the same
   // events (up to the same damage), the same name ids.
   AnalysisResult predicted = deadlocks.finish([&](const StdTrace::EventSink& sink) {
@@ -216,6 +217,10 @@ int compute_analysis(const AnalyzeOptions& o, AnalysisResult* out, std::size_t* 
     AnalysisResult predicted = predictor.finish(names, "");
     std::erase_if(result.findings, [](const Finding& f) { return f.kind == kDataRace; });
     for (Finding& f : predicted.findings) result.findings.push_back(std::move(f));
+    for (Problem& p : predicted.problems) {
+      warn(p.reason);
+      result.problems.push_back(std::move(p));
+    }
   }
   if (o.predict_deadlocks) {
     AnalysisResult predicted = deadlocks.finish([&](const StdTrace::EventSink& sink) {

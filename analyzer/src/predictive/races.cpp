@@ -486,7 +486,8 @@ std::string_view race_analysis_name(RaceAnalysis a) {
 }
 
 struct RacePredictor::Impl {
-  Impl(RaceAnalysis a, std::size_t wcp_dense_pairs) : analysis(a), p(a, wcp_dense_pairs) {}
+  Impl(RaceAnalysis a, std::size_t wcp_dense_pairs, std::uint32_t syncp_release_every)
+      : analysis(a), p(a, wcp_dense_pairs), syncp(syncp_release_every) {}
   RaceAnalysis analysis;
   Predictor p;                       // hb, shb, wcp
   predictive::SyncpPredictor syncp;  // syncp
@@ -499,8 +500,8 @@ struct RacePredictor::Impl {
   }
 };
 
-RacePredictor::RacePredictor(RaceAnalysis a, std::size_t wcp_dense_pairs)
-    : impl_(std::make_unique<Impl>(a, wcp_dense_pairs)) {}
+RacePredictor::RacePredictor(RaceAnalysis a, std::size_t wcp_dense_pairs, std::uint32_t syncp_release_every)
+    : impl_(std::make_unique<Impl>(a, wcp_dense_pairs, syncp_release_every)) {}
 RacePredictor::~RacePredictor() = default;
 
 void RacePredictor::on_event(const StdEvent& e) { on_events(&e, 1); }
@@ -567,6 +568,16 @@ AnalysisResult RacePredictor::finish(const StdTrace& trace, const std::string& t
     }
     assign_fingerprint(f);
     result.findings.push_back(std::move(f));
+  }
+  if (analysis == RaceAnalysis::kSyncp) {
+    if (const std::uint32_t late = impl_->syncp.threads_started_late_without_fork(); late != 0) {
+      result.problems.push_back(
+          {trace_name, 0,
+           "syncp: " + std::to_string(late) +
+               " thread(s) first appear without a fork after syncp had let go of accesses every thread known "
+               "then was past; races between them and those accesses are not reported (give each thread a "
+               "fork(T) line, or use --races wcp)"});
+    }
   }
   return result;
 }

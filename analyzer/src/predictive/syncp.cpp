@@ -22,8 +22,19 @@ struct Candidate {
   bool write = false;
 };
 
+// One thread's accesses (or writes) to one variable, in trace order. Positions are absolute:
+// candidates every thread's closure has passed are dropped from the front (see
+// State::dead_before), and `base` counts them, so the cursors into the list stay valid.
+struct CandidateList {
+  std::vector<Candidate> items;
+  std::uint32_t base = 0;
+
+  std::uint32_t end() const { return base + static_cast<std::uint32_t>(items.size()); }
+  const Candidate& operator[](std::uint32_t position) const { return items[position - base]; }
+};
+
 struct VariableAccesses {
-  std::vector<std::vector<Candidate>> writes, all;  // per thread
+  std::vector<CandidateList> writes, all;  // per thread
   // One block per variable, for `threads` threads: per thread the index of its latest write and
   // latest access + 1 (0: none) — a thread whose latest one is inside the checking thread's closure
   // has no candidate left and is skipped without touching its list or cursor — then the cursors
@@ -95,15 +106,61 @@ struct SyncpPredictor::State {
   // The first candidate after `frontier`, from `from` on. The answer is usually `from` itself or
   // close to it: galloping (doubling steps, then a binary search in the last one) touches a few
   // entries where a binary search over the whole rest would miss the cache at every step.
-  static std::uint32_t first_after(const std::vector<Candidate>& list, std::uint32_t from, std::uint32_t frontier) {
+  static std::uint32_t first_after(const CandidateList& candidates, std::uint32_t from, std::uint32_t frontier) {
+    from = std::max(from, candidates.base);  // what was dropped is inside every closure
+    const std::vector<Candidate>& list = candidates.items;
     const std::size_t n = list.size();
-    if (from >= n || list[from].index > frontier) return from;
-    std::size_t lo = from, step = 1;  // list[lo].index <= frontier
+    std::size_t lo = from - candidates.base;
+    if (lo >= n || list[lo].index > frontier) return from;
+    std::size_t step = 1;  // list[lo].index <= frontier
     while (lo + step < n && list[lo + step].index <= frontier) lo += step, step *= 2;
     auto it = std::upper_bound(list.begin() + static_cast<std::ptrdiff_t>(lo) + 1,
                                list.begin() + static_cast<std::ptrdiff_t>(std::min(n, lo + step + 1)), frontier,
                                [](std::uint32_t f, const Candidate& c) { return f < c.index; });
-    return static_cast<std::uint32_t>(it - list.begin());
+    return candidates.base + static_cast<std::uint32_t>(it - list.begin());
+  }
+
+  // Memory bounded by what can still race, not by the trace: a candidate of thread u at or
+  // before dead_before[u] is inside the closure J_t of every thread t that exists, and J_t only
+  // grows, so no cursor will ever stop at it again. A thread forked later starts from its parent's
+  // prefix, so its closure contains its parent's: the bound holds for it too. A closure that took
+  // a whole thread (an open critical section had to end: kUnbounded) may shrink in a later thread's
+  // closure of the same events, so it counts as knowing nothing. Recomputed every
+  // `release_every` events (0: never); a list is trimmed when it would otherwise grow its storage.
+  std::uint32_t release_every = 0;
+  std::vector<std::uint32_t> dead_before;  // per thread: candidate index bound (empty: none dropped)
+  std::uint32_t events_since_refresh = 0;
+  bool dropped_any = false;                // a thread seen later without a fork would have needed them
+  std::uint32_t unforked_late = 0;         // such threads (reported as a problem)
+
+  void refresh_dead() {
+    events_since_refresh = 0;
+    const std::uint32_t n = history.threads();
+    dead_before.assign(n, kUnbounded);
+    for (std::uint32_t t = 0; t < n; ++t) {
+      const std::vector<std::uint32_t>& f = t < prefix.size() ? prefix[t].frontiers() : std::vector<std::uint32_t>{};
+      const bool trusted = std::find(f.begin(), f.end(), kUnbounded) == f.end();
+      for (std::uint32_t u = 0; u < n; ++u) {
+        if (u == t) continue;
+        const std::uint32_t known = trusted && u < f.size() ? f[u] : 0;
+        dead_before[u] = std::min(dead_before[u], known);
+      }
+    }
+    if (n == 1) dead_before[0] = 0;  // nobody else to race with yet
+  }
+
+  void append(CandidateList& list, std::uint32_t u, const Candidate& c) {
+    if (list.items.size() == list.items.capacity() && !list.items.empty() && u < dead_before.size()) {
+      const std::uint32_t bound = dead_before[u];
+      auto keep = std::upper_bound(list.items.begin(), list.items.end(), bound,
+                                   [](std::uint32_t b, const Candidate& x) { return b < x.index; });
+      if (keep != list.items.begin()) {
+        list.base += static_cast<std::uint32_t>(keep - list.items.begin());
+        list.items.erase(list.items.begin(), keep);
+        dropped_any = true;
+      }
+    }
+    list.items.push_back(c);
   }
 
   void access(const StdEvent& e, bool write, RacePairs& races) {
@@ -121,10 +178,10 @@ struct SyncpPredictor::State {
       for (std::uint32_t u = 0; u < threads; ++u) {
         const std::uint32_t latest = write ? v.last_any(u) : v.last_write(u);
         if (u == t || latest == 0 || latest - 1 <= j.frontier(u)) continue;
-        const std::vector<Candidate>& list = lists[u];
+        const CandidateList& list = lists[u];
         std::uint32_t& cursor = v.cursor(write, t, u);
         std::uint32_t c = first_after(list, cursor, j.frontier(u));
-        while (c < list.size()) {
+        while (c < list.end()) {
           const Candidate& cand = list[c];
           if (refuted_by_locks(cand, t)) {
             ++c;
@@ -158,13 +215,16 @@ struct SyncpPredictor::State {
     Candidate mine{index, e.location, snapshot(t),
                    static_cast<std::uint16_t>(std::min<std::size_t>(history.held(t).size(), 65535)), write};
     v.fit(t + 1);
-    v.all[t].push_back(mine);
+    append(v.all[t], t, mine);
     v.last_any(t) = index + 1;
-    if (write) v.writes[t].push_back(mine), v.last_write(t) = index + 1;
+    if (write) append(v.writes[t], t, mine), v.last_write(t) = index + 1;
   }
 };
 
-SyncpPredictor::SyncpPredictor() : s_(std::make_unique<State>()) {}
+SyncpPredictor::SyncpPredictor(std::uint32_t release_every) : s_(std::make_unique<State>()) {
+  s_->release_every = release_every;
+}
+std::uint32_t SyncpPredictor::threads_started_late_without_fork() const { return s_->unforked_late; }
 SyncpPredictor::~SyncpPredictor() = default;
 
 void SyncpPredictor::prefetch(const StdEvent& e, int stage) const {
@@ -183,12 +243,22 @@ void SyncpPredictor::prefetch(const StdEvent& e, int stage) const {
     if (!v.cells.empty()) __builtin_prefetch(v.cells.data());
     return;
   }
-  __builtin_prefetch(v.all[e.thread].data() + v.all[e.thread].size());
-  if (e.op == StdOp::kWrite) __builtin_prefetch(v.writes[e.thread].data() + v.writes[e.thread].size());
+  const std::vector<Candidate>& mine = v.all[e.thread].items;
+  __builtin_prefetch(mine.data() + mine.size());
+  if (e.op == StdOp::kWrite) {
+    const std::vector<Candidate>& writes = v.writes[e.thread].items;
+    __builtin_prefetch(writes.data() + writes.size());
+  }
 }
 
 void SyncpPredictor::on_event(const StdEvent& e) {
   State& s = *s_;
+  if (e.thread >= s.history.threads() || s.history.length(e.thread) == 0) {
+    // A thread's first event. Without a fork its closure starts empty: it may race with accesses
+    // that were dropped already.
+    if (s.dropped_any && s.history.forked_by(e.thread).index == 0) ++s.unforked_late;
+  }
+  if (s.release_every != 0 && ++s.events_since_refresh >= s.release_every) s.refresh_dead();
   s.ensure_thread(e.thread);
   const std::uint32_t t = e.thread;
   switch (e.op) {

@@ -14,9 +14,10 @@
 // took a lock e1 held — can never race with a later access of t either, so a per (variable, t, u)
 // cursor passes them once. Complete for racy accesses: every access in a sync-preserving race is
 // reported (with its earliest partner per thread).
-// Cost: memory linear in the trace (the closure needs the reads-from and critical sections of
-// the past, and candidates are kept; the paper shows Omega(N / log^2 N) space is necessary);
-// time near-linear in practice, O(events x threads) closure steps per thread.
+// Cost: memory linear in the trace for the closure's rules (reads-from and critical sections of
+// the past; the paper shows Omega(N / log^2 N) space is necessary in the worst case); candidates
+// every thread's closure has passed are dropped, so they take memory only while they can still
+// race. Time near-linear in practice, O(events x threads) closure steps per thread.
 #pragma once
 
 #include <memory>
@@ -28,13 +29,18 @@ namespace lockgraph::analysis::predictive {
 
 class SyncpPredictor {
  public:
-  SyncpPredictor();
+  // Every `release_every` events, which accesses every thread is past is worked out, and those
+  // are dropped (0: never).
+  explicit SyncpPredictor(std::uint32_t release_every);
   ~SyncpPredictor();
   void on_event(const StdEvent& e);
   // A hint for an access `stage` steps of the caller's look-ahead away (3: far .. 1: near): starts
   // loading the variable's state level by level (its record, then its lists' headers, then their
   // tails), each level from the one the previous stage loaded. Changes nothing.
   void prefetch(const StdEvent& e, int stage) const;
+  // Threads first seen without a fork after candidates had been dropped: races between them and
+  // the dropped accesses were not looked for (see State::dead_before).
+  std::uint32_t threads_started_late_without_fork() const;
   RacePairs races;
 
  private:

@@ -46,9 +46,14 @@ std::string_view race_analysis_name(RaceAnalysis a);
 // that go to a hash map (the same answers, slower). Tests pass small budgets to cover the switch.
 inline constexpr std::size_t kWcpDensePairs = std::size_t(1) << 22;  // 64 MiB
 
+// syncp lets go of accesses every thread's closure has passed (they can race with nothing any
+// more), checking which every this many events; 0 keeps every access (tests compare the two).
+inline constexpr std::uint32_t kSyncpReleaseEvery = 4096;
+
 class RacePredictor {
  public:
-  explicit RacePredictor(RaceAnalysis analysis, std::size_t wcp_dense_pairs = kWcpDensePairs);
+  explicit RacePredictor(RaceAnalysis analysis, std::size_t wcp_dense_pairs = kWcpDensePairs,
+                         std::uint32_t syncp_release_every = kSyncpReleaseEvery);
   ~RacePredictor();
   RacePredictor(const RacePredictor&) = delete;
   RacePredictor& operator=(const RacePredictor&) = delete;
