@@ -84,7 +84,7 @@ void SyncIdeal::set_last(std::uint32_t lock, LastAcquire v) {
 }
 
 void SyncIdeal::raise(std::uint32_t thread, std::uint32_t length) {
-  ensure(thread + 1, 0);
+  if (thread >= frontier_.size()) ensure(thread + 1, 0);
   if (length > frontier_[thread]) set_frontier(thread, length);
 }
 

@@ -175,9 +175,7 @@ struct SyncpPredictor::State {
     if (!j.contains(t, index)) {
       v.fit(threads);
       const auto& lists = write ? v.all : v.writes;
-      for (std::uint32_t u = 0; u < threads; ++u) {
-        const std::uint32_t latest = write ? v.last_any(u) : v.last_write(u);
-        if (u == t || latest == 0 || latest - 1 <= j.frontier(u)) continue;
+      auto check_thread = [&](std::uint32_t u) {
         const CandidateList& list = lists[u];
         std::uint32_t& cursor = v.cursor(write, t, u);
         std::uint32_t c = first_after(list, cursor, j.frontier(u));
@@ -205,6 +203,22 @@ struct SyncpPredictor::State {
           break;
         }
         cursor = c;
+      };
+      // The threads whose latest access is still outside the closure: for up to 64 threads one
+      // branch-free pass over two arrays (vectorized), so only their lists and cursors are touched.
+      const std::uint32_t* latest = write ? &v.last_any(0) : &v.last_write(0);
+      if (threads <= 64) {
+        const std::uint32_t* frontier = j.frontiers().data();  // close() sized it for every thread
+        std::uint64_t todo = 0;
+        for (std::uint32_t u = 0; u < threads; ++u) {
+          todo |= std::uint64_t((latest[u] != 0) & (latest[u] - 1 > frontier[u])) << u;
+        }
+        todo &= ~(std::uint64_t(1) << t);
+        for (; todo != 0; todo &= todo - 1) check_thread(static_cast<std::uint32_t>(__builtin_ctzll(todo)));
+      } else {
+        for (std::uint32_t u = 0; u < threads; ++u) {
+          if (u != t && latest[u] != 0 && latest[u] - 1 > j.frontier(u)) check_thread(u);
+        }
       }
     }
     if (write) {
