@@ -26,16 +26,20 @@ namespace {
 // baseline the targets compare with is std::mutex in a process that has started a thread. The
 // single-threaded figure is kept as a row of its own; it must run first (registration order),
 // before any case starts a thread, and refuses to measure when it cannot.
-void BM_StdMutexUncontendedNoThreadEver(benchmark::State& state) {
-  if (!__libc_single_threaded) {
-    state.SkipWithError("a thread already ran in this process; run this case first");
-    return;
-  }
+void lock_unlock_loop(benchmark::State& state) {
   static std::mutex m;
   for (auto _ : state) {
     m.lock();
     m.unlock();
   }
+}
+
+void BM_StdMutexUncontendedNoThreadEver(benchmark::State& state) {
+  if (!__libc_single_threaded) {
+    state.SkipWithError("a thread already ran in this process; run this case first");
+    return;
+  }
+  lock_unlock_loop(state);
 }
 BENCHMARK(BM_StdMutexUncontendedNoThreadEver);
 
@@ -48,11 +52,7 @@ void BM_StdMutexUncontended(benchmark::State& state) {
     state.SkipWithError("glibc still treats the process as single-threaded");
     return;
   }
-  static std::mutex m;
-  for (auto _ : state) {
-    m.lock();
-    m.unlock();
-  }
+  lock_unlock_loop(state);
 }
 BENCHMARK(BM_StdMutexUncontended);
 

@@ -427,13 +427,7 @@ TEST(StdFormat, WriteThenParseIsTheSameTrace) {
 TEST(Predictive, WcpFindsTheSameRacesWhateverItsDenseTableBudget) {
   // Budget 0: every lock's pairs in the hash map; 3,000: the first locks dense, then moved to the
   // hash map mid-trace as the variables grow; the default: all dense.
-  GeneratorOptions o;
-  o.events = 100000;
-  o.threads = 8;
-  o.locks = 24;
-  o.variables = 600;
-  o.racy = 0.05;
-  const StdTrace t = generate_std_trace(o);
+  const StdTrace t = generate_std_trace(testing::generator(8, 24, 600, 100000, 0.05));
   auto run = [&](std::size_t budget) {
     RacePredictor p(RaceAnalysis::kWcp, budget);
     p.on_events(t.events.data(), t.events.size());
@@ -451,12 +445,7 @@ TEST(Predictive, WcpFindsTheSameRacesWhateverItsDenseTableBudget) {
 }
 
 TEST(Generator, SameSeedSameTraceAndLockDisciplineHolds) {
-  GeneratorOptions o;
-  o.events = 200000;
-  o.threads = 8;
-  o.locks = 16;
-  o.variables = 512;
-  o.racy = 0;
+  GeneratorOptions o = testing::generator(8, 16, 512, 200000, 0);
   StdTrace a = generate_std_trace(o), b = generate_std_trace(o);
   std::ostringstream sa, sb;
   a.write(sa);

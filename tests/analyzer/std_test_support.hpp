@@ -8,6 +8,7 @@
 #include <string>
 
 #include "lockgraph/analyzer/predictive.hpp"
+#include "lockgraph/analyzer/std_generator.hpp"
 
 namespace lockgraph::analysis::testing {
 
@@ -19,6 +20,19 @@ inline StdTrace parse_ok(const std::string& text) {
 }
 
 using Set = std::set<std::string>;
+
+// Options for generate_std_trace() (lockgraph/analyzer/std_generator.hpp) in one line.
+inline GeneratorOptions generator(std::uint32_t threads, std::uint32_t locks, std::uint32_t variables,
+                                  std::uint64_t events, double racy, std::uint64_t seed = 1) {
+  GeneratorOptions o;
+  o.threads = threads;
+  o.locks = locks;
+  o.variables = variables;
+  o.events = events;
+  o.racy = racy;
+  o.seed = seed;
+  return o;
+}
 
 inline Set races(const std::string& text, RaceAnalysis a) {
   Set out;

@@ -109,14 +109,8 @@ TEST(SyncPreserving, AgreesWithAnExhaustiveSearchOfReorderings) {
   SCOPED_TRACE("release_every " + std::to_string(release_every));
   int traces_with_races = 0;
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
-    GeneratorOptions o;
-    o.threads = 3;
-    o.locks = 2;
-    o.variables = 3;
-    o.events = 22;
+    GeneratorOptions o = testing::generator(3, 2, 3, 22, 0.4, seed);
     o.nesting = 2;
-    o.racy = 0.4;
-    o.seed = seed;
     StdTrace t = generate_std_trace(o);
     // One location per event (its position + 1), so reported pairs are event pairs.
     for (std::size_t i = 0; i < t.events.size(); ++i) t.events[i].location = t.location_id(std::to_string(i + 1));
@@ -150,14 +144,7 @@ TEST(SyncPreserving, LettingGoOfPassedAccessesChangesNoAnswer) {
     return out;
   };
   for (std::uint64_t seed = 1; seed <= 4; ++seed) {
-    GeneratorOptions o;
-    o.threads = 6;
-    o.locks = 8;
-    o.variables = 64;
-    o.events = 40000;
-    o.racy = 0.05;
-    o.seed = seed;
-    const StdTrace t = generate_std_trace(o);
+    const StdTrace t = generate_std_trace(testing::generator(6, 8, 64, 40000, 0.05, seed));
     const auto kept = answers(syncp(t, 0));
     EXPECT_FALSE(kept.empty()) << "seed " << seed;
     for (const std::uint32_t every : {1u, 64u, kSyncpReleaseEvery}) {
@@ -193,12 +180,7 @@ TEST(SyncPreserving, AThreadFirstSeenWithoutAForkAfterAccessesWereLetGoIsReporte
 }
 
 TEST(SyncPreserving, GeneratedTracesWithoutRacyAccessesHaveNoRace) {
-  GeneratorOptions o;
-  o.events = 100000;
-  o.threads = 8;
-  o.locks = 16;
-  o.variables = 512;
-  o.racy = 0;
+  GeneratorOptions o = testing::generator(8, 16, 512, 100000, 0);
   EXPECT_EQ(predict_races(generate_std_trace(o), RaceAnalysis::kSyncp, "gen").findings.size(), 0u);
   o.racy = 0.05;
   AnalysisResult r = predict_races(generate_std_trace(o), RaceAnalysis::kSyncp, "gen");
