@@ -155,6 +155,33 @@ TEST(SyncPreserving, LettingGoOfPassedAccessesChangesNoAnswer) {
   }
 }
 
+TEST(SyncPreserving, AThreadForkedAfterHistoryWasLetGoOfStartsFromItsParentsClosure) {
+  // T0 and T1 take turns under L (each turn also reads the other's write of y, so the closures
+  // move on and history is let go of); then T0 forks T2, which races with T1's latest write of x
+  // and is ordered after T0's own.
+  std::string text = "T0|fork(T1)|1\n";
+  for (int i = 0; i < 2000; ++i) {
+    text += "T0|acq(L)|2\nT0|w(y)|3\nT0|r(x)|4\nT0|rel(L)|5\nT1|acq(L)|6\nT1|r(y)|7\nT1|w(x)|8\nT1|rel(L)|9\n";
+  }
+  text += "T0|w(z)|10\nT0|fork(T2)|11\nT2|r(z)|12\nT2|w(x)|13\nT1|w(x)|14\n";
+  const StdTrace t = testing::parse_ok(text);
+  auto answers = [](const AnalysisResult& r) {
+    std::set<std::string> out;
+    for (const Finding& f : r.findings) {
+      out.insert(f.objects.at(0) + ":" + std::to_string(f.locations.at(0).line) + "-" + std::to_string(f.locations.at(1).line));
+    }
+    return out;
+  };
+  const AnalysisResult kept = syncp(t, 0);
+  EXPECT_TRUE(kept.problems.empty());
+  EXPECT_TRUE(answers(kept).count("x:13-14")) << testing::joined(answers(kept));
+  for (const std::uint32_t every : {1u, 8u, 64u}) {
+    const AnalysisResult r = syncp(t, every);
+    EXPECT_EQ(answers(r), answers(kept)) << "every " << every;
+    EXPECT_TRUE(r.problems.empty()) << "every " << every;
+  }
+}
+
 TEST(SyncPreserving, AThreadFirstSeenWithoutAForkAfterAccessesWereLetGoIsReported) {
   // T0 and T1 take turns under L; long after, T2 (never forked) writes x. Its closure starts
   // empty, so it could race with the turns let go of long ago: the answer says so.

@@ -21,22 +21,22 @@ std::uint32_t SyncHistory::next_event(std::uint32_t thread) {
 // Re-entries are not critical sections of their own: the outermost acquire and release are.
 bool SyncHistory::acquire(std::uint32_t thread, std::uint32_t lock, std::uint32_t index) {
   lock_count_ = std::max(lock_count_, lock + 1);
-  if (!open_.acquire(thread, lock, rules_[thread].size())) return false;
-  rules_[thread].push_back(ClosureRule{index, lock, kUnbounded, position_});
+  if (!open_.acquire(thread, lock, rules_[thread].end())) return false;
+  rules_[thread].items.push_back(ClosureRule{index, lock, kUnbounded, position_});
   return true;
 }
 
 bool SyncHistory::release(std::uint32_t thread, std::uint32_t lock, std::uint32_t index) {
   ensure_thread(thread);
   const auto ended = open_.release(thread, lock);
-  if (ended) rules_[thread][ended->info].value = index;
+  if (ended) rules_[thread].items[ended->info - rules_[thread].base].value = index;
   return ended.has_value();
 }
 
 void SyncHistory::read(std::uint32_t thread, std::uint32_t variable, std::uint32_t index) {
   if (variable >= last_write_.size()) return;
   const Writer w = last_write_[variable];
-  if (w.index != 0 && w.thread != thread) rules_[thread].push_back(ClosureRule{index, w.thread, w.index, 0});
+  if (w.index != 0 && w.thread != thread) rules_[thread].items.push_back(ClosureRule{index, w.thread, w.index, 0});
 }
 
 void SyncHistory::write(std::uint32_t thread, std::uint32_t variable, std::uint32_t index) {
@@ -50,13 +50,23 @@ void SyncHistory::fork(std::uint32_t parent, std::uint32_t child, std::uint32_t 
   if (forked_by_.size() <= child) forked_by_.resize(child + 1);
   if (forked_by_[child].index == 0) {
     forked_by_[child] = Fork{parent, index};
-    rules_[child].push_back(ClosureRule{1, parent, index, 0});  // any ideal with the child's first event
+    rules_[child].items.push_back(ClosureRule{1, parent, index, 0});  // any ideal with the child's first event
   }
 }
 
 void SyncHistory::join(std::uint32_t thread, std::uint32_t child, std::uint32_t index) {
   ensure_thread(child);
-  if (length_[child] > 0) rules_[thread].push_back(ClosureRule{index, child, length_[child], 0});
+  if (length_[child] > 0) rules_[thread].items.push_back(ClosureRule{index, child, length_[child], 0});
+}
+
+void SyncHistory::forget_rules_before(std::uint32_t thread, std::uint32_t position) {
+  RuleList& r = rules_[thread];
+  if (position <= r.base) return;
+  const std::uint32_t n = std::min(position, r.end()) - r.base;
+  r.items.erase(r.items.begin(), r.items.begin() + n);
+  r.base += n;
+  // The storage follows what is kept: a list that held millions of rules must not keep their room.
+  if (r.items.capacity() > 2 * r.items.size() + 1024) r.items.shrink_to_fit();
 }
 
 void SyncIdeal::ensure(std::uint32_t threads, std::uint32_t locks) {
@@ -97,12 +107,12 @@ void SyncIdeal::close(const SyncHistory& h) {
   ensure(h.threads(), h.locks());
   // The latest acquire of a lock is kept by (thread, rule): its release may be recorded after this
   // ideal first saw it open.
-  auto release_of = [&](const LastAcquire& a) { return h.rules(a.thread)[a.rule].value; };
+  auto release_of = [&](const LastAcquire& a) { return h.rules(a.thread)[a.rule].value; };  // a.rule: a position
   // A thread taken in whole (an open critical section had to end) gets new rules as the trace
   // goes on without its frontier growing: they apply whenever the closure changes.
   if (!pending_.empty()) {
     for (std::uint32_t t : unbounded_) {
-      if (frontier_[t] == kUnbounded && t < h.threads() && cursor_[t] < h.rules(t).size() && !is_pending_[t]) {
+      if (frontier_[t] == kUnbounded && t < h.threads() && cursor_[t] < h.rules(t).end() && !is_pending_[t]) {
         is_pending_[t] = 1, pending_.push_back(t);
       }
     }
@@ -112,11 +122,11 @@ void SyncIdeal::close(const SyncHistory& h) {
     pending_.pop_back();
     is_pending_[t] = 0;
     if (t >= h.threads()) continue;  // raised past the history's threads: no rules to apply
-    const std::vector<ClosureRule>& rules = h.rules(t);
+    const RuleList& rules = h.rules(t);
     std::uint32_t c = cursor_[t];
     const std::uint32_t start = c;
     // frontier_[t] is read again at every step: a rule of t can raise t itself.
-    while (c < rules.size() && rules[c].index <= frontier_[t]) {
+    while (c < rules.end() && rules[c].index <= frontier_[t]) {
       const ClosureRule& r = rules[c];
       if (r.position == 0) {
         raise(r.other, r.value);
@@ -132,6 +142,12 @@ void SyncIdeal::close(const SyncHistory& h) {
       ++c;
     }
     if (c != start) set_cursor(t, c), work_ += c - start;
+  }
+}
+
+void SyncIdeal::lower_to_rules_in_use(std::vector<std::uint32_t>& lowest) const {
+  for (const LastAcquire& a : last_) {
+    if (a.position != 0 && a.thread < lowest.size()) lowest[a.thread] = std::min(lowest[a.thread], a.rule);
   }
 }
 

@@ -36,6 +36,15 @@ struct ClosureRule {
   std::uint32_t position = 0;  // acquire: trace position (>= 1); 0 for require
 };
 
+// One thread's rules, in event order. Positions are absolute: rules every ideal in use has
+// applied can be forgotten from the front (forget_rules_before), and `base` counts them.
+struct RuleList {
+  std::vector<ClosureRule> items;
+  std::uint32_t base = 0;
+  std::uint32_t end() const { return base + static_cast<std::uint32_t>(items.size()); }
+  const ClosureRule& operator[](std::uint32_t position) const { return items[position - base]; }
+};
+
 class SyncHistory {
  public:
   // Events in trace order. Returns the event's 1-based index on its thread.
@@ -51,8 +60,12 @@ class SyncHistory {
   std::uint32_t threads() const { return static_cast<std::uint32_t>(rules_.size()); }
   std::uint32_t locks() const { return lock_count_; }
   std::uint32_t length(std::uint32_t thread) const { return thread < length_.size() ? length_[thread] : 0; }
-  const std::vector<ClosureRule>& rules(std::uint32_t thread) const { return rules_[thread]; }
-  // The critical sections the thread is in now; each entry's info is its acquire's rule index.
+  const RuleList& rules(std::uint32_t thread) const { return rules_[thread]; }
+  // Forgets the thread's rules before `position`. The caller guarantees that no ideal it will
+  // close again has a cursor or a latest acquire below it, and that no open critical section's
+  // acquire is below it.
+  void forget_rules_before(std::uint32_t thread, std::uint32_t position);
+  // The critical sections the thread is in now; each entry's info is its acquire's rule position.
   const std::vector<HeldLocks<std::size_t>::Entry>& held(std::uint32_t thread) { return open_.of(thread); }
   std::uint32_t position() const { return position_; }
   struct Fork {
@@ -65,7 +78,7 @@ class SyncHistory {
   struct Writer {
     std::uint32_t thread = 0, index = 0;  // index 0: never written
   };
-  std::vector<std::vector<ClosureRule>> rules_;
+  std::vector<RuleList> rules_;
   std::vector<std::uint32_t> length_;
   HeldLocks<std::size_t> open_;          // per thread: locks held (outermost acquire's rule)
   std::vector<Writer> last_write_;       // per variable
@@ -84,6 +97,11 @@ class SyncIdeal {
   // Applies the closure rules until nothing changes.
   void close(const SyncHistory& h);
   std::uint32_t frontier(std::uint32_t thread) const { return thread < frontier_.size() ? frontier_[thread] : 0; }
+  // How many of the thread's rules this ideal has applied (an absolute rule position).
+  std::uint32_t cursor(std::uint32_t thread) const { return thread < cursor_.size() ? cursor_[thread] : 0; }
+  // Lowers lowest[t] to the rule position of every acquire this ideal keeps as a lock's latest
+  // (close() reads those rules' releases again).
+  void lower_to_rules_in_use(std::vector<std::uint32_t>& lowest) const;
   bool contains(std::uint32_t thread, std::uint32_t index) const { return index <= frontier(thread); }
   const std::vector<std::uint32_t>& frontiers() const { return frontier_; }
   // Rules applied by close() so far (not reset by clear()): the cost callers budget.
@@ -96,7 +114,7 @@ class SyncIdeal {
 
  private:
   struct LastAcquire {
-    std::uint32_t position = 0, thread = 0, rule = 0;  // rule: index into the thread's rules
+    std::uint32_t position = 0, thread = 0, rule = 0;  // rule: its position in the thread's rules
   };
   enum class Slot : std::uint8_t { kFrontier, kCursor, kLast };
   struct Undo {

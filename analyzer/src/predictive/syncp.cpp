@@ -75,8 +75,15 @@ struct SyncpPredictor::State {
   std::vector<HeldLock> held_pool;
   std::vector<VariableAccesses> vars;
 
+  // Where a thread's closure J_t stands. Only the closures of kForked and kRunning threads can
+  // still be asked about candidates, so only they hold back what is let go of.
+  enum class Life : std::uint8_t { kUnseen, kForked, kRunning, kJoined };
+  std::vector<Life> life;
+  static bool in_use(Life l) { return l == Life::kForked || l == Life::kRunning; }
+
   void ensure_thread(std::uint32_t t) {
     if (prefix.size() <= t) {
+      life.resize(t + 1, Life::kUnseen);
       prefix.resize(t + 1);
       last_acquire.resize(t + 1);
       held_snapshot.resize(t + 1, kUnbounded);
@@ -128,25 +135,82 @@ struct SyncpPredictor::State {
   // closure of the same events, so it counts as knowing nothing. Recomputed every
   // `release_every` events (0: never); a list is trimmed when it would otherwise grow its storage.
   std::uint32_t release_every = 0;
+  bool rules_dropped = false;  // some thread's rules were forgotten (forget_passed_rules)
+  SyncIdeal floor;             // valid when rules_dropped: where a thread without a fork starts
   std::vector<std::uint32_t> dead_before;  // per thread: candidate index bound (empty: none dropped)
   std::uint32_t events_since_refresh = 0;
   bool dropped_any = false;                // a thread seen later without a fork would have needed them
   std::uint32_t unforked_late = 0;         // such threads (reported as a problem)
 
+  static bool trusted(const SyncIdeal& j) {
+    const std::vector<std::uint32_t>& f = j.frontiers();
+    return std::find(f.begin(), f.end(), kUnbounded) == f.end();
+  }
+
   void refresh_dead() {
     events_since_refresh = 0;
-    const std::uint32_t n = history.threads();
+    const std::uint32_t n = std::min<std::uint32_t>(history.threads(), static_cast<std::uint32_t>(prefix.size()));
     dead_before.assign(n, kUnbounded);
+    bool all_trusted = true;
+    std::uint32_t users = 0;
     for (std::uint32_t t = 0; t < n; ++t) {
-      const std::vector<std::uint32_t>& f = t < prefix.size() ? prefix[t].frontiers() : std::vector<std::uint32_t>{};
-      const bool trusted = std::find(f.begin(), f.end(), kUnbounded) == f.end();
+      if (!in_use(life[t])) continue;
+      ++users;
+      const bool sure = trusted(prefix[t]);
+      all_trusted = all_trusted && sure;
       for (std::uint32_t u = 0; u < n; ++u) {
         if (u == t) continue;
-        const std::uint32_t known = trusted && u < f.size() ? f[u] : 0;
-        dead_before[u] = std::min(dead_before[u], known);
+        dead_before[u] = std::min(dead_before[u], sure ? prefix[t].frontier(u) : 0);
       }
     }
-    if (n == 1) dead_before[0] = 0;  // nobody else to race with yet
+    if (users < 2) dead_before.assign(n, 0);  // nobody else to race with yet
+    if (all_trusted && users >= 2) forget_passed_rules(n);
+  }
+
+  // The closure's rules are kept per thread, 16 bytes per read of another thread's write and per
+  // critical section: for a long trace, most of the memory. Rules every closure in use has
+  // applied (below its cursor), that no closure keeps as a lock's latest acquire and that open no
+  // critical section still open are read by nobody again; they are forgotten once they are at
+  // least half of their thread's list (so the moving of what is kept costs O(1) per rule). A
+  // forked thread starts from a copy of its parent's closure taken at the fork, which its own
+  // contains: exact. A thread seen later without a fork starts from the floor, a copy of the
+  // smallest closure in use: closed, containing every forgotten rule's event, but perhaps more
+  // than its own closure (sound, maybe incomplete: warned). Only done while no closure in use took
+  // a whole thread (kUnbounded: see refresh_dead).
+  // Rules are forgotten in runs of at least this many (fewer with a small release_every, so that
+  // tests on small traces cover it).
+  std::uint32_t min_forget() const { return std::clamp<std::uint32_t>(release_every / 4, 1, 1024); }
+
+  void forget_passed_rules(std::uint32_t n) {
+    std::vector<std::uint32_t> lowest(n, kUnbounded);
+    auto lower = [&](const SyncIdeal& j) {
+      for (std::uint32_t u = 0; u < n; ++u) lowest[u] = std::min(lowest[u], j.cursor(u));
+      j.lower_to_rules_in_use(lowest);
+    };
+    std::size_t smallest = 0;
+    std::uint64_t smallest_sum = ~std::uint64_t(0);
+    for (std::uint32_t t = 0; t < n; ++t) {
+      if (!in_use(life[t])) continue;
+      lower(prefix[t]);
+      std::uint64_t sum = 0;
+      for (std::uint32_t f : prefix[t].frontiers()) sum += f;
+      if (sum < smallest_sum) smallest_sum = sum, smallest = t;
+    }
+    bool forgot = false;
+    for (std::uint32_t u = 0; u < n; ++u) {
+      for (const auto& h : history.held(u)) lowest[u] = std::min<std::uint32_t>(lowest[u], static_cast<std::uint32_t>(h.info));
+      const RuleList& r = history.rules(u);
+      if (lowest[u] == kUnbounded || lowest[u] <= r.base) continue;
+      const std::uint32_t passed = std::min(lowest[u], r.end()) - r.base;
+      if (passed < r.items.size() / 2 || passed < min_forget()) continue;
+      history.forget_rules_before(u, lowest[u]);
+      forgot = true;
+    }
+    if (forgot) {
+      floor = prefix[smallest];
+      rules_dropped = true;
+      dropped_any = true;
+    }
   }
 
   void append(CandidateList& list, std::uint32_t u, const Candidate& c) {
@@ -267,13 +331,18 @@ void SyncpPredictor::prefetch(const StdEvent& e, int stage) const {
 
 void SyncpPredictor::on_event(const StdEvent& e) {
   State& s = *s_;
-  if (e.thread >= s.history.threads() || s.history.length(e.thread) == 0) {
-    // A thread's first event. Without a fork its closure starts empty: it may race with accesses
-    // that were dropped already.
-    if (s.dropped_any && s.history.forked_by(e.thread).index == 0) ++s.unforked_late;
+  s.ensure_thread(e.thread);
+  if (s.life[e.thread] != State::Life::kRunning) {
+    // A thread's first event (or one after its join: a malformed trace). Without a fork its
+    // closure starts empty and it may race with what was let go of already; once rules were
+    // forgotten it must start from the floor.
+    if (s.life[e.thread] != State::Life::kForked) {
+      if (s.dropped_any) ++s.unforked_late;
+      if (s.rules_dropped) s.prefix[e.thread] = s.floor;
+    }
+    s.life[e.thread] = State::Life::kRunning;
   }
   if (s.release_every != 0 && ++s.events_since_refresh >= s.release_every) s.refresh_dead();
-  s.ensure_thread(e.thread);
   const std::uint32_t t = e.thread;
   switch (e.op) {
     case StdOp::kRead: s.access(e, false, races); return;
@@ -293,11 +362,25 @@ void SyncpPredictor::on_event(const StdEvent& e) {
     }
     case StdOp::kFork: {
       s.ensure_thread(e.target);
+      if (s.history.length(e.target) == 0 && s.life[e.target] == State::Life::kUnseen) {
+        // The child's closure contains its parent's up to here: it starts from a copy of it (see
+        // forget_passed_rules). A parent's closure that took a whole thread may be larger than
+        // the child's own; then the child starts from scratch while that is still possible, and
+        // from the floor after.
+        if (State::trusted(s.prefix[t])) {
+          s.prefix[e.target] = s.prefix[t];
+        } else if (s.rules_dropped) {
+          s.prefix[e.target] = s.floor;
+          ++s.unforked_late;  // sound, but races may be missing
+        }
+        s.life[e.target] = State::Life::kForked;
+      }
       s.history.fork(t, e.target, s.history.next_event(t));
       return;
     }
     case StdOp::kJoin: {
       s.ensure_thread(e.target);
+      if (s.life[e.target] == State::Life::kRunning) s.life[e.target] = State::Life::kJoined;  // no more events
       s.history.join(t, e.target, s.history.next_event(t));
       return;
     }
