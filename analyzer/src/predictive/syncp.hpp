@@ -14,10 +14,12 @@
 // took a lock e1 held — can never race with a later access of t either, so a per (variable, t, u)
 // cursor passes them once. Complete for racy accesses: every access in a sync-preserving race is
 // reported (with its earliest partner per thread).
-// Cost: memory linear in the trace for the closure's rules (reads-from and critical sections of
-// the past; the paper shows Omega(N / log^2 N) space is necessary in the worst case); candidates
-// every thread's closure has passed are dropped, so they take memory only while they can still
-// race. Time near-linear in practice, O(events x threads) closure steps per thread.
+// Cost: memory for what can still matter — candidates and closure rules every closure in use has
+// passed are let go of (State::forget_passed_rules), so on traces whose threads synchronize the
+// memory follows the window between the slowest and the fastest closure, not the trace (the
+// paper shows Omega(N / log^2 N) space is necessary in the worst case: a closure that never
+// moves keeps everything after it). Time near-linear in practice, O(events x threads) closure
+// steps per thread.
 #pragma once
 
 #include <memory>
