@@ -93,7 +93,7 @@ void SyncIdeal::set_last(std::uint32_t lock, LastAcquire v) {
   last_[lock] = v;
 }
 
-void SyncIdeal::raise(std::uint32_t thread, std::uint32_t length) {
+void SyncIdeal::raise_slow(std::uint32_t thread, std::uint32_t length) {
   if (thread >= frontier_.size()) ensure(thread + 1, 0);
   if (length > frontier_[thread]) set_frontier(thread, length);
 }

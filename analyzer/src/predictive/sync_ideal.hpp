@@ -90,7 +90,10 @@ class SyncHistory {
 class SyncIdeal {
  public:
   // Grows the prefix of `thread` to at least `length` events (the closure is not updated until close()).
-  void raise(std::uint32_t thread, std::uint32_t length);
+  void raise(std::uint32_t thread, std::uint32_t length) {
+    if (thread < frontier_.size() && length <= frontier_[thread]) return;  // the usual case: inline
+    raise_slow(thread, length);
+  }
   // Makes the event `index` of `thread` enabled: its thread predecessors and the fork that started
   // the thread (a thread's first event needs it too; the closure then adds the rest).
   void enable(const SyncHistory& h, std::uint32_t thread, std::uint32_t index);
@@ -122,6 +125,7 @@ class SyncIdeal {
     std::uint32_t at;
     LastAcquire old;  // kFrontier/kCursor use old.position
   };
+  void raise_slow(std::uint32_t thread, std::uint32_t length);
   void set_frontier(std::uint32_t t, std::uint32_t v);
   void set_cursor(std::uint32_t t, std::uint32_t v);
   void set_last(std::uint32_t lock, LastAcquire v);
