@@ -372,6 +372,10 @@ class Predictor {
         if (const LockedAccesses* la = locked_find(o.lock, x)) {
           join_release(t, o.lock, la->write);
           if (write) join_release(t, o.lock, la->read);
+          // This section's release will replace the entry's snapshot and drop its reference:
+          // load that (usually long untouched) count now rather than then.
+          const LockedRelease& replaced = write ? la->write : la->read;
+          if (replaced.snapshot != 0) __builtin_prefetch(&snapshots_[replaced.snapshot - 1].refs, 1);
         }
         auto& list = write ? o.writes : o.reads;
         if (std::find(list.begin(), list.end(), x) == list.end()) list.push_back(x);
