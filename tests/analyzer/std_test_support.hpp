@@ -21,12 +21,6 @@ inline StdTrace parse_ok(const std::string& text) {
 
 using Set = std::set<std::string>;
 
-inline std::string joined(const Set& s) {
-  std::string out;
-  for (const std::string& x : s) out += (out.empty() ? "" : " ") + x;
-  return out;
-}
-
 // Options for generate_std_trace() (lockgraph/analyzer/std_generator.hpp) in one line.
 inline GeneratorOptions generator(std::uint32_t threads, std::uint32_t locks, std::uint32_t variables,
                                   std::uint64_t events, double racy, std::uint64_t seed = 1) {

@@ -3,6 +3,7 @@
 // correct reordering of small generated traces.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -103,6 +104,16 @@ AnalysisResult syncp(const StdTrace& t, std::uint32_t release_every) {
   return p.finish(t, "gen");
 }
 
+// Every finding as "VAR:LINE1-LINE2 xCOUNT", in report order.
+std::vector<std::string> answers(const AnalysisResult& r) {
+  std::vector<std::string> out;
+  for (const Finding& f : r.findings) {
+    out.push_back(f.objects.at(0) + ":" + std::to_string(f.locations.at(0).line) + "-" +
+                  std::to_string(f.locations.at(1).line) + " x" + std::to_string(f.count));
+  }
+  return out;
+}
+
 TEST(SyncPreserving, AgreesWithAnExhaustiveSearchOfReorderings) {
   // Also with passed accesses let go of after every event, the most the rule can drop.
   for (const std::uint32_t release_every : {0u, 1u, kSyncpReleaseEvery}) {
@@ -135,14 +146,6 @@ TEST(SyncPreserving, AgreesWithAnExhaustiveSearchOfReorderings) {
 }
 
 TEST(SyncPreserving, LettingGoOfPassedAccessesChangesNoAnswer) {
-  auto answers = [](const AnalysisResult& r) {
-    std::vector<std::string> out;
-    for (const Finding& f : r.findings) {
-      out.push_back(f.objects.at(0) + ":" + f.locations.at(0).file + ":" + std::to_string(f.locations.at(0).line) + "-" +
-                    f.locations.at(1).file + ":" + std::to_string(f.locations.at(1).line) + " x" + std::to_string(f.count));
-    }
-    return out;
-  };
   for (std::uint64_t seed = 1; seed <= 4; ++seed) {
     const StdTrace t = generate_std_trace(testing::generator(6, 8, 64, 40000, 0.05, seed));
     const auto kept = answers(syncp(t, 0));
@@ -165,19 +168,14 @@ TEST(SyncPreserving, AThreadForkedAfterHistoryWasLetGoOfStartsFromItsParentsClos
   }
   text += "T0|w(z)|10\nT0|fork(T2)|11\nT2|r(z)|12\nT2|w(x)|13\nT1|w(x)|14\n";
   const StdTrace t = testing::parse_ok(text);
-  auto answers = [](const AnalysisResult& r) {
-    std::set<std::string> out;
-    for (const Finding& f : r.findings) {
-      out.insert(f.objects.at(0) + ":" + std::to_string(f.locations.at(0).line) + "-" + std::to_string(f.locations.at(1).line));
-    }
-    return out;
-  };
   const AnalysisResult kept = syncp(t, 0);
   EXPECT_TRUE(kept.problems.empty());
-  EXPECT_TRUE(answers(kept).count("x:13-14")) << testing::joined(answers(kept));
+  const std::vector<std::string> expected = answers(kept);
+  EXPECT_TRUE(std::any_of(expected.begin(), expected.end(), [](const std::string& a) { return a.rfind("x:13-14 ", 0) == 0; }))
+      << ::testing::PrintToString(expected);
   for (const std::uint32_t every : {1u, 8u, 64u}) {
     const AnalysisResult r = syncp(t, every);
-    EXPECT_EQ(answers(r), answers(kept)) << "every " << every;
+    EXPECT_EQ(answers(r), expected) << "every " << every;
     EXPECT_TRUE(r.problems.empty()) << "every " << every;
   }
 }
