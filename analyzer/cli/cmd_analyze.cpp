@@ -191,7 +191,7 @@ int compute_analysis(const AnalyzeOptions& o, AnalysisResult* out, std::size_t* 
   LockHierarchy hierarchy;
   if (!o.hierarchy.empty() && !LockHierarchy::load(o.hierarchy, &hierarchy, &error)) return fail(error);
   Problem fatal;
-  auto set = TraceSet::open(o.traces, &fatal);
+  auto set = TraceSet::open(o.traces, &fatal, SiteNames::kShownInReports);
   if (!set) return fail(fatal.message());
   // shb, wcp, syncp and deadlock prediction: the trace in STD's model, converted during the same
   // replay; predicted races replace FastTrack's. lockset: the analyzer's own lockset view
@@ -325,7 +325,7 @@ Runner add_stats(CLI::App& app) {
   cmd->add_option("trace", *traces, "Trace directory or files")->required();
   return [traces] {
     Problem fatal;
-    auto set = TraceSet::open(*traces, &fatal);
+    auto set = TraceSet::open(*traces, &fatal, SiteNames::kShownInReports);
     if (!set) return fail(fatal.message());
     AnalysisResult result = analyze(*set);
     for (const Problem& p : result.problems) warn(p.message());

@@ -22,7 +22,7 @@ struct GraphOptions {
 
 int draw_graph(const GraphOptions& o) {
   Problem fatal;
-  auto set = TraceSet::open(o.traces, &fatal);
+  auto set = TraceSet::open(o.traces, &fatal, SiteNames::kShownInReports);
   if (!set) return fail(fatal.message());
   AnalysisResult result = analyze(*set);
   for (const Problem& p : result.problems) warn(p.message());

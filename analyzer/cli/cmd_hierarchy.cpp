@@ -31,7 +31,7 @@ int write_hierarchy(const HierarchyOptions& o) {
     source = "the source scan " + o.inputs[0];
   } else {
     Problem fatal;
-    auto set = TraceSet::open(o.inputs, &fatal);
+    auto set = TraceSet::open(o.inputs, &fatal, SiteNames::kShownInReports);
     if (!set) return fail(fatal.message());
     AnalysisResult result = analyze(*set);
     for (const Problem& p : result.problems) warn(p.message());

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <cstdlib>
@@ -125,6 +126,7 @@ SymbolizerProcess::~SymbolizerProcess() { finish(); }
 
 void SymbolizerProcess::finish() {
   if (pid_ < 0) return;
+  if (!asked_) kill(pid_, SIGKILL);  // unasked: no need to let it finish loading
   if (to_ >= 0) close(to_);  // unasked: it reads the end of its input and exits
   close(from_);
   int status = 0;
@@ -134,6 +136,7 @@ void SymbolizerProcess::finish() {
 
 std::string SymbolizerProcess::ask(const std::string& input) {
   if (pid_ < 0) return "";
+  asked_ = true;
   // Written from another thread: a large input would otherwise fill both pipes and block both sides.
   const int to = to_;
   to_ = -1;
@@ -159,7 +162,7 @@ std::string SymbolizerProcess::ask(const std::string& input) {
   return out;
 }
 
-void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess& symbolizer) {
+void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess& symbolizer, SiteNames which) {
   // Code addresses to resolve: each return-address site (caller = -1) and its caller frames, as
   // addresses in their module (the recorded offset plus, for an ET_EXEC, its load address).
   struct CodeQuery {
@@ -182,8 +185,12 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
       if (it == bases.end()) it = bases.emplace(module, module_base(*file, module)).first;
       return it->second;
     };
+    const std::vector<std::uint32_t>& creations = file->thread_creation_sites();
+    auto shown = [&](std::uint32_t id) {
+      return which == SiteNames::kEvery || std::find(creations.begin(), creations.end(), id) == creations.end();
+    };
     for (const auto& [id, site] : file->sites()) {
-      if (site.module.empty()) continue;
+      if (site.module.empty() || !shown(id)) continue;
       if (site.data) {
         if (site.function.empty()) data_by_module[site.module].push_back({file, id, base_of(site.module) + site.module_offset});
         continue;

@@ -260,6 +260,7 @@ void TraceFile::scan(int fd) {
                                        ch.definitions = true;
                                      } else {
                                        ch.records += k == Kind::kAccessRun ? (len - 8) / 8 : 1;
+                                       if (k == Kind::kThreadCreate) note_creation_site(format::word0_site(w0));
                                      }
                                    });
     }

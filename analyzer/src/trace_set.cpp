@@ -128,7 +128,7 @@ std::string describe(const Key& k, std::uint64_t seq) {
 
 }  // namespace
 
-std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, Problem* fatal) {
+std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, Problem* fatal, SiteNames names) {
   std::vector<std::string> paths;
   if (args.empty()) {
     *fatal = Problem{"", 0, "no trace given"};
@@ -152,8 +152,8 @@ std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, P
       }
     }
   }
-  // Started now, so that it loads while the files are scanned (almost every trace has a code
-  // address: each lockgraph::thread's creation).
+  // Started now, so that it loads while the files are scanned (most traces have code addresses
+  // to name); killed unasked when they have none that `names` wants.
   SymbolizerProcess symbolizer;
   std::unique_ptr<TraceSet> set(new TraceSet());
   for (const std::string& p : paths) {
@@ -208,7 +208,7 @@ std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, P
   {
     std::vector<TraceFile*> files;
     for (const auto& f : set->files_) files.push_back(f.get());
-    symbolize_pc_sites(files, symbolizer);  // one symbolizer process for every file of the run
+    symbolize_pc_sites(files, symbolizer, names);  // one symbolizer process for every file of the run
   }
   // Processes of one run form one fork tree; several roots usually mean several runs left in one
   // trace directory, whose findings would be mixed.

@@ -8,6 +8,8 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -107,6 +109,29 @@ TEST(EndToEnd, ABrokenSymbolizerOnlyLeavesSitesUnnamed) {
     ASSERT_FALSE(races.empty()) << tool;
     EXPECT_EQ(races[0]["objects"], json({"counter"})) << tool;
   }
+}
+
+// A program built with the wrappers records return addresses only where its threads are
+// created, and no report shows those: `analyze` does not wait for the symbolizer then, while
+// `dump`, which prints every site, asks it.
+TEST(EndToEnd, AnalyzeAsksTheSymbolizerOnlyForSitesAReportShows) {
+  auto t = trace_program("e2e_abba_staggered");
+  ASSERT_EQ(t->program.exit_code, 0) << t->program.err;
+  ScratchDir d;
+  const std::string tool = d / "symbolizer.sh", asked = d / "asked.txt";
+  write_text(tool, "#!/bin/sh\ncat >> \"" + asked + "\"\n");
+  std::filesystem::permissions(tool, std::filesystem::perms::owner_all);
+  auto questions = [&] {
+    std::ifstream in(asked);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  RunResult r = run_program({kCli, "analyze", t->trace(), "--format", "json"}, {"LOCKGRAPH_SYMBOLIZER=" + tool});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(findings_of(json::parse(r.out), "deadlock_potential").size(), 1u);
+  EXPECT_EQ(questions(), "");
+  RunResult dump = run_program({kCli, "dump", t->trace()}, {"LOCKGRAPH_SYMBOLIZER=" + tool});
+  EXPECT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_NE(questions().find("CODE "), std::string::npos) << questions();
 }
 
 TEST(EndToEnd, LockedCounterIsCleanAndPassesTheGate) {

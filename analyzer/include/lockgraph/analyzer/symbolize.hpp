@@ -21,8 +21,9 @@
 namespace lockgraph::analysis {
 
 // The llvm-symbolizer process, started ahead of need: it spends ~0.1 s loading LLVM's libraries,
-// which can overlap the scan of the trace files. Asked once; one that is never asked reads the
-// end of its input and exits. Nothing is started with LOCKGRAPH_SYMBOLIZER=none or no tool.
+// which can overlap the scan of the trace files. Asked once; one that is never asked is killed
+// (waiting for it to load only to read the end of its input cost that 0.1 s for nothing).
+// Nothing is started with LOCKGRAPH_SYMBOLIZER=none or no tool.
 class SymbolizerProcess {
  public:
   SymbolizerProcess();
@@ -35,11 +36,18 @@ class SymbolizerProcess {
  private:
   void finish();
   int pid_ = -1, to_ = -1, from_ = -1;
+  bool asked_ = false;
 };
+
+// Which return-address sites are named: every one (`dump`, `convert`), or those a report can
+// show (`analyze`). A thread's creation site is shown in no report, and in a program built with
+// the wrappers it is often the only return address: naming it cost the symbolizer's start.
+enum class SiteNames { kEvery, kShownInReports };
 
 // Resolves the pc and data sites of every file (the processes of one run) in place; code
 // addresses are asked of `symbolizer` (started before the files were scanned).
-void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess& symbolizer);
+void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess& symbolizer,
+                        SiteNames which = SiteNames::kEvery);
 
 // Modules the user did not write: the system's (libc, libstdc++) and lockgraph's own runtime.
 bool is_system_module(const std::string& module);

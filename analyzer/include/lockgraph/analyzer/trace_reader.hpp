@@ -17,6 +17,7 @@
 // independent of the number of events; cursors decode lazily from the mapping.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -91,6 +92,8 @@ class TraceFile {
   std::string_view string(std::uint32_t id) const noexcept;
   const Site* site(std::uint32_t id) const noexcept;
   const std::unordered_map<std::uint32_t, Site>& sites() const noexcept { return sites_; }
+  // The sites of this file's thread_create records (each once), found by the scan.
+  const std::vector<std::uint32_t>& thread_creation_sites() const noexcept { return creation_sites_; }
   const std::vector<Module>& modules() const noexcept { return modules_; }
   // Fills in file:line:function of a pc site once it has been symbolized (symbolize.hpp).
   void resolve_site(std::uint32_t id, std::string file, unsigned line, std::string function);
@@ -124,6 +127,9 @@ class TraceFile {
   // Finds the chunks, their valid records and the definitions; fd: the file to read them from
   // (-1: data_ is in memory).
   void scan(int fd);
+  void note_creation_site(std::uint32_t site) {
+    if (std::find(creation_sites_.begin(), creation_sites_.end(), site) == creation_sites_.end()) creation_sites_.push_back(site);
+  }
   bool decode_at(std::uint64_t offset, std::uint32_t thread, Event* e) const noexcept;
 
   std::string path_;
@@ -137,6 +143,7 @@ class TraceFile {
   std::vector<std::uint32_t> thread_ids_;
   std::unordered_map<std::uint32_t, std::string> strings_;
   std::unordered_map<std::uint32_t, Site> sites_;
+  std::vector<std::uint32_t> creation_sites_;
   std::vector<Module> modules_;
   std::optional<Event> trailer_;
   std::uint64_t record_count_ = 0;

@@ -51,7 +51,10 @@ struct ReplayStats {
 
 class TraceSet {
  public:
-  static std::unique_ptr<TraceSet> open(const std::vector<std::string>& args, Problem* fatal);
+  // `names`: which return-address sites to name (symbolize.hpp); `analyze` asks only for those
+  // a report shows.
+  static std::unique_ptr<TraceSet> open(const std::vector<std::string>& args, Problem* fatal,
+                                        SiteNames names = SiteNames::kEvery);
   static std::unique_ptr<TraceSet> from_text(TextTrace text, const std::string& name);
 
   const std::vector<ProcessInfo>& processes() const noexcept { return processes_; }
