@@ -29,7 +29,7 @@ bool SyncHistory::acquire(std::uint32_t thread, std::uint32_t lock, std::uint32_
 bool SyncHistory::release(std::uint32_t thread, std::uint32_t lock, std::uint32_t index) {
   ensure_thread(thread);
   const auto ended = open_.release(thread, lock);
-  if (ended) rules_[thread].items[ended->info - rules_[thread].base].value = index;
+  if (ended) rules_[thread].at(static_cast<std::uint32_t>(ended->info)).value = index;
   return ended.has_value();
 }
 
@@ -61,10 +61,7 @@ void SyncHistory::join(std::uint32_t thread, std::uint32_t child, std::uint32_t 
 
 void SyncHistory::forget_rules_before(std::uint32_t thread, std::uint32_t position) {
   RuleList& r = rules_[thread];
-  if (position <= r.base) return;
-  const std::uint32_t n = std::min(position, r.end()) - r.base;
-  r.items.erase(r.items.begin(), r.items.begin() + n);
-  r.base += n;
+  r.drop_before(position);
   // The storage follows what is kept: a list that held millions of rules must not keep their room.
   if (r.items.capacity() > 2 * r.items.size() + 1024) r.items.shrink_to_fit();
 }

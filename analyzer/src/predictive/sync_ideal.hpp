@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "held_locks.hpp"
+#include "positioned_list.hpp"
 
 namespace lockgraph::analysis::predictive {
 
@@ -36,14 +37,9 @@ struct ClosureRule {
   std::uint32_t position = 0;  // acquire: trace position (>= 1); 0 for require
 };
 
-// One thread's rules, in event order. Positions are absolute: rules every ideal in use has
-// applied can be forgotten from the front (forget_rules_before), and `base` counts them.
-struct RuleList {
-  std::vector<ClosureRule> items;
-  std::uint32_t base = 0;
-  std::uint32_t end() const { return base + static_cast<std::uint32_t>(items.size()); }
-  const ClosureRule& operator[](std::uint32_t position) const { return items[position - base]; }
-};
+// One thread's rules, in event order; rules every ideal in use has applied can be forgotten from
+// the front (forget_rules_before) without moving the positions ideals hold.
+using RuleList = PositionedList<ClosureRule>;
 
 class SyncHistory {
  public:

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "positioned_list.hpp"
 #include "sync_ideal.hpp"
 
 namespace lockgraph::analysis::predictive {
@@ -22,16 +23,9 @@ struct Candidate {
   bool write = false;
 };
 
-// One thread's accesses (or writes) to one variable, in trace order. Positions are absolute:
-// candidates every thread's closure has passed are dropped from the front (see
-// State::dead_before), and `base` counts them, so the cursors into the list stay valid.
-struct CandidateList {
-  std::vector<Candidate> items;
-  std::uint32_t base = 0;
-
-  std::uint32_t end() const { return base + static_cast<std::uint32_t>(items.size()); }
-  const Candidate& operator[](std::uint32_t position) const { return items[position - base]; }
-};
+// One thread's accesses (or writes) to one variable, in trace order; candidates every thread's
+// closure has passed are dropped from the front (State::append) without moving the cursors.
+using CandidateList = PositionedList<Candidate>;
 
 struct VariableAccesses {
   std::vector<CandidateList> writes, all;  // per thread
@@ -222,8 +216,7 @@ struct SyncpPredictor::State {
       auto keep = list.items.end();
       while (keep != list.items.begin() && std::prev(keep)->index > bound) --keep;
       if (keep != list.items.begin()) {
-        list.base += static_cast<std::uint32_t>(keep - list.items.begin());
-        list.items.erase(list.items.begin(), keep);
+        list.drop_before(list.base + static_cast<std::uint32_t>(keep - list.items.begin()));
         dropped_any = true;
       }
     }
