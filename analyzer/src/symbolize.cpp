@@ -127,7 +127,7 @@ SymbolizerProcess::~SymbolizerProcess() { finish(); }
 void SymbolizerProcess::finish() {
   if (pid_ < 0) return;
   if (!asked_) kill(pid_, SIGKILL);  // unasked: no need to let it finish loading
-  if (to_ >= 0) close(to_);  // unasked: it reads the end of its input and exits
+  if (to_ >= 0) close(to_);
   close(from_);
   int status = 0;
   waitpid(pid_, &status, 0);

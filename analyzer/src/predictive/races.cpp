@@ -574,13 +574,14 @@ AnalysisResult RacePredictor::finish(const StdTrace& trace, const std::string& t
     result.findings.push_back(std::move(f));
   }
   if (analysis == RaceAnalysis::kSyncp) {
-    if (const std::uint32_t late = impl_->syncp.threads_started_late_without_fork(); late != 0) {
+    if (const std::uint32_t late = impl_->syncp.threads_started_without_their_history(); late != 0) {
       result.problems.push_back(
           {trace_name, 0,
            "syncp: " + std::to_string(late) +
-               " thread(s) first appear without a fork after syncp had let go of accesses every thread known "
-               "then was past; races between them and those accesses are not reported (give each thread a "
-               "fork(T) line, or use --races wcp)"});
+               " thread(s) first appear without a fork (or forked by a thread whose closure took another "
+               "thread whole) after syncp had let go of history every thread known then was past; races "
+               "between them and that history are not reported (give each thread a fork(T) line, or use "
+               "--races wcp)"});
     }
   }
   return result;

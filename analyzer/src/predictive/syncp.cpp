@@ -134,7 +134,7 @@ struct SyncpPredictor::State {
   std::vector<std::uint32_t> dead_before;  // per thread: candidate index bound (empty: none dropped)
   std::uint32_t events_since_refresh = 0;
   bool dropped_any = false;                // a thread seen later without a fork would have needed them
-  std::uint32_t unforked_late = 0;         // such threads (reported as a problem)
+  std::uint32_t started_without_history = 0;  // such threads (reported as a problem)
 
   static bool trusted(const SyncIdeal& j) {
     const std::vector<std::uint32_t>& f = j.frontiers();
@@ -161,9 +161,13 @@ struct SyncpPredictor::State {
     if (all_trusted && users >= 2) forget_passed_rules(n);
   }
 
+  // Rules are forgotten in runs of at least this many (fewer with a small release_every, so that
+  // tests on small traces cover it).
+  std::uint32_t min_forget() const { return std::clamp<std::uint32_t>(release_every / 4, 1, 1024); }
+
   // The closure's rules are kept per thread, 16 bytes per read of another thread's write and per
   // critical section: for a long trace, most of the memory. Rules every closure in use has
-  // applied (below its cursor), that no closure keeps as a lock's latest acquire and that open no
+  // applied (below its cursor), that no closure keeps as a lock's latest acquire and that start no
   // critical section still open are read by nobody again; they are forgotten once they are at
   // least half of their thread's list (so the moving of what is kept costs O(1) per rule). A
   // forked thread starts from a copy of its parent's closure taken at the fork, which its own
@@ -171,10 +175,6 @@ struct SyncpPredictor::State {
   // smallest closure in use: closed, containing every forgotten rule's event, but perhaps more
   // than its own closure (sound, maybe incomplete: warned). Only done while no closure in use took
   // a whole thread (kUnbounded: see refresh_dead).
-  // Rules are forgotten in runs of at least this many (fewer with a small release_every, so that
-  // tests on small traces cover it).
-  std::uint32_t min_forget() const { return std::clamp<std::uint32_t>(release_every / 4, 1, 1024); }
-
   void forget_passed_rules(std::uint32_t n) {
     std::vector<std::uint32_t> lowest(n, kUnbounded);
     auto lower = [&](const SyncIdeal& j) {
@@ -298,7 +298,7 @@ struct SyncpPredictor::State {
 SyncpPredictor::SyncpPredictor(std::uint32_t release_every) : s_(std::make_unique<State>()) {
   s_->release_every = release_every;
 }
-std::uint32_t SyncpPredictor::threads_started_late_without_fork() const { return s_->unforked_late; }
+std::uint32_t SyncpPredictor::threads_started_without_their_history() const { return s_->started_without_history; }
 SyncpPredictor::~SyncpPredictor() = default;
 
 void SyncpPredictor::prefetch(const StdEvent& e, int stage) const {
@@ -333,7 +333,7 @@ void SyncpPredictor::on_event(const StdEvent& e) {
     // closure starts empty and it may race with what was let go of already; once rules were
     // forgotten it must start from the floor.
     if (s.life[e.thread] != State::Life::kForked) {
-      if (s.dropped_any) ++s.unforked_late;
+      if (s.dropped_any) ++s.started_without_history;
       if (s.rules_dropped) s.prefix[e.thread] = s.floor;
     }
     s.life[e.thread] = State::Life::kRunning;
@@ -367,7 +367,7 @@ void SyncpPredictor::on_event(const StdEvent& e) {
           s.prefix[e.target] = s.prefix[t];
         } else if (s.rules_dropped) {
           s.prefix[e.target] = s.floor;
-          ++s.unforked_late;  // sound, but races may be missing
+          ++s.started_without_history;  // sound, but races may be missing
         }
         s.life[e.target] = State::Life::kForked;
       }

@@ -40,9 +40,10 @@ class SyncpPredictor {
   // loading the variable's state level by level (its record, then its lists' headers, then their
   // tails), each level from the one the previous stage loaded. Changes nothing.
   void prefetch(const StdEvent& e, int stage) const;
-  // Threads first seen without a fork after candidates had been dropped: races between them and
-  // the dropped accesses were not looked for (see State::dead_before).
-  std::uint32_t threads_started_late_without_fork() const;
+  // Threads that started after history they could need was let go of: first seen without a fork,
+  // or forked by a thread whose closure had taken another thread whole. Races between them and
+  // what was let go of were not looked for (see State::forget_passed_rules).
+  std::uint32_t threads_started_without_their_history() const;
   RacePairs races;
 
  private:
