@@ -55,6 +55,27 @@ TEST(VectorClock, JoinAndLeqBetweenInlineAndHeapClocks) {
   EXPECT_FALSE(padded.leq(small));
 }
 
+// leq() and join() of two inline clocks look at all 16 entries: the ones past the size must be 0
+// whatever the clock went through (a move onto a longer clock, reuse after being moved from).
+TEST(VectorClock, InlineEntriesPastTheSizeStayZeroThroughMovesAndReuse) {
+  VectorClock wide = ramp(12);
+  wide = ramp(3);  // move-assign of a shorter clock: entries 3..11 must not linger
+  EXPECT_TRUE(wide.leq(ramp(3)));
+  EXPECT_EQ(wide.get(5), 0u);
+  VectorClock taken = std::move(wide);
+  EXPECT_TRUE(taken.leq(ramp(3)));
+  wide.set(0, 1);  // the moved-from clock, used again
+  EXPECT_TRUE(wide.leq(ramp(1)));
+  EXPECT_FALSE(ramp(12).leq(wide));
+  VectorClock joined;
+  joined.join(wide);
+  for (std::uint32_t i = 1; i < 16; ++i) EXPECT_EQ(joined.get(i), 0u) << i;
+  joined.join(ramp(16, 5));
+  EXPECT_EQ(joined.get(15), 21u);
+  EXPECT_TRUE(ramp(16, 5).leq(joined));
+  EXPECT_FALSE(joined.leq(ramp(16, 4)));
+}
+
 TEST(VectorClock, CopiesAndMovesOwnTheirEntries) {
   for (std::uint32_t n : {5u, 16u, 64u}) {
     VectorClock original = ramp(n);
