@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 cmake --preset bench >/dev/null
 cmake --build --preset bench >/dev/null
 b=build/bench/bench
+echo "memory latency before (bench/memory_latency.cpp):"
+$b/bench_memory_latency
 tmp=$(mktemp -d /tmp/lockgraph-bench-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 LOCKGRAPH_TRACE_DIR=$tmp/t1 $b/bench_tracer --benchmark_format=json --benchmark_repetitions=3 \
@@ -58,3 +60,5 @@ for n in "${@:-1000000 10000000}"; do
   end=$(date +%s.%N)
   python3 -c "e=$events; s=$end-$start; print(f'analyzer: {e} events in {s:.2f} s = {e/s/1e6:.2f} M events/s')"
 done
+echo "memory latency after:"
+$b/bench_memory_latency

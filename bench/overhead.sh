@@ -23,6 +23,9 @@ g++ -std=c++20 -O2 -pthread "$src" -o "$tmp/plain"
 g++ -std=c++20 -O2 $($lg config --cxxflags) -c "$src" -o "$tmp/inst.o"
 g++ "$tmp/inst.o" $($lg config --compiler g++ --ldflags) -o "$tmp/instrumented"
 clang++-14 -std=c++20 -O2 -g -fsanitize=thread "$src" -o "$tmp/tsan"
+g++ -std=c++20 -O2 bench/memory_latency.cpp -o "$tmp/memory_latency"  # the machine's state
+echo "memory latency before:"
+"$tmp/memory_latency"
 
 best_of_3() {  # prints the best wall time in seconds of "$@"
   local best=
@@ -63,3 +66,5 @@ print(f"  lockgraph instrumented    {inst:8.3f}  {inst/plain:5.2f}x plain   TSan
 print(f"  -fsanitize=thread (TSan)  {tsan:8.3f}  {tsan/plain:5.2f}x plain")
 print(f"  valgrind helgrind         {helgrind:8.3f}  {helgrind/plain_small:5.2f}x plain (on 1/20 of the iterations)")
 PY
+echo "memory latency after:"
+"$tmp/memory_latency"

@@ -13,6 +13,8 @@ cli="$build/analyzer/lockgraph"
 [ -x "$cli" ] || { echo "predictive.sh: no $cli (build first)" >&2; exit 2; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+probe="$build/bench/bench_memory_latency"  # the machine's state: see bench/memory_latency.cpp
+if [ -x "$probe" ]; then echo "memory latency before:"; "$probe"; fi
 printf "%-10s %-8s %10s %12s %12s %10s %8s\n" events analysis seconds "Mevents/s" "peak MiB" findings "x hb"
 for n in "${sizes[@]}"; do
   "$cli" generate --events "$n" --threads 16 --locks 64 --variables 4096 --racy 0.01 --seed 7 -o "$dir/t.std"
@@ -33,3 +35,4 @@ for n in "${sizes[@]}"; do
     printf "%-10s %-8s %10s %12s %12s %10s %8s\n" "$n" "$a" "$secs" "$rate" "$((kb / 1024))" "$found" "$ratio"
   done
 done
+if [ -x "$probe" ]; then echo "memory latency after:"; "$probe"; fi
