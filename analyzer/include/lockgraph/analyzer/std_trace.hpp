@@ -38,7 +38,7 @@ struct StdTrace {
   std::vector<std::string> threads, locks, variables, locations;
 
   using EventSink = std::function<void(const StdEvent&)>;
-  // Events in order, up to 64 Ki at a time (one call per batch, not per event: the fast path).
+  // Events in order, up to 16 Ki at a time (one call per batch, not per event: the fast path).
   using BatchSink = std::function<void(const StdEvent* events, std::size_t count)>;
   static bool parse_file(const std::string& path, StdTrace* out, Problem* problem);
   static bool parse(std::string_view text, const std::string& name, StdTrace* out, Problem* problem);
