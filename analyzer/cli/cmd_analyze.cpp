@@ -307,7 +307,7 @@ Runner add_analyze(CLI::App& app) {
   cmd->add_option("--races", o->races,
                   "Race analysis: hb (happens-before), shb (schedulable HB, OOPSLA 2018), wcp (weak "
                   "causally-precedes, PLDI 2017: predicts races in reorderings of the trace, sound for the first), "
-                  "syncp (sync-preserving races, POPL 2021: every report real, memory grows with the trace) or "
+                  "syncp (sync-preserving races, POPL 2021: every report real; memory follows how far apart the threads run, see docs/prediction.md) or "
                   "lockset (Eraser, SOSP 1997: unprotected_write warnings where no lock guards every access). "
                   "Default: hb for lockgraph traces (with every synchronization kind), wcp for STD");
   cmd->add_flag("--predict-deadlocks", o->predict_deadlocks,
