@@ -312,9 +312,16 @@ void SyncpPredictor::prefetch(const StdEvent& e, int stage) const {
   }
   if (e.thread >= v.all.size()) return;
   if (stage == 2) {
+    const bool write = e.op == StdOp::kWrite;
     __builtin_prefetch(&v.all[e.thread]);
-    if (e.op == StdOp::kWrite) __builtin_prefetch(&v.writes[e.thread]);
-    if (!v.cells.empty()) __builtin_prefetch(v.cells.data());
+    if (write) __builtin_prefetch(&v.writes[e.thread]);
+    // The cells the access reads: the latest accesses it is checked against (a write against every
+    // access, a read against writes) and its thread's row of cursors; each its own cache line
+    // from 16 threads on.
+    const std::uint32_t n = v.threads;
+    const std::uint32_t* cells = v.cells.data();
+    __builtin_prefetch(cells + (write ? n : 0));
+    __builtin_prefetch(cells + 2 * std::size_t(n) + (write ? std::size_t(n) * n : 0) + std::size_t(e.thread) * n);
     return;
   }
   const std::vector<Candidate>& mine = v.all[e.thread].items;
