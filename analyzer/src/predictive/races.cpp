@@ -514,11 +514,10 @@ void RacePredictor::on_events(const StdEvent* events, std::size_t count) {
   Impl& s = *impl_;
   s.events += count;
   if (s.analysis == RaceAnalysis::kSyncp) {
-    // Three look-ahead distances, one per level of the variable's state (see prefetch()).
-    constexpr std::size_t kFar = 24, kMid = 12, kNear = 4;
+    // Two look-ahead distances, one per level of the variable's state (see prefetch()).
+    constexpr std::size_t kFar = 16, kNear = 6;
     for (std::size_t i = 0; i < count; ++i) {
-      if (i + kFar < count) s.syncp.prefetch(events[i + kFar], 3);
-      if (i + kMid < count) s.syncp.prefetch(events[i + kMid], 2);
+      if (i + kFar < count) s.syncp.prefetch(events[i + kFar], 2);
       if (i + kNear < count) s.syncp.prefetch(events[i + kNear], 1);
       s.syncp.on_event(events[i]);
     }

@@ -27,36 +27,80 @@ struct Candidate {
 // closure has passed are dropped from the front (State::append) without moving the cursors.
 using CandidateList = PositionedList<Candidate>;
 
-struct VariableAccesses {
-  std::vector<CandidateList> writes, all;  // per thread
-  // One block per variable, for `threads` threads: per thread the index of its latest write and
-  // latest access + 1 (0: none) — a thread whose latest one is inside the checking thread's closure
-  // has no candidate left and is skipped without touching its list or cursor — then the cursors
-  // [checking thread][other thread] into the write lists and into the access lists. One block,
-  // not vectors of vectors: each level of those was a cache miss per access.
-  std::uint32_t threads = 0;
-  std::vector<std::uint32_t> cells;
+// A thread's accesses and writes to one variable: the two lists an access of it appends to, in
+// one cache line.
+struct ThreadLists {
+  CandidateList all, writes;
+};
 
-  void fit(std::uint32_t n) {
-    if (n <= threads) return;
-    std::vector<std::uint32_t> grown(2 * n + 2 * std::size_t(n) * n, 0);
-    for (std::uint32_t u = 0; u < threads; ++u) {
-      grown[u] = last_write(u), grown[n + u] = last_any(u);
-      for (std::uint32_t w = 0; w < threads; ++w) {
-        grown[2 * n + std::size_t(u) * n + w] = cursor(false, u, w);
-        grown[2 * n + std::size_t(n) * n + std::size_t(u) * n + w] = cursor(true, u, w);
+// Per (variable, thread) state in flat tables whose row x holds `stride` entries, one per thread,
+// so an access finds its state by arithmetic on (x, t) instead of through a per-variable record
+// and its vectors (each level of those was a cache miss per access): the candidate lists; the
+// index + 1 (0: none) of each thread's latest write and latest access — a thread whose latest one
+// is inside the checking thread's closure has no candidate left and is skipped without touching
+// its list or cursor; and the cursors each checking thread keeps into every thread's write list
+// and access list. Cost per variable and thread: 64 bytes of list headers, 8 bytes of latest
+// indices and 8 x stride bytes of cursors (stride: the threads seen, rounded up to a power of
+// two) — the cursors grow with threads squared, as they did per variable before the tables.
+class VariableTables {
+ public:
+  // Makes room for variable x and threads [0, threads). References into the tables are valid
+  // until the next fit().
+  void fit(std::uint32_t x, std::uint32_t threads) {
+    if (threads > stride_) restride(threads);
+    if (x >= variables_) grow(x);
+  }
+  bool has(std::uint32_t x, std::uint32_t t) const { return x < variables_ && t < stride_; }
+
+  ThreadLists& lists(std::uint32_t x, std::uint32_t u) { return lists_[row(x) + u]; }
+  const ThreadLists& lists(std::uint32_t x, std::uint32_t u) const { return lists_[row(x) + u]; }
+  // Every thread's latest write to x (of_all false) or access (true), as index + 1.
+  std::uint32_t* latest(bool of_all, std::uint32_t x) { return &latest_[2 * row(x) + (of_all ? stride_ : 0)]; }
+  const std::uint32_t* latest(bool of_all, std::uint32_t x) const {
+    return &latest_[2 * row(x) + (of_all ? stride_ : 0)];
+  }
+  // The cursors checking thread t keeps into every thread's write list (of_all false) or access list.
+  std::uint32_t* cursors(bool of_all, std::uint32_t x, std::uint32_t t) { return &cursors_[cursor_row(x, t, of_all)]; }
+  const std::uint32_t* cursors(bool of_all, std::uint32_t x, std::uint32_t t) const {
+    return &cursors_[cursor_row(x, t, of_all)];
+  }
+
+ private:
+  std::size_t row(std::uint32_t x) const { return std::size_t(x) * stride_; }
+  std::size_t cursor_row(std::uint32_t x, std::uint32_t t, bool of_all) const {
+    return ((row(x) + t) * 2 + (of_all ? 1 : 0)) * stride_;
+  }
+  void grow(std::uint32_t x) {
+    variables_ = std::max<std::uint32_t>(x + 1, variables_ + variables_ / 2);
+    lists_.resize(std::size_t(variables_) * stride_);
+    latest_.resize(2 * std::size_t(variables_) * stride_, 0);
+    cursors_.resize(2 * std::size_t(variables_) * stride_ * stride_, 0);
+  }
+  // More threads than a row holds (rare: threads start early): the tables are laid out again.
+  void restride(std::uint32_t threads) {
+    std::uint32_t wider = std::max<std::uint32_t>(stride_, 4);
+    while (wider < threads) wider *= 2;
+    VariableTables t;
+    t.stride_ = wider;
+    t.variables_ = variables_;
+    t.lists_.resize(std::size_t(variables_) * wider);
+    t.latest_.resize(2 * std::size_t(variables_) * wider, 0);
+    t.cursors_.resize(2 * std::size_t(variables_) * wider * wider, 0);
+    for (std::uint32_t x = 0; x < variables_; ++x) {
+      for (std::uint32_t u = 0; u < stride_; ++u) {
+        t.lists(x, u) = std::move(lists(x, u));
+        for (bool of_all : {false, true}) {
+          t.latest(of_all, x)[u] = latest(of_all, x)[u];
+          std::copy_n(cursors(of_all, x, u), stride_, t.cursors(of_all, x, u));
+        }
       }
     }
-    cells.swap(grown);
-    threads = n;
-    if (all.size() < n) all.resize(n), writes.resize(n);
+    *this = std::move(t);
   }
-  std::uint32_t& last_write(std::uint32_t u) { return cells[u]; }
-  std::uint32_t& last_any(std::uint32_t u) { return cells[threads + u]; }
-  // The cursor a checking thread t keeps into u's write list (of_all false) or access list (true).
-  std::uint32_t& cursor(bool of_all, std::uint32_t t, std::uint32_t u) {
-    return cells[2 * threads + (of_all ? std::size_t(threads) * threads : 0) + std::size_t(t) * threads + u];
-  }
+
+  std::uint32_t stride_ = 0, variables_ = 0;
+  std::vector<ThreadLists> lists_;
+  std::vector<std::uint32_t> latest_, cursors_;
 };
 
 }  // namespace
@@ -67,7 +111,7 @@ struct SyncpPredictor::State {
   std::vector<std::vector<std::uint32_t>> last_acquire;  // [thread][lock]: trace position, 0 = never
   std::vector<std::uint32_t> held_snapshot;            // per thread: offset in held_pool, or kUnbounded
   std::vector<HeldLock> held_pool;
-  std::vector<VariableAccesses> vars;
+  VariableTables vars;
 
   // Where a thread's closure J_t stands. Only the closures of kForked and kRunning threads can
   // still be asked about candidates, so only they hold back what is let go of.
@@ -226,18 +270,17 @@ struct SyncpPredictor::State {
   void access(const StdEvent& e, bool write, RacePairs& races) {
     const std::uint32_t t = e.thread, x = e.target;
     const std::uint32_t index = history.next_event(t);
-    if (vars.size() <= x) vars.resize(x + 1);
-    VariableAccesses& v = vars[x];
+    const std::uint32_t threads = history.threads();
+    vars.fit(x, threads);
     SyncIdeal& j = prefix[t];
     j.enable(history, t, index);
     j.close(history);
-    const std::uint32_t threads = history.threads();
     if (!j.contains(t, index)) {
-      v.fit(threads);
-      const auto& lists = write ? v.all : v.writes;
+      std::uint32_t* cursors = vars.cursors(write, x, t);
       auto check_thread = [&](std::uint32_t u) {
-        const CandidateList& list = lists[u];
-        std::uint32_t& cursor = v.cursor(write, t, u);
+        const ThreadLists& of_u = vars.lists(x, u);
+        const CandidateList& list = write ? of_u.all : of_u.writes;
+        std::uint32_t& cursor = cursors[u];
         std::uint32_t c = first_after(list, cursor, j.frontier(u));
         while (c < list.end()) {
           const Candidate& cand = list[c];
@@ -266,7 +309,7 @@ struct SyncpPredictor::State {
       };
       // The threads whose latest access is still outside the closure: for up to 64 threads one
       // branch-free pass over two arrays (vectorized), so only their lists and cursors are touched.
-      const std::uint32_t* latest = write ? &v.last_any(0) : &v.last_write(0);
+      const std::uint32_t* latest = vars.latest(write, x);
       if (threads <= 64) {
         const std::uint32_t* frontier = j.frontiers().data();  // close() sized it for every thread
         std::uint64_t todo = 0;
@@ -288,10 +331,10 @@ struct SyncpPredictor::State {
     }
     Candidate mine{index, e.location, snapshot(t),
                    static_cast<std::uint16_t>(std::min<std::size_t>(history.held(t).size(), 65535)), write};
-    v.fit(t + 1);
-    append(v.all[t], t, mine);
-    v.last_any(t) = index + 1;
-    if (write) append(v.writes[t], t, mine), v.last_write(t) = index + 1;
+    ThreadLists& own = vars.lists(x, t);
+    append(own.all, t, mine);
+    vars.latest(true, x)[t] = index + 1;
+    if (write) append(own.writes, t, mine), vars.latest(false, x)[t] = index + 1;
   }
 };
 
@@ -304,32 +347,21 @@ SyncpPredictor::~SyncpPredictor() = default;
 void SyncpPredictor::prefetch(const StdEvent& e, int stage) const {
   if (e.op != StdOp::kRead && e.op != StdOp::kWrite) return;
   const State& s = *s_;
-  if (e.target >= s.vars.size()) return;
-  const VariableAccesses& v = s.vars[e.target];
-  if (stage >= 3) {
-    __builtin_prefetch(&v);
+  const std::uint32_t x = e.target, t = e.thread;
+  if (!s.vars.has(x, t)) return;
+  const bool write = e.op == StdOp::kWrite;
+  const ThreadLists& own = s.vars.lists(x, t);
+  if (stage >= 2) {
+    // What the access reads by position: its thread's lists' headers, the latest accesses it is
+    // checked against (a write against every access, a read against writes) and its cursors.
+    __builtin_prefetch(&own);
+    __builtin_prefetch(s.vars.latest(write, x));
+    __builtin_prefetch(s.vars.cursors(write, x, t));
     return;
   }
-  if (e.thread >= v.all.size()) return;
-  if (stage == 2) {
-    const bool write = e.op == StdOp::kWrite;
-    __builtin_prefetch(&v.all[e.thread]);
-    if (write) __builtin_prefetch(&v.writes[e.thread]);
-    // The cells the access reads: the latest accesses it is checked against (a write against every
-    // access, a read against writes) and its thread's row of cursors; each its own cache line
-    // from 16 threads on.
-    const std::uint32_t n = v.threads;
-    const std::uint32_t* cells = v.cells.data();
-    __builtin_prefetch(cells + (write ? n : 0));
-    __builtin_prefetch(cells + 2 * std::size_t(n) + (write ? std::size_t(n) * n : 0) + std::size_t(e.thread) * n);
-    return;
-  }
-  const std::vector<Candidate>& mine = v.all[e.thread].items;
-  __builtin_prefetch(mine.data() + mine.size());
-  if (e.op == StdOp::kWrite) {
-    const std::vector<Candidate>& writes = v.writes[e.thread].items;
-    __builtin_prefetch(writes.data() + writes.size());
-  }
+  // The lists' tails, where the access appends (their headers were loaded by the first stage).
+  __builtin_prefetch(own.all.items.data() + own.all.items.size());
+  if (write) __builtin_prefetch(own.writes.items.data() + own.writes.items.size());
 }
 
 void SyncpPredictor::on_event(const StdEvent& e) {

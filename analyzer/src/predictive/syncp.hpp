@@ -36,9 +36,9 @@ class SyncpPredictor {
   explicit SyncpPredictor(std::uint32_t release_every);
   ~SyncpPredictor();
   void on_event(const StdEvent& e);
-  // A hint for an access `stage` steps of the caller's look-ahead away (3: far .. 1: near): starts
-  // loading the variable's state level by level (its record, then its lists' headers, then their
-  // tails), each level from the one the previous stage loaded. Changes nothing.
+  // A hint for an access `stage` steps of the caller's look-ahead away (2: far, 1: near): starts
+  // loading the variable's state level by level (what the access finds by position in the flat
+  // tables, then its lists' tails from the headers the far stage loaded). Changes nothing.
   void prefetch(const StdEvent& e, int stage) const;
   // Threads that started after history they could need was let go of: first seen without a fork,
   // or forked by a thread whose closure had taken another thread whole. Races between them and
