@@ -8,7 +8,8 @@
 // consume() uses. An exception from consume() stops the producer and is rethrown; one from
 // produce() is rethrown after the events before it were consumed.
 // Cost: one thread, 4 batches (the producer's batch size) in flight; a copy and a mutex round trip
-// per batch, nothing per event.
+// per batch, nothing per event. LOCKGRAPH_PIPELINE_CPUS / LOCKGRAPH_PIPELINE_STATS pin its two
+// threads and time their waits, for benchmarks (pipeline_diagnostics.hpp).
 //
 // run_ordered() — pieces of work done on several threads, their results handed in order to a
 // consumer on the calling thread (the STD reader: slices of the file parsed on every core).
@@ -33,6 +34,8 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline_diagnostics.hpp"
+
 namespace lockgraph::analysis {
 
 template <class Event>
@@ -42,6 +45,7 @@ template <class Event, class Result>
 Result run_pipelined(const std::function<Result(const EventBatchSink<Event>&)>& produce,
                      const EventBatchSink<Event>& consume) {
   constexpr std::size_t kInFlight = 4;
+  PipelineDiagnostics diagnostics;  // destroyed last: after the producer is joined
   struct Cancelled {};
   std::mutex m;
   std::condition_variable changed;
@@ -62,12 +66,15 @@ Result run_pipelined(const std::function<Result(const EventBatchSink<Event>&)>& 
     }
     batch.assign(events, events + n);  // outside the lock: the consumer keeps going meanwhile
     std::unique_lock<std::mutex> lock(m);
+    const auto waiting = diagnostics.wait_begins();
     changed.wait(lock, [&] { return full.size() < kInFlight || cancelled; });
+    diagnostics.producer_waited(waiting);
     if (cancelled) throw Cancelled{};
     full.push_back(std::move(batch));
     changed.notify_all();
   };
   std::thread producer([&] {
+    diagnostics.on_producer_start();
     Result ok{};
     std::exception_ptr error;
     try {
@@ -87,7 +94,9 @@ Result run_pipelined(const std::function<Result(const EventBatchSink<Event>&)>& 
       std::vector<Event> batch;
       {
         std::unique_lock<std::mutex> lock(m);
+        const auto waiting = diagnostics.wait_begins();
         changed.wait(lock, [&] { return !full.empty() || done; });
+        diagnostics.consumer_waited(waiting);
         if (full.empty()) break;
         batch = std::move(full.front());
         full.pop_front();

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -395,6 +396,28 @@ TEST(EndToEnd, RunLeavesTheProgramsAllocatorSettingsToTheUser) {
   EXPECT_EQ(own.exit_code, 0) << own.err;
   EXPECT_NE(("\n" + own.out).find("\nGLIBC_TUNABLES=glibc.malloc.check=0\n"), std::string::npos) << own.out;
   EXPECT_EQ(own.out.find("LOCKGRAPH_ALLOCATOR_TUNED"), std::string::npos) << own.out;
+}
+
+// Benchmark diagnostics (analyzer/src/pipeline_diagnostics.hpp): pinning the pipeline's threads
+// changes nothing in the report, the statistics line says where the time went, a malformed value
+// is warned about and ignored.
+TEST(EndToEnd, PipelineDiagnosticsPinAndTimeButNeverChangeTheReport) {
+  auto t = trace_program("e2e_abba_staggered");
+  ASSERT_EQ(t->program.exit_code, 0) << t->program.err;
+  const std::vector<std::string> argv{kCli, "analyze", t->trace(), "--format", "json"};
+  RunResult plain = run_program(argv);
+  ASSERT_EQ(plain.exit_code, 1) << plain.err;  // the AB/BA cycle
+  RunResult pinned = run_program(argv, {"LOCKGRAPH_PIPELINE_CPUS=0,0", "LOCKGRAPH_PIPELINE_STATS=1"});
+  EXPECT_EQ(pinned.exit_code, plain.exit_code);
+  EXPECT_EQ(pinned.out, plain.out);
+  const std::regex stats(
+      "lockgraph: pipeline: [0-9.]+ ms, producer waited [0-9.]+ ms for room, consumer [0-9.]+ ms for events\n");
+  EXPECT_TRUE(std::regex_search(pinned.err, stats)) << pinned.err;
+  EXPECT_FALSE(std::regex_search(plain.err, stats)) << plain.err;
+  RunResult bad = run_program(argv, {"LOCKGRAPH_PIPELINE_CPUS=first"});
+  EXPECT_EQ(bad.exit_code, plain.exit_code);
+  EXPECT_EQ(bad.out, plain.out);
+  EXPECT_NE(bad.err.find("LOCKGRAPH_PIPELINE_CPUS=first is not CONSUMER,PRODUCER"), std::string::npos) << bad.err;
 }
 
 TEST(EndToEnd, HelpAnswersQuestions) {
