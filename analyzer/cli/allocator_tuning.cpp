@@ -3,10 +3,8 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <iterator>
 
 namespace lockgraph::cli {
 namespace {
@@ -27,15 +25,11 @@ void tune_allocator(char** argv) {
     return;
   }
   if (std::getenv("GLIBC_TUNABLES") != nullptr) return;  // the user's own settings win
-  // Only commands that read traces build the tables this is for; `config` (called by build
-  // systems), `generate`, --help and --version are not worth a second start.
-  if (argv[0] == nullptr || argv[1] == nullptr) return;
-  static constexpr const char* kTraceReaders[] = {"run",       "analyze", "stats", "graph",   "merge",
-                                                  "hierarchy", "explain", "dump",  "convert", "scan"};
-  if (std::none_of(std::begin(kTraceReaders), std::end(kTraceReaders),
-                   [&](const char* c) { return std::strcmp(c, argv[1]) == 0; })) {
-    return;
-  }
+  // The tables this is for are built by the commands that read traces. The two that read none
+  // (`config`, called by build systems, and `generate`), and a bare --help or --version, are not
+  // worth a second start; any other command, including one added later, gets it.
+  if (argv[0] == nullptr || argv[1] == nullptr || argv[1][0] == '-') return;
+  if (std::strcmp(argv[1], "config") == 0 || std::strcmp(argv[1], "generate") == 0) return;
   const char* opt_out = std::getenv("LOCKGRAPH_DEFAULT_MALLOC");
   if (opt_out != nullptr && std::strcmp(opt_out, "1") == 0) return;
   // The binary by its path, not /proc/self/exe itself: under valgrind the latter is valgrind's
