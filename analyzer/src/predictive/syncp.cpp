@@ -28,10 +28,11 @@ struct Candidate {
 using CandidateList = PositionedList<Candidate>;
 
 // A thread's accesses and writes to one variable: the two lists an access of it appends to, in
-// one cache line.
-struct ThreadLists {
+// one cache line (the look-ahead loads it with one prefetch).
+struct alignas(64) ThreadLists {
   CandidateList all, writes;
 };
+static_assert(sizeof(ThreadLists) == 64);
 
 // Per (variable, thread) state in flat tables whose row x holds `stride` entries, one per thread,
 // so an access finds its state by arithmetic on (x, t) instead of through a per-variable record
