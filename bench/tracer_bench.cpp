@@ -113,7 +113,7 @@ void BM_TracedMutexContended2(benchmark::State& state) {
 BENCHMARK(BM_TracedMutexContended2)->Threads(2)->UseRealTime();
 
 // A recorded access, new each time (the filter would drop repeats of one address): a write to
-// a fresh slot of a large array per iteration.
+// the next slot of a large array per iteration (4 bytes of trace each: a pair word's half).
 void BM_RecordedAccess(benchmark::State& state) {
   static std::vector<int> data(1 << 20);
   std::size_t i = 0;
@@ -123,6 +123,19 @@ void BM_RecordedAccess(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_RecordedAccess);
+
+// Recorded accesses that never land near the one before (spread over 1 GiB of addresses, which are
+// recorded, not touched): each takes a full 8-byte word instead of a pair word's 4-byte half.
+void BM_RecordedAccessScattered(benchmark::State& state) {
+  static char base_object;
+  const std::uintptr_t base = reinterpret_cast<std::uintptr_t>(&base_object);
+  std::uint64_t i = 0;
+  for (auto _ : state) {
+    const std::uintptr_t offset = std::uintptr_t((++i * 0x9E3779B97F4A7C15ull) >> 40) << 6;
+    LG_WRITE(reinterpret_cast<const void*>(base + offset), sizeof(int));
+  }
+}
+BENCHMARK(BM_RecordedAccessScattered);
 
 // The common case in loops: the same address again before any synchronization (filtered).
 void BM_FilteredAccess(benchmark::State& state) {

@@ -58,6 +58,17 @@ std::uint64_t walk_records(const unsigned char* data, std::uint64_t p, std::uint
   }
   return p;
 }
+
+// The accesses a run's body holds: one per full word, one or two per pair word, none per zero
+// word (the count progress reports show; a damaged word may make it off by one).
+std::uint64_t run_accesses(const unsigned char* body, std::uint64_t words) {
+  std::uint64_t n = 0;
+  for (std::uint64_t i = 0; i < words; ++i) {
+    const std::uint64_t w = load64(body + 8 * i);
+    n += std::uint64_t(w != 0) + std::uint64_t(format::is_pair_word(w) && (format::pair_half(w, 1) & 1) != 0);
+  }
+  return n;
+}
 }  // namespace
 
 std::string Problem::message() const {
@@ -254,12 +265,12 @@ void TraceFile::scan(int fd) {
     ch.avail = avail;
     if (ch.header.magic == format::kChunkMagic) {
       ch.stop = off + walk_records(c, sizeof(format::ChunkHeader), avail, &ch.bad,
-                                   [&](std::uint64_t, std::uint64_t w0, std::uint16_t len) {
+                                   [&](std::uint64_t p, std::uint64_t w0, std::uint16_t len) {
                                      const Kind k = static_cast<Kind>(w0 & 0xff);
                                      if (is_definition(k) || k == Kind::kTrailer) {
                                        ch.definitions = true;
                                      } else {
-                                       ch.records += k == Kind::kAccessRun ? (len - 8) / 8 : 1;
+                                       ch.records += k == Kind::kAccessRun ? run_accesses(c + p + 8, (len - 8) / 8) : 1;
                                        if (k == Kind::kThreadCreate) note_creation_site(format::word0_site(w0));
                                      }
                                    });
@@ -451,25 +462,51 @@ bool TraceFile::Cursor::next(Event* e) noexcept {
     std::uint64_t at = pos_;
     Kind k = format::word0_kind(w0);
     if (k == Kind::kAccessRun) {
-      // One event per access word; the event's offset is its word's.
+      // One event per access: a full word holds one, a pair word one or two (each half relative to
+      // the access before it). The event's offset is its word's, +4 for a pair's second half.
       const std::uint64_t words = (format::word0_length(w0) - 8) / 8;
-      if (run_index_ >= words) {
-        run_index_ = 0;
-        pos_ += format::word0_length(w0);
-        continue;
+      while (run_index_ < words) {
+        const std::uint64_t word_at = at + 8 + 8 * run_index_;
+        const std::uint64_t word = load64(file_->data_ + word_at);
+        format::RunAccess a;
+        std::uint64_t offset = word_at;
+        if (word == 0) {  // an append cut short by a kill (see format::run_access_word)
+          ++run_index_;
+          continue;
+        }
+        if (!format::is_pair_word(word)) {
+          a = format::decode_run_access(word, format::word0_site(w0));
+          ++run_index_;
+        } else {
+          const std::uint64_t half = format::pair_half(word, run_half_);
+          if ((half & 1) == 0) {  // half 1 not written (yet), or a damaged word: nothing to return
+            run_half_ = 0;
+            ++run_index_;
+            continue;
+          }
+          a = format::decode_pair_half(half, run_last_, format::word0_site(w0));
+          offset += 4 * run_half_;
+          if (run_half_ == 0) {
+            run_half_ = 1;
+          } else {
+            run_half_ = 0;
+            ++run_index_;
+          }
+        }
+        run_last_ = a.address;
+        *e = Event{};
+        e->kind = a.write ? Kind::kWrite : Kind::kRead;
+        e->flags = std::uint8_t(a.size);
+        e->site = a.site;
+        e->thread = thread_;
+        e->offset = offset;
+        e->object = a.address;
+        return true;
       }
-      const std::uint64_t word_at = at + 8 + 8 * run_index_++;
-      const std::uint64_t word = load64(file_->data_ + word_at);
-      if (word == 0) continue;  // an append cut short by a kill (see format::run_access_word)
-      const format::RunAccess a = format::decode_run_access(word, format::word0_site(w0));
-      *e = Event{};
-      e->kind = a.write ? Kind::kWrite : Kind::kRead;
-      e->flags = std::uint8_t(a.size);
-      e->site = a.site;
-      e->thread = thread_;
-      e->offset = word_at;
-      e->object = a.address;
-      return true;
+      run_index_ = 0;
+      run_half_ = 0;
+      pos_ += format::word0_length(w0);
+      continue;
     }
     pos_ += format::word0_length(w0);
     if (is_definition(k) || k == Kind::kTrailer) continue;

@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <iterator>
 #include <map>
@@ -99,9 +98,10 @@ TEST(CrashSafety, SigkillDuringHeavyLockingLosesNothingRecorded) {
   EXPECT_GE(lock_events, 4 * 4 * 50000u);
 }
 
-// Accesses are appended to a run in place (the run's length, then the access word): a kill between
-// the two leaves a zero word the reader skips, never a torn access or a corrupt record. Each thread writes consecutive
-// addresses, so every thread's accesses read back must be exactly 0, 1, 2, ... n-1.
+// Accesses are appended to a run in place (the run's length, then the access word; or a pair word's
+// second half, stored with the first in one 8-byte store): a kill between leaves a zero word the
+// reader skips, never a torn access or a corrupt record. Each thread writes consecutive addresses
+// (two to a pair word), so every thread's accesses read back must be exactly 0, 1, 2, ... n-1.
 TEST(CrashSafety, SigkillDuringAccessRunsLeavesEveryRecordedAccessIntact) {
   TempDir dir;
   auto child = kill_mid_flight(dir, 2, 200000, [](int t, std::atomic<std::uint64_t>* progress) {
@@ -161,8 +161,7 @@ TEST(CrashSafety, CleanExitLeavesEveryChunkOnce) {
       return 0;
     });
     ASSERT_EQ(child.exit_code(), 0);
-    std::ifstream in(child.trace, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    const std::string bytes = read_file(child.trace);
     std::set<std::pair<std::uint32_t, std::uint32_t>> seen;
     std::size_t chunks = 0;
     for_each_chunk(bytes, [&](std::size_t, const format::ChunkHeader& h) {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 
 #include "lockgraph/runtime.hpp"
 #include "trace_test_util.hpp"
@@ -108,8 +109,9 @@ TEST(FormatRoundTrip, RepeatedAccessWithoutSynchronizationIsFilteredAtRecordTime
   EXPECT_EQ(writes, 2);
 }
 
-// Plain accesses are stored 8 bytes each in access runs; every one comes back with its address,
-// size, kind and site, whether it extended a run, started one (after a synchronization, a site far
+// Plain accesses are stored in access runs, 8 bytes each or 4 (a pair word's half, when near the
+// access before); every one comes back with its address, size, kind and site, whether it filled a
+// pair's half, extended a run with a full word, started a run (after a synchronization, a site far
 // from the run's, a new chunk) or did not fit a run word (odd size, address past 2^48).
 TEST(FormatRoundTrip, AccessRunsKeepEveryAccess) {
   TempDir dir;
@@ -138,6 +140,18 @@ TEST(FormatRoundTrip, AccessRunsKeepEveryAccess) {
     access(0x30000, 8, false, 203);
     // Enough accesses to fill several chunks (2,000 words each): runs restart in each new chunk.
     for (int i = 0; i < 5000; ++i) access(0x40000 + 4 * std::uint64_t(i), 4, i % 2 == 1, 300 + unsigned(i % 3));
+    // Near and far accesses mixed at random (a fixed seed): halves, lone halves before a full
+    // word, negative deltas, deltas at the limit, sizes a half cannot hold.
+    std::uint64_t x = 88172645463325252ull, address = 0x7f0000000000ull;
+    for (int i = 0; i < 3000; ++i) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      const std::uint64_t choice = x % 8;
+      if (choice < 4) address += std::uint64_t(std::int64_t(x >> 40 & 0xffff) - 0x8000);  // near
+      else if (choice < 5) address += (std::uint64_t(1) << 21) - 1;                      // a half's largest step
+      else if (choice < 6) address -= std::uint64_t(1) << 21;                            // its largest step back
+      else address = 0x100000000ull + (x >> 20);                                         // far
+      access(address & format::kRunAddressMask, sizes[(x >> 8) % 5], (x >> 12) & 1, 400 + unsigned((x >> 16) % 24));
+    }
   };
   auto child = run_traced_child(dir, [&] {
     script(true);
@@ -168,15 +182,60 @@ TEST(FormatRoundTrip, AccessRunsKeepEveryAccess) {
     EXPECT_EQ(site->file, "runs.cpp");
     EXPECT_EQ(site->line, expected[i].line) << i;
   }
-  // On disk: a handful of runs hold nearly all of them, 8 bytes each.
-  std::size_t runs = 0, run_accesses = 0;
+  // On disk: a handful of runs hold nearly all of them; the sequential loop's accesses two to a word.
+  std::size_t runs = 0, full_words = 0, halves = 0;
+  const std::string bytes = read_file(child.trace);
   for (const auto& [offset, w0] : raw_records(child.trace)) {
     if (format::word0_kind(w0) != Kind::kAccessRun) continue;
     ++runs;
-    run_accesses += (format::word0_length(w0) - 8) / 8;
+    for (std::uint64_t i = 1; i < format::word0_length(w0) / 8; ++i) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, bytes.data() + offset + 8 * i, 8);
+      ASSERT_NE(w, 0u) << "no process was killed: no torn append";
+      if (!format::is_pair_word(w)) {
+        ++full_words;
+        continue;
+      }
+      ASSERT_NE(format::pair_half(w, 0) & 1, 0u);
+      halves += 1 + (format::pair_half(w, 1) & 1);
+    }
   }
-  EXPECT_EQ(run_accesses, expected.size() - 2);  // all but the odd size and the high address
-  EXPECT_LE(runs, 20u);  // a site's first use writes its definition first, which closes a run
+  EXPECT_EQ(full_words + halves, expected.size() - 2);  // all but the odd size and the high address
+  EXPECT_GE(halves, 5000u);  // the 5,000 steps of 4 bytes, and some of the random ones
+  EXPECT_LE(runs, 80u);  // a site's first use writes its definition first, which closes a run
+}
+
+TEST(FormatRoundTrip, PairHalfLimits) {
+  std::uint64_t h = 0;
+  const std::uint64_t base = 0x10000000;
+  const std::uint64_t step = std::uint64_t(1) << 21;  // a half's delta is a signed 22-bit number
+  EXPECT_FALSE(format::pair_access_half(base + step, base, 4, false, 5, 5, &h));
+  EXPECT_FALSE(format::pair_access_half(base - step - 1, base, 4, false, 5, 5, &h));
+  EXPECT_FALSE(format::pair_access_half(base + 8, base, 16, false, 5, 5, &h));  // 16 bytes: full word
+  EXPECT_FALSE(format::pair_access_half(base + 8, base, 3, false, 5, 5, &h));
+  EXPECT_FALSE(format::pair_access_half(base + 8, base, 4, false, 5 + 16, 5, &h));  // site delta: -16..15
+  EXPECT_FALSE(format::pair_access_half(base + 8, base, 4, false, 100, 117, &h));
+  ASSERT_TRUE(format::pair_access_half(base + step - 1, base, 8, true, 5 + 15, 5, &h));
+  format::RunAccess a = format::decode_pair_half(h, base, 5);
+  EXPECT_EQ(a.address, base + step - 1);
+  EXPECT_EQ(a.size, 8u);
+  EXPECT_TRUE(a.write);
+  EXPECT_EQ(a.site, 20u);
+  ASSERT_TRUE(format::pair_access_half(base - step, base, 1, false, 101, 117, &h));
+  EXPECT_LT(h, std::uint64_t(1) << 31);
+  EXPECT_EQ(h & 1, 1u);  // present: a half never reads as the missing second half
+  a = format::decode_pair_half(h, base, 117);
+  EXPECT_EQ(a.address, base - step);
+  EXPECT_EQ(a.size, 1u);
+  EXPECT_FALSE(a.write);
+  EXPECT_EQ(a.site, 101u);
+  // The two halves of one word come apart again, and the word never looks like a full one.
+  std::uint64_t h2 = 0;
+  ASSERT_TRUE(format::pair_access_half(base - step + 4, base - step, 2, true, 117, 117, &h2));
+  const std::uint64_t word = h | (h2 << 31);
+  EXPECT_TRUE(format::is_pair_word(word));
+  EXPECT_EQ(format::pair_half(word, 0), h);
+  EXPECT_EQ(format::pair_half(word, 1), h2);
 }
 
 TEST(FormatRoundTrip, RunAccessWordLimits) {

@@ -93,9 +93,13 @@ void for_each_chunk(const std::string& bytes, const std::function<void(std::size
   }
 }
 
-std::map<std::uint64_t, std::uint64_t> raw_records(const std::string& path) {
+std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::map<std::uint64_t, std::uint64_t> raw_records(const std::string& path) {
+  const std::string bytes = read_file(path);
   std::map<std::uint64_t, std::uint64_t> out;
   for (std::size_t off = format::kHeaderSize; off + format::kChunkSize <= bytes.size(); off += format::kChunkSize) {
     format::ChunkHeader h;

@@ -51,6 +51,9 @@ std::vector<analysis::Event> read_events(const std::string& path, std::vector<an
 // magic, in file order (a chunk copied twice is visited twice).
 void for_each_chunk(const std::string& bytes, const std::function<void(std::size_t, const format::ChunkHeader&)>& f);
 
+// A file's bytes ("" when it cannot be read).
+std::string read_file(const std::string& path);
+
 // The raw records of a trace file's claimed chunks, as (byte offset, word0): what the writer put
 // on disk, before the reader expands packed lock records and access runs.
 std::map<std::uint64_t, std::uint64_t> raw_records(const std::string& path);

@@ -383,6 +383,7 @@ bool initialized(Process& p) {
 void reset_thread_state(ThreadState* t, std::uint32_t tid) {
   t->cur = t->end = nullptr;
   t->access_run = t->access_run_end = nullptr;
+  t->access_pair = nullptr;
   t->access_run_word0 = 0;
   t->tid = tid;
   t->chunk_index = 0;
@@ -621,6 +622,7 @@ ThreadState* register_current_thread(std::uint32_t parent_tid, std::uint32_t res
 void refill(ThreadState* t, std::size_t words) noexcept {
   untraced_scope internal;
   t->access_run = t->access_run_end = nullptr;  // a run never spans chunks: the reader may lose one without the other
+  t->access_pair = nullptr;
   Process& p = process();
   if (words * 8 + sizeof(format::ChunkHeader) > format::kChunkSize || !p.enabled ||
       !claim_chunk(p, t, t->tid)) {

@@ -7,8 +7,9 @@
 // Contract: accesses are filtered at record time — the same address and kind recorded again by a
 // thread with no synchronization in between adds nothing and is dropped. Annotation keys are
 // addresses; unrelated keys may share a sequence slot, which only adds order between them.
-// Cost: a recorded access is a filter probe and 8 bytes appended to the thread's access run (16 for
-// the first access after other records); a filtered one is the probe. Inlined at the call site.
+// Cost: a recorded access is a filter probe and 4 bytes appended to the thread's access run when it
+// is within 2 MiB of the thread's access before (8 otherwise, 16 for the first access after other
+// records); a filtered one is the probe. Inlined at the call site.
 #pragma once
 
 #include "lockgraph/runtime.hpp"

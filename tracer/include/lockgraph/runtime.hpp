@@ -46,6 +46,9 @@ struct ThreadState {
   std::uint64_t* access_run_end = nullptr;  // its end: the run is open while this is cur
   std::uint64_t access_run_word0 = 0;       // its word0 as last stored (the length grows by 8 per access)
   std::uint32_t access_run_site = 0;        // its base site
+  std::uint64_t access_run_last = 0;        // the address of its last access (pair halves are relative to it)
+  std::uint64_t* access_pair = nullptr;     // its last word when that is a pair word with half 1 free
+  std::uint64_t access_pair_word = 0;       // that word as stored
   std::uint32_t tid = 0;         // trace thread id, 1..
   std::uint32_t chunk_index = 0;
   std::uint64_t sync_epoch = 1;  // bumped at every synchronization: invalidates the access filter
@@ -246,15 +249,34 @@ inline bool access_is_new(ThreadState* t, std::uint64_t a, bool is_write) noexce
   std::uint64_t word = 0;
   // Open run: nothing was recorded since its last access (a lost trace has cur == end, so the
   // room check fails for it too). A run is at most one chunk, far below word0's 16-bit length.
-  if (t->access_run_end == t->cur && t->end - t->cur >= 2 &&
-      format::run_access_word(a, size, is_write, site, t->access_run_site, &word)) {
-    // The run's new length first, then the word: a kill in between leaves a zero word inside the
-    // run (skipped by readers), never a word past its end that would read as the next record.
-    t->access_run_word0 += std::uint64_t(8) << 16;  // word0's length field
-    __atomic_store_n(t->access_run, t->access_run_word0, __ATOMIC_RELEASE);
-    __atomic_store_n(t->cur++, word, __ATOMIC_RELEASE);
-    t->access_run_end = t->cur;
-    return;
+  if (t->access_run_end == t->cur) {
+    if (format::pair_access_half(a, t->access_run_last, size, is_write, site, t->access_run_site, &word)) {
+      t->access_run_last = a;
+      if (t->access_pair != nullptr) {  // half 1 of the run's last word: no new word, no new length
+        __atomic_store_n(t->access_pair, t->access_pair_word | (word << 31), __ATOMIC_RELEASE);
+        t->access_pair = nullptr;
+        return;
+      }
+      if (t->end - t->cur >= 2) {
+        // The run's new length first, then the word: a kill in between leaves a zero word inside
+        // the run (skipped by readers), never a word past its end that would read as the next record.
+        t->access_run_word0 += std::uint64_t(8) << 16;  // word0's length field
+        __atomic_store_n(t->access_run, t->access_run_word0, __ATOMIC_RELEASE);
+        t->access_pair = t->cur;
+        t->access_pair_word = word;
+        __atomic_store_n(t->cur++, word, __ATOMIC_RELEASE);
+        t->access_run_end = t->cur;
+        return;
+      }
+    } else if (t->end - t->cur >= 2 && format::run_access_word(a, size, is_write, site, t->access_run_site, &word)) {
+      t->access_run_word0 += std::uint64_t(8) << 16;
+      __atomic_store_n(t->access_run, t->access_run_word0, __ATOMIC_RELEASE);
+      __atomic_store_n(t->cur++, word, __ATOMIC_RELEASE);
+      t->access_run_end = t->cur;
+      t->access_run_last = a;
+      t->access_pair = nullptr;
+      return;
+    }
   }
   if (format::run_access_word(a, size, is_write, site, site, &word)) {
     const std::uint64_t word0 = format::make_word0(Kind::kAccessRun, 0, 16, site);
@@ -264,6 +286,8 @@ inline bool access_is_new(ThreadState* t, std::uint64_t a, bool is_write) noexce
       t->access_run_end = t->cur;
       t->access_run_word0 = word0;
       t->access_run_site = site;
+      t->access_run_last = a;
+      t->access_pair = nullptr;
     }
     return;
   }

@@ -18,8 +18,10 @@
 namespace lockgraph::format {
 
 inline constexpr char kMagic[8] = {'L', 'G', 'T', 'R', 'A', 'C', 'E', '\0'};
-// 2: adds the packed lock records (kinds 26, 27) and access runs (kind 88). Readers read every version up to theirs.
-inline constexpr std::uint32_t kVersion = 2;
+// 2: adds the packed lock records (kinds 26, 27) and access runs (kind 88).
+// 3: adds pair words to access runs (two accesses in 8 bytes; see pair_access_half).
+// Readers read every version up to theirs.
+inline constexpr std::uint32_t kVersion = 3;
 inline constexpr std::uint32_t kHeaderSize = 4096;
 inline constexpr std::uint32_t kChunkSize = 16384;
 inline constexpr std::uint32_t kChunkMagic = 0x4b43474cu;  // "LGCK"
@@ -104,8 +106,9 @@ enum class Kind : std::uint8_t {
   kMemAlloc = 86,
   kMemFree = 87,
   // Consecutive plain accesses of a thread in one record (format version 2), 8 bytes each instead
-  // of 16. word0's site is the run's base site; each payload word is one access (see
-  // run_access_word; an access word always has bit 63 set). The writer appends an access by
+  // of 16, or 4 (version 3) when near the previous one. word0's site is the run's base site; each
+  // payload word is one access (see run_access_word; bit 63 set) or two (a pair word, bit 63
+  // clear; see pair_access_half). The writer appends an access by
   // storing word0 with the new length first, then the word: a process killed in between leaves a
   // zero word inside the run, which readers skip. Readers return kRead / kWrite events.
   kAccessRun = 88,
@@ -209,6 +212,30 @@ inline constexpr bool run_access_word(std::uint64_t address, std::uint32_t size,
           (std::uint64_t(1) << 63);
   return true;
 }
+// A *pair word* of a kAccessRun (format version 3) holds two accesses in 31 bits each, bit 63
+// clear: half 0 in bits 0-30, half 1 in bits 31-61, bit 62 zero. A half is 1 (bit 0: present) |
+// write (bit 1) | log2 of the size (bits 2-3: 1, 2, 4 or 8 bytes) | site - the run's base site as a
+// signed 5-bit number (bits 4-8) | address - the previous access's address in the run as a signed
+// 22-bit number (bits 9-30). A loop over an array or a struct's fields fits, and its trace halves.
+// The writer stores a pair word with half 0 alone, then again whole when the next access fits:
+// each store is one 8-byte store, so a reader sees one half or two, never a torn one.
+// Returns false when the access does not fit a half.
+inline constexpr int kPairDeltaBits = 22;
+inline constexpr bool pair_access_half(std::uint64_t address, std::uint64_t previous, std::uint32_t size, bool write,
+                                       std::uint32_t site, std::uint32_t base_site, std::uint64_t* half) {
+  const int log2 = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : size == 8 ? 3 : -1;
+  const std::uint64_t delta = address - previous;
+  const std::uint32_t site_delta = site - base_site;
+  if (log2 < 0 || delta + (std::uint64_t(1) << (kPairDeltaBits - 1)) >= (std::uint64_t(1) << kPairDeltaBits) ||
+      site_delta + 16u >= 32u) {
+    return false;
+  }
+  *half = 1u | (std::uint64_t(write) << 1) | (std::uint64_t(log2) << 2) | (std::uint64_t(site_delta & 31u) << 4) |
+          ((delta & ((std::uint64_t(1) << kPairDeltaBits) - 1)) << 9);
+  return true;
+}
+inline constexpr bool is_pair_word(std::uint64_t word) { return (word >> 63) == 0; }
+inline constexpr std::uint64_t pair_half(std::uint64_t word, int index) { return (word >> (31 * index)) & 0x7fffffffu; }
 struct RunAccess {
   std::uint64_t address;
   std::uint32_t size;
@@ -220,6 +247,14 @@ inline constexpr RunAccess decode_run_access(std::uint64_t word, std::uint32_t b
   if (delta >= 1024) delta -= 2048;
   return RunAccess{word & kRunAddressMask, std::uint32_t(1) << ((word >> 49) & 7), ((word >> 48) & 1) != 0,
                    std::uint32_t(std::int64_t(base_site) + delta)};
+}
+// A present half (bit 0 set) of a pair word; `previous`: the address of the access before it in the run.
+inline constexpr RunAccess decode_pair_half(std::uint64_t half, std::uint64_t previous, std::uint32_t base_site) {
+  const std::int64_t site_delta = std::int64_t((half >> 4) & 31) - (((half >> 4) & 16) ? 32 : 0);
+  std::int64_t delta = std::int64_t(half >> 9);
+  if (delta >= (std::int64_t(1) << (kPairDeltaBits - 1))) delta -= std::int64_t(1) << kPairDeltaBits;
+  return RunAccess{(previous + std::uint64_t(delta)) & kRunAddressMask, std::uint32_t(1) << ((half >> 2) & 3),
+                   ((half >> 1) & 1) != 0, std::uint32_t(std::int64_t(base_site) + site_delta)};
 }
 
 // Payload layout of every record but the definitions (kStringDef, kSiteDef, kSiteDefPc):

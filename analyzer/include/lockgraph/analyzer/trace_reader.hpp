@@ -117,7 +117,9 @@ class TraceFile {
     const std::vector<Span>* spans_ = nullptr;
     std::size_t span_ = 0;
     std::uint64_t pos_ = 0;
-    std::uint64_t run_index_ = 0;  // next access inside the kAccessRun at pos_
+    std::uint64_t run_index_ = 0;  // next word inside the kAccessRun at pos_
+    int run_half_ = 0;             // next half of that word, when it is a pair word
+    std::uint64_t run_last_ = 0;   // the address of the run's last access returned
   };
   Cursor cursor(std::uint32_t thread) const;
 
