@@ -43,13 +43,17 @@ for label, std, traced in rows:
 one = ns(t, "BM_StdMutexUncontendedNoThreadEver")
 print(f"  (std::mutex in a process that never started a thread: {one:.2f} ns; glibc then drops the lock prefix,"
       f" so the traced pair is {ns(t, 'BM_TracedMutexUncontended')/one:.2f}x that)")
-print(f"  recorded access            {ns(t,'BM_RecordedAccess'):7.2f} ns; filtered repeat {ns(t,'BM_FilteredAccess'):.2f} ns; plain access {ns(t,'BM_PlainAccess'):.2f} ns (TSan {ns(s,'BM_PlainAccess'):.2f} ns)")
+print(f"  recorded access            {ns(t,'BM_RecordedAccess'):7.2f} ns (next array slot); scattered {ns(t,'BM_RecordedAccessScattered'):.2f} ns;"
+      f" filtered repeat {ns(t,'BM_FilteredAccess'):.2f} ns; plain access {ns(t,'BM_PlainAccess'):.2f} ns (TSan {ns(s,'BM_PlainAccess'):.2f} ns)")
 print("  trace in /dev/shm (tmpfs):  uncontended lock+unlock %.2f ns (%.2fx std), contended %.2f ns, recorded access %.2f ns" % (
     ns(m, "BM_TracedMutexUncontended"), ns(m, "BM_TracedMutexUncontended") / ns(t, "BM_StdMutexUncontended"),
     ns(m, "BM_TracedMutexContended2/real_time/threads:2"), ns(m, "BM_RecordedAccess")))
 u = t.get("BM_TracedMutexUncontended", {})
 if "trace_bytes_per_op" in u:
     print(f"  trace bytes per lock+unlock: {u['trace_bytes_per_op']:.1f} (two records)")
+acc = [(label, t.get(name, {}).get("trace_bytes_per_op")) for label, name in
+       (("next array slot", "BM_RecordedAccess"), ("scattered", "BM_RecordedAccessScattered"))]
+print("  trace bytes per recorded access: " + ", ".join(f"{v:.1f} ({label})" for label, v in acc if v is not None))
 PY
 for n in "${@:-1000000 10000000}"; do
   rm -rf "$tmp/gen"

@@ -80,24 +80,36 @@ std::uint64_t trace_bytes() {
   return (p[0] && stat(p, &st) == 0) ? std::uint64_t(st.st_size) : 0;
 }
 
+// Sets the counter trace_bytes_per_op: the bytes of trace the calling thread wrote between its
+// construction and the end of the benchmark's loop, per iteration (chunk headers included).
+class TraceBytesPerOp {
+ public:
+  TraceBytesPerOp() : t_(lockgraph::rt::self()), before_(offset()), chunks_before_(t_ ? t_->chunk_index : 0) {}
+  void report(benchmark::State& state) const {
+    if (t_ == nullptr || t_->cur == nullptr) return;
+    const double bytes = double(t_->chunk_index - chunks_before_) * lockgraph::format::kChunkSize + offset() - before_;
+    state.counters["trace_bytes_per_op"] = bytes / double(state.iterations());
+  }
+
+ private:
+  double offset() const {  // bytes used in the current chunk
+    if (t_ == nullptr || t_->cur == nullptr) return 0;
+    return double(lockgraph::format::kChunkSize) -
+           double(reinterpret_cast<const char*>(t_->end) - reinterpret_cast<const char*>(t_->cur));
+  }
+  lockgraph::rt::ThreadState* t_;
+  double before_;
+  std::uint64_t chunks_before_;
+};
+
 void BM_TracedMutexUncontended(benchmark::State& state) {
   static lockgraph::mutex m("bench");
-  lockgraph::rt::ThreadState* t = lockgraph::rt::self();
-  auto offset = [](const lockgraph::rt::ThreadState* s) {  // bytes used in the current chunk
-    return double(lockgraph::format::kChunkSize) -
-           double(reinterpret_cast<const char*>(s->end) - reinterpret_cast<const char*>(s->cur));
-  };
-  double before = t ? offset(t) : 0;
-  std::uint64_t chunks_before = t ? t->chunk_index : 0;
+  TraceBytesPerOp bytes;
   for (auto _ : state) {
     m.lock();
     m.unlock();
   }
-  // Bytes written by this thread: full chunks since the start plus the current chunk's offset.
-  if (t != nullptr && t->cur != nullptr) {
-    double bytes = double(t->chunk_index - chunks_before) * lockgraph::format::kChunkSize + offset(t) - before;
-    state.counters["trace_bytes_per_op"] = bytes / double(state.iterations());
-  }
+  bytes.report(state);
 }
 BENCHMARK(BM_TracedMutexUncontended);
 
@@ -117,10 +129,12 @@ BENCHMARK(BM_TracedMutexContended2)->Threads(2)->UseRealTime();
 void BM_RecordedAccess(benchmark::State& state) {
   static std::vector<int> data(1 << 20);
   std::size_t i = 0;
+  TraceBytesPerOp bytes;
   for (auto _ : state) {
     LG_WRITE(&data[i], sizeof(int));
     i = (i + 1) & ((1 << 20) - 1);
   }
+  bytes.report(state);
 }
 BENCHMARK(BM_RecordedAccess);
 
@@ -130,10 +144,12 @@ void BM_RecordedAccessScattered(benchmark::State& state) {
   static char base_object;
   const std::uintptr_t base = reinterpret_cast<std::uintptr_t>(&base_object);
   std::uint64_t i = 0;
+  TraceBytesPerOp bytes;
   for (auto _ : state) {
     const std::uintptr_t offset = std::uintptr_t((++i * 0x9E3779B97F4A7C15ull) >> 40) << 6;
     LG_WRITE(reinterpret_cast<const void*>(base + offset), sizeof(int));
   }
+  bytes.report(state);
 }
 BENCHMARK(BM_RecordedAccessScattered);
 
