@@ -11,6 +11,7 @@ constexpr std::pair<Kind, std::string_view> kKinds[] = {
     {Kind::kStringDef, "string_def"},
     {Kind::kSiteDef, "site_def"},
     {Kind::kSiteDefPc, "site_def_pc"},
+    {Kind::kSiteCallers, "site_callers"},
     {Kind::kModule, "module"},
     {Kind::kTrailer, "trailer"},
     {Kind::kProcessStart, "process_start"},

@@ -104,9 +104,12 @@ Location Model::location(std::uint32_t process, std::uint32_t site, std::string 
     l.function = s->function;
     // Callers in the user's code; system libraries, system headers, lockgraph's own runtime and
     // unsymbolized frames add nothing at 2 a.m.
-    for (const SiteFrame& f : s->callers) {
-      if (f.line == 0 || is_system_module(f.module) || f.file.rfind("/usr/", 0) == 0) continue;
-      l.stack.push_back(f.function + " (" + f.file + ":" + std::to_string(f.line) + ")");
+    // This thread's own way there (each thread records its stack at a site once).
+    if (const SiteStack* stack = s->stack_of(threads_[thread].tid)) {
+      for (const SiteFrame& f : stack->frames) {
+        if (f.line == 0 || is_system_module(f.module) || f.file.rfind("/usr/", 0) == 0) continue;
+        l.stack.push_back(f.function + " (" + f.file + ":" + std::to_string(f.line) + ")");
+      }
     }
   } else {
     l.file = "?";

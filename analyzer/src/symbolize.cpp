@@ -168,7 +168,8 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
   struct CodeQuery {
     TraceFile* file;
     std::uint32_t site;
-    int caller;
+    int stack;   // which of the site's stacks `caller` is in
+    int caller;  // -1: the site itself
     std::uint64_t address;
   };
   struct DataQuery {
@@ -196,12 +197,14 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
         continue;
       }
       // A return address points after the call; the call is the byte before it.
-      if (site.line == 0) code_by_module[site.module].push_back({file, id, -1, base_of(site.module) + site.module_offset - 1});
+      if (site.line == 0) code_by_module[site.module].push_back({file, id, 0, -1, base_of(site.module) + site.module_offset - 1});
       // Callers in system modules are never shown (Model::location), so they are not looked up.
-      for (std::size_t c = 0; c < site.callers.size(); ++c) {
-        const SiteFrame& f = site.callers[c];
-        if (!f.module.empty() && f.line == 0 && !is_system_module(f.module)) {
-          code_by_module[f.module].push_back({file, id, int(c), base_of(f.module) + f.offset - 1});
+      for (std::size_t st = 0; st < site.stacks.size(); ++st) {
+        for (std::size_t c = 0; c < site.stacks[st].frames.size(); ++c) {
+          const SiteFrame& f = site.stacks[st].frames[c];
+          if (!f.module.empty() && f.line == 0 && !is_system_module(f.module)) {
+            code_by_module[f.module].push_back({file, id, int(st), int(c), base_of(f.module) + f.offset - 1});
+          }
         }
       }
     }
@@ -254,7 +257,7 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
     if (q->caller < 0) {
       q->file->resolve_site(q->site, best_file, best_line, best_function);
     } else {
-      q->file->resolve_caller(q->site, std::size_t(q->caller), best_file, best_line, best_function);
+      q->file->resolve_caller(q->site, std::size_t(q->stack), std::size_t(q->caller), best_file, best_line, best_function);
     }
   }
 }

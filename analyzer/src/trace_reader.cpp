@@ -29,7 +29,8 @@ std::uint64_t load64(const unsigned char* p) {
 
 // Records whose payload is not the canonical object/seq/time/value... layout.
 bool is_definition(Kind k) {
-  return k == Kind::kStringDef || k == Kind::kSiteDef || k == Kind::kSiteDefPc || k == Kind::kModule;
+  return k == Kind::kStringDef || k == Kind::kSiteDef || k == Kind::kSiteDefPc || k == Kind::kSiteCallers ||
+         k == Kind::kModule;
 }
 
 constexpr std::uint32_t kMaxPlausibleThread = 1u << 24;
@@ -74,6 +75,13 @@ std::uint64_t run_accesses(const unsigned char* body, std::uint64_t words) {
 std::string Problem::message() const {
   if (line) return file + ":" + std::to_string(offset) + ": " + reason;
   return file + ": byte " + std::to_string(offset) + ": " + reason;
+}
+
+const SiteStack* Site::stack_of(std::uint32_t thread) const noexcept {
+  for (const SiteStack& st : stacks) {
+    if (st.thread == thread || st.thread == 0) return &st;
+  }
+  return nullptr;
 }
 
 std::string Site::location() const {
@@ -315,6 +323,22 @@ void TraceFile::scan(int fd) {
     std::vector<std::uint64_t> caller_modules;
   };
   std::vector<PendingSite> pending;
+  struct PendingStack {  // a kSiteCallers record: its site may be defined in a chunk read later
+    std::uint32_t site;
+    SiteStack stack;
+    std::vector<std::uint64_t> caller_modules;
+  };
+  std::vector<PendingStack> pending_stacks;
+  // Reads a stack (n, then n (module string, offset) pairs) from `words` payload words at `at`.
+  auto read_stack = [](const unsigned char* at, std::size_t words, SiteStack* stack, std::vector<std::uint64_t>* modules) {
+    const std::uint64_t n = words > 0 ? load64(at) : 0;
+    for (std::uint64_t i = 0; i < n && 2 + 2 * i < words && i < 16; ++i) {
+      modules->push_back(load64(at + 8 + 16 * i));
+      SiteFrame f;
+      f.offset = load64(at + 16 + 16 * i);
+      stack->frames.push_back(std::move(f));
+    }
+  };
   // thread -> (chunk index -> span)
   std::map<std::uint32_t, std::map<std::uint32_t, Span>> by_thread;
   for (std::size_t chunk = 0; chunk < chunks.size(); ++chunk) {
@@ -362,15 +386,20 @@ void TraceFile::scan(int fd) {
           s.module_offset = w[2];
           s.data = (format::word0_flags(w0) & 1) != 0;
           std::vector<std::uint64_t> caller_modules;
-          std::uint64_t callers = words > 3 ? load64(payload + 24) : 0;
-          for (std::uint64_t i = 0; i < callers && 5 + 2 * i < words && i < 16; ++i) {
-            caller_modules.push_back(load64(payload + 32 + 16 * i));
-            SiteFrame f;
-            f.offset = load64(payload + 40 + 16 * i);
-            s.callers.push_back(std::move(f));
+          if (!s.data) {
+            // From format v3 each thread's own stack is recorded; before, only the first thread's.
+            SiteStack stack;
+            stack.thread = header_.version >= 3 ? ch.header.thread : 0;
+            if (words > 3) read_stack(payload + 24, words - 3, &stack, &caller_modules);
+            s.stacks.push_back(std::move(stack));
           }
           sites_[id] = std::move(s);
           pending.push_back({id, 0, 0, w[1], std::move(caller_modules)});
+        } else if (k == Kind::kSiteCallers) {
+          PendingStack ps{id, {}, {}};
+          ps.stack.thread = ch.header.thread;
+          read_stack(payload, words, &ps.stack, &ps.caller_modules);
+          pending_stacks.push_back(std::move(ps));
         } else if (k == Kind::kModule && words > 3) {
           Module m;
           m.bias = load64(payload);
@@ -403,9 +432,19 @@ void TraceFile::scan(int fd) {
     s.file = str(ps.file);
     s.function = str(ps.function);
     s.module = str(ps.module);
-    for (std::size_t i = 0; i < ps.caller_modules.size() && i < s.callers.size(); ++i) {
-      s.callers[i].module = str(ps.caller_modules[i]);
+    if (s.stacks.empty()) continue;
+    std::vector<SiteFrame>& frames = s.stacks.front().frames;
+    for (std::size_t i = 0; i < ps.caller_modules.size() && i < frames.size(); ++i) {
+      frames[i].module = str(ps.caller_modules[i]);
     }
+  }
+  for (PendingStack& ps : pending_stacks) {
+    auto it = sites_.find(ps.site);
+    if (it == sites_.end() || it->second.data || it->second.stack_of(ps.stack.thread) != nullptr) continue;
+    for (std::size_t i = 0; i < ps.caller_modules.size() && i < ps.stack.frames.size(); ++i) {
+      ps.stack.frames[i].module = str(ps.caller_modules[i]);
+    }
+    it->second.stacks.push_back(std::move(ps.stack));
   }
   for (auto& [tid, chunks_of_thread] : by_thread) {
     if (tid == format::kTrailerThread) continue;
@@ -532,11 +571,11 @@ void TraceFile::resolve_site(std::uint32_t id, std::string file, unsigned line, 
   it->second.function = std::move(function);
 }
 
-void TraceFile::resolve_caller(std::uint32_t id, std::size_t index, std::string file, unsigned line,
+void TraceFile::resolve_caller(std::uint32_t id, std::size_t stack, std::size_t index, std::string file, unsigned line,
                                std::string function) {
   auto it = sites_.find(id);
-  if (it == sites_.end() || index >= it->second.callers.size()) return;
-  SiteFrame& f = it->second.callers[index];
+  if (it == sites_.end() || stack >= it->second.stacks.size() || index >= it->second.stacks[stack].frames.size()) return;
+  SiteFrame& f = it->second.stacks[stack].frames[index];
   f.file = std::move(file);
   f.line = line;
   f.function = std::move(function);

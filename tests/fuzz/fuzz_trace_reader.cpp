@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)file->site(e.site);
     }
   }
-  for (const auto& [id, site] : file->sites()) sum += site.location().size() + site.callers.size();
+  for (const auto& [id, site] : file->sites()) sum += site.location().size() + site.stacks.size();
   for (const Problem& p : file->problems()) sum += p.message().size();
   return sum == 0xdeadbeef ? 1 : 0;  // keeps the loop from being optimized away
 }

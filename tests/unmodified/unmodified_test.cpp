@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "subprocess.hpp"
@@ -188,6 +189,32 @@ TEST(UnmodifiedLockOrder, AbBaStaggered) {
   EXPECT_EQ(lines_in(d, "deadlocks.cpp"),
             (std::set<int>{marker_line("deadlocks.cpp", "abba_t1_a"), marker_line("deadlocks.cpp", "abba_t1_b"),
                            marker_line("deadlocks.cpp", "abba_t2_b"), marker_line("deadlocks.cpp", "abba_t2_a")}));
+}
+
+// Both threads take their locks at the same two sites inside transfer(), called from different
+// lines: each edge's short stack is its own thread's way there.
+TEST(UnmodifiedLockOrder, EachThreadShowsItsOwnCallerOfASharedLockSite) {
+  Verdict v = run_under_lockgraph("um_deadlocks", "shared_site");
+  ASSERT_EQ(kinds(v.report), std::multiset<std::string>{"deadlock_potential"}) << v.report.dump(2);
+  const std::set<int> sites = {marker_line("deadlocks.cpp", "transfer_first"), marker_line("deadlocks.cpp", "transfer_second")};
+  std::map<std::string, std::set<int>> callers_by_thread;
+  for (const auto& l : v.report["findings"][0]["locations"]) {
+    if (sites.count(l["line"].get<int>()) == 0) continue;
+    ASSERT_TRUE(l.contains("stack")) << l.dump();
+    const std::string caller = l["stack"][0];  // "function (file:line)"
+    const auto colon = caller.rfind(':');
+    ASSERT_NE(colon, std::string::npos) << caller;
+    EXPECT_NE(caller.find("deadlocks.cpp:"), std::string::npos) << caller;
+    callers_by_thread[l["thread"]].insert(std::atoi(caller.c_str() + colon + 1));
+  }
+  ASSERT_EQ(callers_by_thread.size(), 2u) << v.report.dump(2);
+  std::set<int> seen;
+  for (const auto& [thread, lines] : callers_by_thread) {
+    EXPECT_EQ(lines.size(), 1u) << thread << " shown reaching transfer() from two places";
+    seen.insert(lines.begin(), lines.end());
+  }
+  EXPECT_EQ(seen, (std::set<int>{marker_line("deadlocks.cpp", "transfer_caller_1"),
+                                 marker_line("deadlocks.cpp", "transfer_caller_2")}));
 }
 
 TEST(UnmodifiedLockOrder, ThreeLockCycle) {

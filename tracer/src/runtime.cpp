@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -395,6 +396,7 @@ void reset_thread_state(ThreadState* t, std::uint32_t tid) {
   t->name[0] = '\0';
   std::memset(static_cast<void*>(t->site_cache), 0, sizeof t->site_cache);
   std::memset(static_cast<void*>(t->access_filter), 0, sizeof t->access_filter);
+  if (t->stacks_recorded != nullptr) std::memset(t->stacks_recorded, 0, t->stacks_recorded_words * sizeof(std::uint64_t));
   t->wait_kind.store(0, std::memory_order_relaxed);
   t->wait_object.store(0, std::memory_order_relaxed);
   t->wait_owner.store(0, std::memory_order_relaxed);
@@ -673,10 +675,49 @@ std::uint32_t intern_site_slow(ThreadState* t, const char* site_file, const char
 
 namespace {
 
-constexpr std::uint64_t kSiteCallers = 4;  // frames of stack kept per return-address site
+constexpr std::uint64_t kSiteCallers = 4;  // frames of stack kept per return-address site and thread
+
+// Marks site `id` as having t's stack recorded; false when it already had (or when the bitmap
+// cannot grow: the thread's stack is then left out, never recorded twice).
+bool first_stack_of_thread(ThreadState* t, std::uint32_t id) {
+  const std::uint32_t word = id / 64;
+  if (word >= t->stacks_recorded_words) {
+    const std::uint32_t words = std::max<std::uint32_t>(word + 1, t->stacks_recorded_words * 2);
+    auto* grown = static_cast<std::uint64_t*>(std::realloc(t->stacks_recorded, words * sizeof(std::uint64_t)));
+    if (grown == nullptr) return false;
+    std::memset(grown + t->stacks_recorded_words, 0, (words - t->stacks_recorded_words) * sizeof(std::uint64_t));
+    t->stacks_recorded = grown;
+    t->stacks_recorded_words = words;
+  }
+  const std::uint64_t bit = std::uint64_t(1) << (id % 64);
+  if (t->stacks_recorded[word] & bit) return false;
+  t->stacks_recorded[word] |= bit;
+  return true;
+}
+
+// Writes the callers above return address `addr` (up to kSiteCallers frames) into `out` as
+// n, then (module string, offset) pairs; returns the words written. Called with intern_mu held.
+std::size_t caller_frames(Process& p, ThreadState* t, const void* addr, std::uint64_t* out) {
+  void* frames[24];
+  int n = backtrace(frames, 24);
+  int at = 0;
+  while (at < n && frames[at] != addr) ++at;
+  std::uint64_t k = 0;
+  for (int i = at + 1; i < n && k < kSiteCallers; ++i) {
+    Dl_info ci{};
+    if (dladdr(frames[i], &ci) == 0 || ci.dli_fname == nullptr) continue;
+    out[1 + 2 * k] = intern_string_locked(p, t, ci.dli_fname);
+    out[2 + 2 * k] = reinterpret_cast<std::uintptr_t>(frames[i]) - reinterpret_cast<std::uintptr_t>(ci.dli_fbase);
+    ++k;
+  }
+  out[0] = k;
+  return 1 + 2 * k;
+}
 
 // Interns a kSiteDefPc for `addr` under `key` (the pc, or the address with the top bit set for
-// data sites); returns 0 for a data address outside every module.
+// data sites); returns 0 for a data address outside every module. A code site's definition holds
+// the stack of the thread that reached it first; each other thread records its own stack there
+// once (kSiteCallers), so a report shows every thread the path it really took.
 std::uint32_t intern_address_site(ThreadState* t, const void* addr, std::uintptr_t key, bool data) {
   Process& p = process();
   bool was = t->in_runtime;
@@ -688,6 +729,11 @@ std::uint32_t intern_address_site(ThreadState* t, const void* addr, std::uintptr
     auto it = p.pc_sites.find(key);
     if (it != p.pc_sites.end()) {
       id = it->second;
+      if (!data && id != 0 && first_stack_of_thread(t, id)) {
+        std::uint64_t payload[1 + 2 * kSiteCallers] = {};
+        const std::size_t words = caller_frames(p, t, addr, payload);
+        emit(t, format::make_word0(Kind::kSiteCallers, 0, std::uint16_t((words + 1) * 8), id), payload, words);
+      }
     } else {
       Dl_info info{};
       std::uint64_t offset = 0;
@@ -698,24 +744,11 @@ std::uint32_t intern_address_site(ThreadState* t, const void* addr, std::uintptr
       }
       if (module != 0 || !data) {
         id = p.next_site++;
-        // A short stack for code sites: the callers above `addr`, as the first time it was reached.
         std::uint64_t payload[4 + 2 * kSiteCallers] = {reinterpret_cast<std::uintptr_t>(addr), module, offset, 0};
         std::size_t words = 3;
         if (!data) {
-          void* frames[24];
-          int n = backtrace(frames, 24);
-          int at = 0;
-          while (at < n && frames[at] != addr) ++at;
-          std::uint64_t k = 0;
-          for (int i = at + 1; i < n && k < kSiteCallers; ++i) {
-            Dl_info ci{};
-            if (dladdr(frames[i], &ci) == 0 || ci.dli_fname == nullptr) continue;
-            payload[4 + 2 * k] = intern_string_locked(p, t, ci.dli_fname);
-            payload[5 + 2 * k] = reinterpret_cast<std::uintptr_t>(frames[i]) - reinterpret_cast<std::uintptr_t>(ci.dli_fbase);
-            ++k;
-          }
-          payload[3] = k;
-          words = 4 + 2 * k;
+          words += caller_frames(p, t, addr, payload + 3);
+          first_stack_of_thread(t, id);
         }
         emit(t, format::make_word0(Kind::kSiteDefPc, data ? 1 : 0, std::uint16_t((words + 1) * 8), id), payload, words);
         if (p.site_names.size() <= id) p.site_names.resize(id + 1);

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -188,6 +189,28 @@ void trylock_backoff() {
   t2.join();
 }
 
+// One function that takes two locks, reached by two threads from different callers: each
+// thread's edge must show its own caller, not the one that reached the lock site first.
+std::atomic<int> transfers_done{0};
+[[gnu::noinline]] void transfer(std::mutex& from, std::mutex& to) {
+  std::lock_guard<std::mutex> g1(from);  // @transfer_first
+  std::lock_guard<std::mutex> g2(to);    // @transfer_second
+}
+void shared_site() {
+  Baton done;
+  std::thread t1([&] {
+    transfer(lock_a, lock_b);  // @transfer_caller_1
+    done.pass();
+  });
+  std::thread t2([&] {
+    done.wait();
+    transfer(lock_b, lock_a);  // @transfer_caller_2
+    transfers_done.fetch_add(1);  // no tail call: the caller's frame stays on the stack
+  });
+  t1.join();
+  t2.join();
+}
+
 pthread_rwlock_t rw1 = PTHREAD_RWLOCK_INITIALIZER, rw2 = PTHREAD_RWLOCK_INITIALIZER;
 void reader_reader() {
   Baton done;
@@ -217,5 +240,5 @@ int main(int argc, char** argv) {
                        {"shared_exclusive", shared_exclusive}, {"many_locks", many_locks}, {"forked_child_abba", forked_child_abba},
                        {"gate_lock", gate_lock},
                        {"join_ordered", join_ordered}, {"trylock_backoff", trylock_backoff},
-                       {"reader_reader", reader_reader}});
+                       {"reader_reader", reader_reader}, {"shared_site", shared_site}});
 }

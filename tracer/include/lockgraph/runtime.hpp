@@ -69,6 +69,11 @@ struct ThreadState {
   // The staging slot (a chunk position of the file) the window points into, handed to the
   // runtime's writer when the thread moves on; kNoStagingSlot when the chunk is written in place.
   std::uint64_t staging_slot = ~std::uint64_t(0);
+  // Bit per site id: this thread has recorded its own stack for that return-address site (the
+  // first thread's is in the site's definition; each other thread's in a kSiteCallers record).
+  // Grown on the slow path; kept when the state is recycled, cleared by reset.
+  std::uint64_t* stacks_recorded = nullptr;
+  std::uint32_t stacks_recorded_words = 0;
 };
 inline constexpr std::uint64_t kNoStagingSlot = ~std::uint64_t(0);
 

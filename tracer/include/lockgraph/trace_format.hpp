@@ -37,6 +37,7 @@ enum class Kind : std::uint8_t {
   kStringDef = 1,  // site=string id; payload: bytes, NUL padded to 8
   kSiteDef = 2,    // site=site id; payload: file string, line, function string, pc
   kSiteDefPc = 3,  // site=site id; payload: pc, module string, offset in module (no file:line yet); flags bit0: a data address (a global), not code; then n callers as (module string, offset) pairs after a count word
+  kSiteCallers = 5,  // site=site id of a code kSiteDefPc; payload: n, then n callers as (module string, offset): the stack above the site when this chunk's thread first reached it, for every thread but the one whose stack the kSiteDefPc holds (format version 3)
   kTrailer = 4,    // time = end ns; value = chunks used; value2 = records lost; value3 = threads; extra[0] = reason (0 exit, 1 watchdog)
   kModule = 7,     // a loaded module: load bias, first and end address of its segments, then its path (NUL padded)
   kProcessStart = 6,  // value = pid, value2 = parent pid, value3 = fork id (the parent's fork record seq), 0 if none

@@ -48,6 +48,12 @@ struct SiteFrame {
   std::string function;
 };
 
+// A thread's stack above a return-address site, as it first reached the site.
+struct SiteStack {
+  std::uint32_t thread = 0;        // trace thread id; 0: any thread (traces before format v3)
+  std::vector<SiteFrame> frames;   // the callers, innermost first
+};
+
 struct Site {
   std::string file;
   unsigned line = 0;
@@ -58,8 +64,10 @@ struct Site {
   bool data = false;              // a global variable's address: `function` becomes its name
   std::uint64_t data_offset = 0;  // data sites: where the address lies in the variable
   std::uint64_t data_size = 0;    // data sites: the variable's size (0 unknown)
-  std::vector<SiteFrame> callers; // return-address sites: the stack above, innermost first
+  std::vector<SiteStack> stacks;  // return-address sites: each thread's stack there (the definition's first)
   std::string location() const;   // "file:line", "module+0xOFFSET" or "?"
+  // The stack `thread` reached the site by; nullptr when none was recorded for it.
+  const SiteStack* stack_of(std::uint32_t thread) const noexcept;
 };
 
 // A module loaded in the traced process (recorded for instrumented programs).
@@ -98,7 +106,9 @@ class TraceFile {
   // Fills in file:line:function of a pc site once it has been symbolized (symbolize.hpp).
   void resolve_site(std::uint32_t id, std::string file, unsigned line, std::string function);
   void set_data_extent(std::uint32_t id, std::uint64_t offset, std::uint64_t size);
-  void resolve_caller(std::uint32_t id, std::size_t index, std::string file, unsigned line, std::string function);
+  // Fills in frame `index` of stack `stack` (an index into Site::stacks) once symbolized.
+  void resolve_caller(std::uint32_t id, std::size_t stack, std::size_t index, std::string file, unsigned line,
+                      std::string function);
   const std::unordered_map<std::uint32_t, std::string>& strings() const noexcept { return strings_; }
 
   struct Span {
