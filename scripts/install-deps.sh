@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential g++ clang-14 libclang-rt-14-dev llvm-14-dev libclang-cpp14-dev libclang-14-dev cmake ninja-build pkg-config python3
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libtbb-dev libzstd-dev
-  libcurl4-openssl-dev libxml2-dev libcpp-httplib-dev libelf-dev
+  libcurl4-openssl-dev libxml2-dev libcpp-httplib-dev libelf-dev libdw-dev
   graphviz libgraphviz-dev chromium
 )
 

@@ -24,9 +24,11 @@ std::uint64_t pthread_object_size(std::uint8_t type) {
   }
 }
 
+// "accounts[1].m" for a lock inside a global aggregate that debug info describes; without it,
 // "forks[2]" for the third lock of a global array, "server+48" for a lock inside a global
-// struct, "table_lock" for a global lock.
+// struct; "table_lock" for a global lock.
 std::string variable_element_name(const Site& var, std::uint8_t lock_type) {
+  if (!var.data_member.empty()) return var.function + var.data_member;
   std::uint64_t unit = pthread_object_size(lock_type);
   if (var.data_size > unit && var.data_size % unit == 0 && var.data_offset % unit == 0) {
     return var.function + "[" + std::to_string(var.data_offset / unit) + "]";

@@ -1,7 +1,8 @@
 // symbolize_pc_sites: llvm-symbolizer over each module's return addresses; data addresses from
-// the modules' symbol tables (elf_data_symbols.hpp).
+// the modules' symbol tables (elf_data_symbols.hpp) and debug info (dwarf_member_paths.hpp).
 #include "lockgraph/analyzer/symbolize.hpp"
 
+#include "dwarf_member_paths.hpp"
 #include "elf_data_symbols.hpp"
 
 #include <fcntl.h>
@@ -80,7 +81,12 @@ std::string GlobalNames::name(const std::vector<Module>& modules, std::uint64_t 
   const DataSymbol* d = symbols->find(address - m->bias);
   if (d == nullptr) return result;
   const std::uint64_t offset = address - m->bias - d->start;
-  result = offset != 0 && offset < d->size ? d->name + "+" + std::to_string(offset) : d->name;
+  std::unique_ptr<DwarfMemberPaths>& members = members_[m->path];
+  if (!members) members = std::make_unique<DwarfMemberPaths>(m->path);
+  const std::string member = offset < d->size || d->size == 0 ? members->path(d->start, offset) : "";
+  result = !member.empty()                  ? d->name + member
+           : offset != 0 && offset < d->size ? d->name + "+" + std::to_string(offset)
+                                             : d->name;
   return result;
 }
 
@@ -212,11 +218,12 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
   if ((code_by_module.empty() && data_by_module.empty()) || symbolization_off()) return;
   for (const auto& [module, queries] : data_by_module) {
     const ElfDataSymbols symbols(module);
+    DwarfMemberPaths members(module);
     for (const DataQuery& q : queries) {
       const DataSymbol* d = symbols.find(q.address);
       if (d == nullptr) continue;
       q.file->resolve_site(q.site, "", 0, d->name);
-      q.file->set_data_extent(q.site, q.address - d->start, d->size);
+      q.file->set_data_extent(q.site, q.address - d->start, d->size, members.path(d->start, q.address - d->start));
     }
   }
   if (code_by_module.empty()) return;

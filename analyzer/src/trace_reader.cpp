@@ -581,11 +581,12 @@ void TraceFile::resolve_caller(std::uint32_t id, std::size_t stack, std::size_t 
   f.function = std::move(function);
 }
 
-void TraceFile::set_data_extent(std::uint32_t id, std::uint64_t offset, std::uint64_t size) {
+void TraceFile::set_data_extent(std::uint32_t id, std::uint64_t offset, std::uint64_t size, std::string member) {
   auto it = sites_.find(id);
   if (it == sites_.end()) return;
   it->second.data_offset = offset;
   it->second.data_size = size;
+  it->second.data_member = std::move(member);
 }
 
 std::string_view TraceFile::string(std::uint32_t id) const noexcept {

@@ -192,10 +192,12 @@ TEST(UnmodifiedLockOrder, AbBaStaggered) {
 }
 
 // Both threads take their locks at the same two sites inside transfer(), called from different
-// lines: each edge's short stack is its own thread's way there.
+// lines: each edge's short stack is its own thread's way there. The locks are the std::mutex
+// members of a global array's elements, named from debug info.
 TEST(UnmodifiedLockOrder, EachThreadShowsItsOwnCallerOfASharedLockSite) {
   Verdict v = run_under_lockgraph("um_deadlocks", "shared_site");
   ASSERT_EQ(kinds(v.report), std::multiset<std::string>{"deadlock_potential"}) << v.report.dump(2);
+  EXPECT_EQ(cycle_locks(v.report["findings"][0]), (std::set<std::string>{"accounts[0].m", "accounts[1].m"}));
   const std::set<int> sites = {marker_line("deadlocks.cpp", "transfer_first"), marker_line("deadlocks.cpp", "transfer_second")};
   std::map<std::string, std::set<int>> callers_by_thread;
   for (const auto& l : v.report["findings"][0]["locations"]) {

@@ -190,21 +190,29 @@ void trylock_backoff() {
 }
 
 // One function that takes two locks, reached by two threads from different callers: each
-// thread's edge must show its own caller, not the one that reached the lock site first.
+// thread's edge must show its own caller, not the one that reached the lock site first. The
+// locks are members of array elements: named from debug info as accounts[0].m, accounts[1].m.
+struct Account {
+  long balance = 0;
+  std::mutex m;
+};
+Account accounts[2];
 std::atomic<int> transfers_done{0};
-[[gnu::noinline]] void transfer(std::mutex& from, std::mutex& to) {
-  std::lock_guard<std::mutex> g1(from);  // @transfer_first
-  std::lock_guard<std::mutex> g2(to);    // @transfer_second
+[[gnu::noinline]] void transfer(Account& from, Account& to) {
+  std::lock_guard<std::mutex> g1(from.m);  // @transfer_first
+  std::lock_guard<std::mutex> g2(to.m);    // @transfer_second
+  from.balance -= 1;
+  to.balance += 1;
 }
 void shared_site() {
   Baton done;
   std::thread t1([&] {
-    transfer(lock_a, lock_b);  // @transfer_caller_1
+    transfer(accounts[0], accounts[1]);  // @transfer_caller_1
     done.pass();
   });
   std::thread t2([&] {
     done.wait();
-    transfer(lock_b, lock_a);  // @transfer_caller_2
+    transfer(accounts[1], accounts[0]);  // @transfer_caller_2
     transfers_done.fetch_add(1);  // no tail call: the caller's frame stays on the stack
   });
   t1.join();

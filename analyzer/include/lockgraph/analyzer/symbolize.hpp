@@ -52,10 +52,13 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
 // Modules the user did not write: the system's (libc, libstdc++) and lockgraph's own runtime.
 bool is_system_module(const std::string& module);
 
-// Names global variables by address ("counter", "cells+8") for the race reports of instrumented
-// programs, from each module's symbol table (read once per module, on first need); answers are
-// cached. "" when the address is in no recorded module (heap, stack) or has no symbol.
+// Names global variables by address for the race reports of instrumented programs: "counter",
+// and the part of an aggregate from debug info ("accounts[1].balance", "stats.hits"), else the
+// byte offset ("cells+8"). From each module's symbol table and DWARF (read once per module, on
+// first need); answers are cached. "" when the address is in no recorded module (heap, stack) or
+// has no symbol.
 class ElfDataSymbols;
+class DwarfMemberPaths;
 class GlobalNames {
  public:
   GlobalNames();
@@ -67,6 +70,7 @@ class GlobalNames {
  private:
   bool off_;  // LOCKGRAPH_SYMBOLIZER=none
   std::map<std::string, std::unique_ptr<ElfDataSymbols>> modules_;
+  std::map<std::string, std::unique_ptr<DwarfMemberPaths>> members_;
   std::map<std::uint64_t, std::string> cache_;
 };
 

@@ -64,6 +64,7 @@ struct Site {
   bool data = false;              // a global variable's address: `function` becomes its name
   std::uint64_t data_offset = 0;  // data sites: where the address lies in the variable
   std::uint64_t data_size = 0;    // data sites: the variable's size (0 unknown)
+  std::string data_member;        // data sites: the part of the variable, from debug info ("[1].m"; "" unknown)
   std::vector<SiteStack> stacks;  // return-address sites: each thread's stack there (the definition's first)
   std::string location() const;   // "file:line", "module+0xOFFSET" or "?"
   // The stack `thread` reached the site by; nullptr when none was recorded for it.
@@ -105,7 +106,7 @@ class TraceFile {
   const std::vector<Module>& modules() const noexcept { return modules_; }
   // Fills in file:line:function of a pc site once it has been symbolized (symbolize.hpp).
   void resolve_site(std::uint32_t id, std::string file, unsigned line, std::string function);
-  void set_data_extent(std::uint32_t id, std::uint64_t offset, std::uint64_t size);
+  void set_data_extent(std::uint32_t id, std::uint64_t offset, std::uint64_t size, std::string member = "");
   // Fills in frame `index` of stack `stack` (an index into Site::stacks) once symbolized.
   void resolve_caller(std::uint32_t id, std::size_t stack, std::size_t index, std::string file, unsigned line,
                       std::string function);
