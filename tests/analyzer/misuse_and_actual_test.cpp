@@ -56,6 +56,7 @@ TEST(Misuse, CorrectUseIsClean) {
 
 TEST(ActualDeadlock, ThreadsBlockedInACycleAtTheEndOfTheTrace) {
   auto r = analyze_text(R"(
+2 lock_acquired obj=G at=d.cpp:9
 2 lock_acquired obj=A at=d.cpp:1
 3 lock_acquired obj=B at=d.cpp:2
 2 lock_request obj=B at=d.cpp:3
@@ -67,8 +68,11 @@ TEST(ActualDeadlock, ThreadsBlockedInACycleAtTheEndOfTheTrace) {
   ASSERT_EQ(d[0]->locations.size(), 4u);
   EXPECT_EQ(d[0]->locations[0].line, 1u);  // where thread 2 took A (thread 3 waits for it)
   EXPECT_EQ(d[0]->locations[0].role, "acquired A");
+  // Held there: the others it holds now, not A itself; where it waits, everything it holds.
+  EXPECT_EQ(d[0]->locations[0].locks_held, std::vector<std::string>{"G"});
   EXPECT_EQ(d[0]->locations[1].line, 3u);  // where thread 2 waits for B
   EXPECT_EQ(d[0]->locations[1].role, "waits for B");
+  EXPECT_EQ(d[0]->locations[1].locks_held, (std::vector<std::string>{"G", "A"}));
   EXPECT_EQ(d[0]->locations[2].line, 2u);  // where thread 3 took B
   EXPECT_EQ(d[0]->locations[3].line, 4u);
 }

@@ -116,9 +116,7 @@ class ActualDeadlockDetector : public Detector {
       // Per thread: where it took the lock the previous thread in the cycle waits for, then where it waits.
       const ThreadState& prev = m.thread(cyc[(i + n - 1) % n]);
       for (const HeldLock& h : t.held) {
-        if (h.lock == *prev.pending_lock) {
-          f.locations.push_back(m.location(t.process, h.site, "acquired " + m.lock(h.lock).name, cyc[i]));
-        }
+        if (h.lock == *prev.pending_lock) f.locations.push_back(acquisition(m, t.process, h, "", cyc[i]));
       }
       f.locations.push_back(m.location(t.process, t.pending_site, "waits for " + want.name, cyc[i]));
     }
@@ -137,6 +135,16 @@ class ActualDeadlockDetector : public Detector {
     return f;
   }
 
+  // Where `thread` took lock `h`. Its held locks are those held now but that one: "acquired A
+  // [holding A]" would tell the reader nothing.
+  static Location acquisition(Model& m, std::uint32_t process, const HeldLock& h, const std::string& suffix,
+                              std::uint32_t thread) {
+    const std::string& name = m.lock(h.lock).name;
+    Location l = m.location(process, h.site, "acquired " + name + suffix, thread);
+    l.locks_held.erase(std::remove(l.locks_held.begin(), l.locks_held.end(), name), l.locks_held.end());
+    return l;
+  }
+
   Finding orphan_finding(Model& m, std::uint32_t waiter, std::uint32_t holder) {
     const ThreadState& t = m.thread(waiter);
     const ThreadState& h = m.thread(holder);
@@ -148,9 +156,7 @@ class ActualDeadlockDetector : public Detector {
     f.objects = {l.name};
     f.message = t.label + " waits forever for " + l.name + ": " + h.label + " exited while holding it";
     for (const HeldLock& held : h.held) {
-      if (held.lock == *t.pending_lock) {
-        f.locations.push_back(m.location(h.process, held.site, "acquired " + l.name + ", never released", holder));
-      }
+      if (held.lock == *t.pending_lock) f.locations.push_back(acquisition(m, h.process, held, ", never released", holder));
     }
     f.locations.push_back(m.location(t.process, t.pending_site, "waits for " + l.name, waiter));
     f.advice = "Release every lock before a thread ends (RAII guards do it), or hand the work back before exiting.";
