@@ -303,6 +303,8 @@ TEST(UnmodifiedHangs, AbBaThatAlwaysHangs) {
   EXPECT_TRUE(lines.count(marker_line("hangs.cpp", "hang_t1_waits"))) << actual[0].dump(2);
   EXPECT_TRUE(lines.count(marker_line("hangs.cpp", "hang_t2_waits"))) << actual[0].dump(2);
   EXPECT_EQ(findings_of(v.report, "deadlock_potential").size(), 1u);
+  // The watchdog's live lines name each waiting site as module+offset, what addr2line takes.
+  EXPECT_NE(v.run.err.find("waits for lock at um_hangs+0x"), std::string::npos) << v.run.err;
 }
 
 TEST(UnmodifiedHangs, ThreadExitedHoldingALockAnotherWaitsFor) {

@@ -752,8 +752,12 @@ std::uint32_t intern_address_site(ThreadState* t, const void* addr, std::uintptr
         }
         emit(t, format::make_word0(Kind::kSiteDefPc, data ? 1 : 0, std::uint16_t((words + 1) * 8), id), payload, words);
         if (p.site_names.size() <= id) p.site_names.resize(id + 1);
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "pc 0x%llx", static_cast<unsigned long long>(offset));
+        // The watchdog's live lines name sites this way: "prog+0x12b5" is what addr2line -e prog takes.
+        const char* path = module != 0 && info.dli_fname[0] != '\0' ? info.dli_fname : nullptr;
+        const char* base = path != nullptr ? std::strrchr(path, '/') : nullptr;
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%s+0x%llx", base != nullptr ? base + 1 : path != nullptr ? path : "pc",
+                      static_cast<unsigned long long>(offset));
         p.site_names[id] = buf;
       }
       p.pc_sites.emplace(key, id);
