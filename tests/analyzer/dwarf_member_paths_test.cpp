@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "dwarf_member_paths.hpp"
 #include "elf_data_symbols.hpp"
+#include "lockgraph/analyzer/symbolize.hpp"
 
 namespace lockgraph::analysis {
 namespace member_paths_globals {
@@ -71,6 +73,24 @@ TEST(DwarfMemberPaths, StopsAtTypesFromSystemHeaders) {
   // A lock is named as the std::mutex member, not by glibc's pthread internals under it.
   EXPECT_EQ(path_of(paths, &g::outer, &g::outer.m), ".m");
   EXPECT_EQ(path_of(paths, &g::outer, reinterpret_cast<const char*>(&g::outer.label) + 8), ".label");
+}
+
+// What race reports show for a racing global of an instrumented program: the variable and its part.
+TEST(DwarfMemberPaths, GlobalNamesUseThem) {
+  Dl_info info{};
+  ASSERT_NE(dladdr(&g::outer, &info), 0);
+  Module self;
+  self.bias = ElfDataSymbols("/proc/self/exe").position_dependent() ? 0 : reinterpret_cast<std::uintptr_t>(info.dli_fbase);
+  self.low = reinterpret_cast<std::uintptr_t>(&g::outer) - 4096;
+  self.high = reinterpret_cast<std::uintptr_t>(&g::grid) + sizeof g::grid + 4096;
+  self.path = "/proc/self/exe";
+  const std::vector<Module> modules = {self};
+  GlobalNames names;
+  EXPECT_EQ(names.name(modules, reinterpret_cast<std::uintptr_t>(&g::outer.in[1].b[2])),
+            "lockgraph::analysis::member_paths_globals::outer.in[1].b[2]");
+  EXPECT_EQ(names.name(modules, reinterpret_cast<std::uintptr_t>(&g::grid[2][1])),
+            "lockgraph::analysis::member_paths_globals::grid[2][1]");
+  EXPECT_EQ(names.name(modules, reinterpret_cast<std::uintptr_t>(&g::plain)), "lockgraph::analysis::member_paths_globals::plain");
 }
 
 TEST(DwarfMemberPaths, UnknownVariablesAndModulesHaveNoPath) {
