@@ -246,6 +246,16 @@ inline bool access_is_new(ThreadState* t, std::uint64_t a, bool is_write) noexce
   return true;
 }
 
+// Appends `word` to the thread's open access run: the run's new length first, then the word, so a
+// kill in between leaves a zero word inside the run (skipped by readers), never a word past its
+// end that would read as the next record. The caller checked that the run is open and has room.
+[[gnu::always_inline]] inline void append_run_word(ThreadState* t, std::uint64_t word) noexcept {
+  t->access_run_word0 += std::uint64_t(8) << 16;  // word0's length field
+  __atomic_store_n(t->access_run, t->access_run_word0, __ATOMIC_RELEASE);
+  __atomic_store_n(t->cur++, word, __ATOMIC_RELEASE);
+  t->access_run_end = t->cur;
+}
+
 // An access is appended to the thread's open access run when nothing else was recorded since
 // (8 bytes), starts a new run otherwise (16 bytes), or — when it does not fit a run word — gets a
 // record of its own.
@@ -263,21 +273,13 @@ inline bool access_is_new(ThreadState* t, std::uint64_t a, bool is_write) noexce
         return;
       }
       if (t->end - t->cur >= 2) {
-        // The run's new length first, then the word: a kill in between leaves a zero word inside
-        // the run (skipped by readers), never a word past its end that would read as the next record.
-        t->access_run_word0 += std::uint64_t(8) << 16;  // word0's length field
-        __atomic_store_n(t->access_run, t->access_run_word0, __ATOMIC_RELEASE);
         t->access_pair = t->cur;
         t->access_pair_word = word;
-        __atomic_store_n(t->cur++, word, __ATOMIC_RELEASE);
-        t->access_run_end = t->cur;
+        append_run_word(t, word);
         return;
       }
     } else if (t->end - t->cur >= 2 && format::run_access_word(a, size, is_write, site, t->access_run_site, &word)) {
-      t->access_run_word0 += std::uint64_t(8) << 16;
-      __atomic_store_n(t->access_run, t->access_run_word0, __ATOMIC_RELEASE);
-      __atomic_store_n(t->cur++, word, __ATOMIC_RELEASE);
-      t->access_run_end = t->cur;
+      append_run_word(t, word);
       t->access_run_last = a;
       t->access_pair = nullptr;
       return;
