@@ -427,23 +427,21 @@ void TraceFile::scan(int fd) {
     auto it = strings_.find(std::uint32_t(id));
     return it != strings_.end() ? it->second : id == 0 ? std::string() : "<string " + std::to_string(id) + ">";
   };
+  // A stack's frames get their modules' paths (string ids until every definition is known).
+  auto name_modules = [&str](const std::vector<std::uint64_t>& modules, SiteStack* stack) {
+    for (std::size_t i = 0; i < modules.size() && i < stack->frames.size(); ++i) stack->frames[i].module = str(modules[i]);
+  };
   for (const PendingSite& ps : pending) {
     Site& s = sites_[ps.site];
     s.file = str(ps.file);
     s.function = str(ps.function);
     s.module = str(ps.module);
-    if (s.stacks.empty()) continue;
-    std::vector<SiteFrame>& frames = s.stacks.front().frames;
-    for (std::size_t i = 0; i < ps.caller_modules.size() && i < frames.size(); ++i) {
-      frames[i].module = str(ps.caller_modules[i]);
-    }
+    if (!s.stacks.empty()) name_modules(ps.caller_modules, &s.stacks.front());
   }
   for (PendingStack& ps : pending_stacks) {
     auto it = sites_.find(ps.site);
     if (it == sites_.end() || it->second.data || it->second.stack_of(ps.stack.thread) != nullptr) continue;
-    for (std::size_t i = 0; i < ps.caller_modules.size() && i < ps.stack.frames.size(); ++i) {
-      ps.stack.frames[i].module = str(ps.caller_modules[i]);
-    }
+    name_modules(ps.caller_modules, &ps.stack);
     it->second.stacks.push_back(std::move(ps.stack));
   }
   for (auto& [tid, chunks_of_thread] : by_thread) {
