@@ -2,11 +2,12 @@
 #include "dwarf_member_paths.hpp"
 
 #include <dwarf.h>
-#include <elfutils/libdw.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <vector>
+
+#include "elfutils_api.hpp"
 
 namespace lockgraph::analysis {
 
@@ -14,7 +15,7 @@ struct DwarfMemberPaths::Handle {
   int fd = -1;
   Dwarf* dwarf = nullptr;
   ~Handle() {
-    if (dwarf != nullptr) dwarf_end(dwarf);
+    if (dwarf != nullptr) elfutils()->dwarf_end(dwarf);
     if (fd >= 0) close(fd);
   }
 };
@@ -24,13 +25,13 @@ namespace {
 // The entry `die`'s DW_AT_type refers to (through a declaration it completes); false if none.
 bool type_of(Dwarf_Die* die, Dwarf_Die* type) {
   Dwarf_Attribute attr;
-  return dwarf_attr_integrate(die, DW_AT_type, &attr) != nullptr && dwarf_formref_die(&attr, type) != nullptr;
+  return elfutils()->dwarf_attr_integrate(die, DW_AT_type, &attr) != nullptr && elfutils()->dwarf_formref_die(&attr, type) != nullptr;
 }
 
 // Follows typedefs and qualifiers to the type they name.
 bool strip(Dwarf_Die* type) {
   for (int hops = 0; hops < 32; ++hops) {
-    switch (dwarf_tag(type)) {
+    switch (elfutils()->dwarf_tag(type)) {
       case DW_TAG_typedef:
       case DW_TAG_const_type:
       case DW_TAG_volatile_type:
@@ -49,32 +50,32 @@ bool strip(Dwarf_Die* type) {
 }
 
 bool declared_in_system_header(Dwarf_Die* type) {
-  const char* file = dwarf_decl_file(type);
+  const char* file = elfutils()->dwarf_decl_file(type);
   return file != nullptr && std::string_view(file).rfind("/usr/", 0) == 0;
 }
 
 std::uint64_t size_of(Dwarf_Die* type) {
   Dwarf_Word size = 0;
-  return dwarf_aggregate_size(type, &size) == 0 ? size : 0;
+  return elfutils()->dwarf_aggregate_size(type, &size) == 0 ? size : 0;
 }
 
 // The element counts of an array type's dimensions, outermost first (0: unknown).
 std::vector<std::uint64_t> dimensions(Dwarf_Die* array) {
   std::vector<std::uint64_t> dims;
   Dwarf_Die child;
-  if (dwarf_child(array, &child) != 0) return dims;
+  if (elfutils()->dwarf_child(array, &child) != 0) return dims;
   do {
-    if (dwarf_tag(&child) != DW_TAG_subrange_type) continue;
+    if (elfutils()->dwarf_tag(&child) != DW_TAG_subrange_type) continue;
     Dwarf_Attribute attr;
     Dwarf_Word value = 0;
-    if (dwarf_attr(&child, DW_AT_count, &attr) != nullptr && dwarf_formudata(&attr, &value) == 0) {
+    if (elfutils()->dwarf_attr(&child, DW_AT_count, &attr) != nullptr && elfutils()->dwarf_formudata(&attr, &value) == 0) {
       dims.push_back(value);
-    } else if (dwarf_attr(&child, DW_AT_upper_bound, &attr) != nullptr && dwarf_formudata(&attr, &value) == 0) {
+    } else if (elfutils()->dwarf_attr(&child, DW_AT_upper_bound, &attr) != nullptr && elfutils()->dwarf_formudata(&attr, &value) == 0) {
       dims.push_back(value + 1);
     } else {
       dims.push_back(0);
     }
-  } while (dwarf_siblingof(&child, &child) == 0);
+  } while (elfutils()->dwarf_siblingof(&child, &child) == 0);
   return dims;
 }
 
@@ -82,14 +83,14 @@ std::vector<std::uint64_t> dimensions(Dwarf_Die* array) {
 // aggregate and type. False when no member does.
 bool member_at(Dwarf_Die* aggregate, std::uint64_t offset, Dwarf_Die* member, std::uint64_t* at, Dwarf_Die* type) {
   Dwarf_Die child;
-  if (dwarf_child(aggregate, &child) != 0) return false;
+  if (elfutils()->dwarf_child(aggregate, &child) != 0) return false;
   do {
-    const int tag = dwarf_tag(&child);
+    const int tag = elfutils()->dwarf_tag(&child);
     if (tag != DW_TAG_member && tag != DW_TAG_inheritance) continue;
-    if (dwarf_hasattr(&child, DW_AT_external) || dwarf_hasattr(&child, DW_AT_declaration)) continue;  // static member
+    if (elfutils()->dwarf_hasattr(&child, DW_AT_external) || elfutils()->dwarf_hasattr(&child, DW_AT_declaration)) continue;  // static member
     Dwarf_Attribute attr;
     Dwarf_Word location = 0;  // union members have none: they start at 0
-    if (dwarf_attr(&child, DW_AT_data_member_location, &attr) != nullptr && dwarf_formudata(&attr, &location) != 0) continue;
+    if (elfutils()->dwarf_attr(&child, DW_AT_data_member_location, &attr) != nullptr && elfutils()->dwarf_formudata(&attr, &location) != 0) continue;
     Dwarf_Die t;
     if (!type_of(&child, &t)) continue;
     Dwarf_Die stripped = t;
@@ -101,7 +102,7 @@ bool member_at(Dwarf_Die* aggregate, std::uint64_t offset, Dwarf_Die* member, st
       *type = stripped;
       return true;
     }
-  } while (dwarf_siblingof(&child, &child) == 0);
+  } while (elfutils()->dwarf_siblingof(&child, &child) == 0);
   return false;
 }
 
@@ -113,26 +114,27 @@ DwarfMemberPaths::~DwarfMemberPaths() = default;
 void DwarfMemberPaths::index() {
   indexed_ = true;
   handle_ = std::make_unique<Handle>();
+  if (elfutils() == nullptr) return;  // no member paths, as without debug info
   handle_->fd = open(module_.c_str(), O_RDONLY | O_CLOEXEC);
   if (handle_->fd < 0) return;
-  handle_->dwarf = dwarf_begin(handle_->fd, DWARF_C_READ);
+  handle_->dwarf = elfutils()->dwarf_begin(handle_->fd, DWARF_C_READ);
   if (handle_->dwarf == nullptr) return;  // no debug info
   // Variables at a compile unit's top level or inside namespaces (C++ puts a namespace's
   // definitions at the top level, completing a declaration in the namespace, or in it).
   std::vector<Dwarf_Die> pending;
   Dwarf_Off offset = 0, next = 0;
   std::size_t header_size = 0;
-  while (dwarf_nextcu(handle_->dwarf, offset, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
+  while (elfutils()->dwarf_nextcu(handle_->dwarf, offset, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
     Dwarf_Die cu;
-    if (dwarf_offdie(handle_->dwarf, offset + header_size, &cu) != nullptr) pending.push_back(cu);
+    if (elfutils()->dwarf_offdie(handle_->dwarf, offset + header_size, &cu) != nullptr) pending.push_back(cu);
     offset = next;
     while (!pending.empty()) {
       Dwarf_Die scope = pending.back();
       pending.pop_back();
       Dwarf_Die child;
-      if (dwarf_child(&scope, &child) != 0) continue;
+      if (elfutils()->dwarf_child(&scope, &child) != 0) continue;
       do {
-        const int tag = dwarf_tag(&child);
+        const int tag = elfutils()->dwarf_tag(&child);
         if (tag == DW_TAG_namespace) {
           pending.push_back(child);
           continue;
@@ -141,20 +143,20 @@ void DwarfMemberPaths::index() {
         Dwarf_Attribute attr;
         Dwarf_Op* expr = nullptr;
         std::size_t length = 0;
-        if (dwarf_attr(&child, DW_AT_location, &attr) == nullptr || dwarf_getlocation(&attr, &expr, &length) != 0 ||
+        if (elfutils()->dwarf_attr(&child, DW_AT_location, &attr) == nullptr || elfutils()->dwarf_getlocation(&attr, &expr, &length) != 0 ||
             length != 1) {
           continue;
         }
         Dwarf_Addr address = expr[0].number;
         if (expr[0].atom == DW_OP_addrx || expr[0].atom == DW_OP_GNU_addr_index) {  // DWARF 5 (clang's default)
           Dwarf_Attribute indexed;
-          if (dwarf_getlocation_attr(&attr, &expr[0], &indexed) != 0 || dwarf_formaddr(&indexed, &address) != 0) continue;
+          if (elfutils()->dwarf_getlocation_attr(&attr, &expr[0], &indexed) != 0 || elfutils()->dwarf_formaddr(&indexed, &address) != 0) continue;
         } else if (expr[0].atom != DW_OP_addr) {
           continue;
         }
         Dwarf_Die type;
-        if (type_of(&child, &type)) type_of_variable_.emplace(address, dwarf_dieoffset(&type));
-      } while (dwarf_siblingof(&child, &child) == 0);
+        if (type_of(&child, &type)) type_of_variable_.emplace(address, elfutils()->dwarf_dieoffset(&type));
+      } while (elfutils()->dwarf_siblingof(&child, &child) == 0);
     }
   }
 }
@@ -164,11 +166,11 @@ std::string DwarfMemberPaths::path(std::uint64_t variable_start, std::uint64_t o
   auto found = type_of_variable_.find(variable_start);
   if (found == type_of_variable_.end()) return "";
   Dwarf_Die type;
-  if (dwarf_offdie(handle_->dwarf, found->second, &type) == nullptr) return "";
+  if (elfutils()->dwarf_offdie(handle_->dwarf, found->second, &type) == nullptr) return "";
   std::string out;
   for (int depth = 0; depth < 32; ++depth) {
     if (!strip(&type)) break;
-    const int tag = dwarf_tag(&type);
+    const int tag = elfutils()->dwarf_tag(&type);
     if (tag == DW_TAG_array_type) {
       Dwarf_Die element;
       if (!type_of(&type, &element) || !strip(&element)) break;
@@ -192,7 +194,7 @@ std::string DwarfMemberPaths::path(std::uint64_t variable_start, std::uint64_t o
     Dwarf_Die member, member_type;
     std::uint64_t at = 0;
     if (!member_at(&type, offset, &member, &at, &member_type)) break;
-    const char* name = dwarf_tag(&member) == DW_TAG_member ? dwarf_diename(&member) : nullptr;
+    const char* name = elfutils()->dwarf_tag(&member) == DW_TAG_member ? elfutils()->dwarf_diename(&member) : nullptr;
     if (name != nullptr) out += std::string(".") + name;
     offset -= at;
     type = member_type;

@@ -3,12 +3,12 @@
 
 #include <cxxabi.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+
+#include "elfutils_api.hpp"
 
 namespace lockgraph::analysis {
 namespace {
@@ -25,15 +25,15 @@ std::string demangled(const char* name) {
 
 // The objects of the section's symbol table; false when it has none.
 bool read_objects(Elf* elf, Elf_Scn* scn, const GElf_Shdr& shdr, std::vector<DataSymbol>* out) {
-  Elf_Data* data = elf_getdata(scn, nullptr);
+  Elf_Data* data = elfutils()->elf_getdata(scn, nullptr);
   if (data == nullptr || shdr.sh_entsize == 0) return false;
   const std::size_t count = shdr.sh_size / shdr.sh_entsize;
   for (std::size_t i = 0; i < count; ++i) {
     GElf_Sym sym;
-    if (gelf_getsym(data, int(i), &sym) == nullptr) continue;
+    if (elfutils()->gelf_getsym(data, int(i), &sym) == nullptr) continue;
     const int type = GELF_ST_TYPE(sym.st_info);
     if ((type != STT_OBJECT && type != STT_COMMON) || sym.st_shndx == SHN_UNDEF || sym.st_value == 0) continue;
-    const char* name = elf_strptr(elf, shdr.sh_link, sym.st_name);
+    const char* name = elfutils()->elf_strptr(elf, shdr.sh_link, sym.st_name);
     if (name == nullptr || *name == '\0') continue;
     out->push_back(DataSymbol{demangled(name), sym.st_value, sym.st_size});
   }
@@ -43,21 +43,21 @@ bool read_objects(Elf* elf, Elf_Scn* scn, const GElf_Shdr& shdr, std::vector<Dat
 }  // namespace
 
 ElfDataSymbols::ElfDataSymbols(const std::string& module) {
-  if (elf_version(EV_CURRENT) == EV_NONE) return;
+  if (elfutils() == nullptr || elfutils()->elf_version(EV_CURRENT) == EV_NONE) return;  // names stay addresses
   const int fd = open(module.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
-  if (Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr)) {
+  if (Elf* elf = elfutils()->elf_begin(fd, ELF_C_READ_MMAP, nullptr)) {
     GElf_Ehdr ehdr;
-    if (gelf_getehdr(elf, &ehdr) != nullptr) position_dependent_ = ehdr.e_type == ET_EXEC;
+    if (elfutils()->gelf_getehdr(elf, &ehdr) != nullptr) position_dependent_ = ehdr.e_type == ET_EXEC;
     // .symtab has every global and static variable; a stripped module keeps only .dynsym.
     for (Elf64_Word wanted : {SHT_SYMTAB, SHT_DYNSYM}) {
-      for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf, scn)) != nullptr;) {
+      for (Elf_Scn* scn = nullptr; (scn = elfutils()->elf_nextscn(elf, scn)) != nullptr;) {
         GElf_Shdr shdr;
-        if (gelf_getshdr(scn, &shdr) != nullptr && shdr.sh_type == wanted) read_objects(elf, scn, shdr, &symbols_);
+        if (elfutils()->gelf_getshdr(scn, &shdr) != nullptr && shdr.sh_type == wanted) read_objects(elf, scn, shdr, &symbols_);
       }
       if (!symbols_.empty()) break;
     }
-    elf_end(elf);
+    elfutils()->elf_end(elf);
   }
   close(fd);
   std::sort(symbols_.begin(), symbols_.end(), [](const DataSymbol& a, const DataSymbol& b) {
