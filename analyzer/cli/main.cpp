@@ -9,6 +9,7 @@
 
 #include "allocator_tuning.hpp"
 #include "commands.hpp"
+#include "lockgraph/analyzer/analysis.hpp"
 #include "lockgraph/trace_format.hpp"
 
 namespace lockgraph::cli {
@@ -25,6 +26,8 @@ void warn(const std::string& message) { std::fprintf(stderr, "lockgraph: warning
 int main(int argc, char** argv) {
   using namespace lockgraph::cli;
   tune_allocator(argv);
+  // Every command ends the process after its report: large analysis state is left to the exit.
+  lockgraph::analysis::leave_analysis_state_to_process_exit(true);
   CLI::App app{
       "lockgraph — finds deadlocks and data races in multithreaded C++ programs.\n"
       "Unmodified programs: `lockgraph run -- PROGRAM ARGS...` records and reports in one step.\n"

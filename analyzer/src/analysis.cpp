@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <filesystem>
 #include <functional>
 
@@ -117,9 +118,16 @@ void sort_findings(std::vector<Finding>& findings) {
   });
 }
 
+namespace {
+std::atomic<bool> g_leave_state_to_exit{false};
+}  // namespace
+
+void leave_analysis_state_to_process_exit(bool leave) noexcept { g_leave_state_to_exit = leave; }
+
 AnalysisResult analyze(TraceSet& set, const ProgressFn& progress, const EventObserver& observer) {
   AnalysisResult result;
-  Model model(set);
+  auto model_owner = std::make_unique<Model>(set);
+  Model& model = *model_owner;
   std::vector<std::unique_ptr<Detector>> detectors;
   detectors.push_back(make_lock_order_detector());
   detectors.push_back(make_race_detector());
@@ -201,6 +209,10 @@ AnalysisResult analyze(TraceSet& set, const ProgressFn& progress, const EventObs
   }
   fill_timeline(model, result.timeline);
   result.problems = set.problems();
+  if (g_leave_state_to_exit) {
+    (void)model_owner.release();  // see leave_analysis_state_to_process_exit()
+    for (auto& d : detectors) (void)d.release();
+  }
   return result;
 }
 
