@@ -6,7 +6,8 @@
 // faulted in again. On the project's VM a page fault costs 5-10 us: the 10^6-event benchmark
 // took 14,300 of them and 0.34-0.42 s; with transparent huge pages for the heap
 // (glibc.malloc.hugetlb=1, which madvise()s the heap: one fault per 2 MiB) and no mmap/trim
-// thresholds in the way, 7,300 and 0.25-0.31 s (docs/performance.md). Those settings exist only
+// thresholds in the way, 7,300 and 0.25-0.31 s (docs/performance.md); with one arena for every
+// thread (the huge pages are the main arena's only), 1,700. Those settings exist only
 // as GLIBC_TUNABLES, read when the process starts, so the CLI starts itself again once with them.
 //
 // Contract: call first thing in main(). If the user set GLIBC_TUNABLES, or
