@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <thread>
 
 namespace lockgraph::analysis {
 
@@ -248,21 +250,21 @@ struct ChunkScan {
 
 }  // namespace
 
-void TraceFile::scan(int fd) {
-  const std::uint64_t hs = format::kHeaderSize;
+namespace {
+
+// From this many chunks (32 MiB) on, the first pass reads the file on two threads.
+constexpr std::uint64_t kParallelScanChunks = 2048;
+
+// The first pass over the chunk positions [from, to) (chunk-aligned): one ChunkScan per claimed
+// chunk, in file order, and the sites of thread creations (what a report names a thread by).
+// *truncated_header (if given) is set when the file ends inside a chunk header.
+void scan_chunks(ChunkBytes& bytes, std::uint64_t from, std::uint64_t to, std::vector<ChunkScan>* chunks,
+                 std::vector<std::uint32_t>* creation_sites, std::optional<std::uint64_t>* truncated_header) {
   const std::uint64_t cs = format::kChunkSize;
-  if (size_ < hs) {
-    problems_.push_back({path_, size_, "truncated: the file ends inside the header page; no records"});
-    return;
-  }
-  ChunkBytes bytes(fd, data_, size_);
-  // First pass, in file order: each claimed chunk's header, where its records end and what they hold.
-  std::vector<ChunkScan> chunks;
-  std::optional<std::uint64_t> truncated_header;  // where the file ends inside a chunk header
-  for (std::uint64_t off = hs; off < size_; off += cs) {
-    const std::uint64_t avail = std::min(cs, size_ - off);
+  for (std::uint64_t off = from; off < to; off += cs) {
+    const std::uint64_t avail = std::min(cs, to - off);
     if (avail < sizeof(format::ChunkHeader)) {
-      truncated_header = off;
+      if (truncated_header != nullptr) *truncated_header = off;
       break;
     }
     const unsigned char* c = bytes.at(off, avail);
@@ -279,12 +281,47 @@ void TraceFile::scan(int fd) {
                                        ch.definitions = true;
                                      } else {
                                        ch.records += k == Kind::kAccessRun ? run_accesses(c + p + 8, (len - 8) / 8) : 1;
-                                       if (k == Kind::kThreadCreate) note_creation_site(format::word0_site(w0));
+                                       if (k == Kind::kThreadCreate) creation_sites->push_back(format::word0_site(w0));
                                      }
                                    });
     }
-    chunks.push_back(std::move(ch));
+    chunks->push_back(std::move(ch));
   }
+}
+
+}  // namespace
+
+void TraceFile::scan(int fd) {
+  const std::uint64_t hs = format::kHeaderSize;
+  const std::uint64_t cs = format::kChunkSize;
+  if (size_ < hs) {
+    problems_.push_back({path_, size_, "truncated: the file ends inside the header page; no records"});
+    return;
+  }
+  ChunkBytes bytes(fd, data_, size_);
+  // First pass, in file order: each claimed chunk's header, where its records end and what they
+  // hold. A large file is read as two halves on two threads (reading it is most of this pass's
+  // time: copying 150 MB from the page cache takes ~75 ms on the project's VM).
+  std::vector<ChunkScan> chunks;
+  std::vector<std::uint32_t> creation_sites;
+  std::optional<std::uint64_t> truncated_header;  // where the file ends inside a chunk header
+  const std::uint64_t chunk_count = (size_ - hs + cs - 1) / cs;
+  if (fd >= 0 && chunk_count >= kParallelScanChunks && std::thread::hardware_concurrency() >= 2) {
+    const std::uint64_t middle = hs + chunk_count / 2 * cs;
+    std::vector<ChunkScan> later;
+    std::vector<std::uint32_t> later_sites;
+    std::thread second([&] {
+      ChunkBytes own(fd, data_, size_);
+      scan_chunks(own, middle, size_, &later, &later_sites, &truncated_header);
+    });
+    scan_chunks(bytes, hs, middle, &chunks, &creation_sites, nullptr);
+    second.join();
+    chunks.insert(chunks.end(), std::make_move_iterator(later.begin()), std::make_move_iterator(later.end()));
+    creation_sites.insert(creation_sites.end(), later_sites.begin(), later_sites.end());
+  } else {
+    scan_chunks(bytes, hs, size_, &chunks, &creation_sites, &truncated_header);
+  }
+  for (std::uint32_t site : creation_sites) note_creation_site(site);
 
   // A chunk can be in the file twice: the tracer's staging writer copies a filled chunk to its
   // place in the file and then clears the original, so a process killed in between leaves both,

@@ -247,6 +247,22 @@ TEST_F(DamagedTrace, ChunkFoundTwiceIsReadOnce) {
   EXPECT_EQ(twice->record_count(), once->record_count());
 }
 
+// A file of 2,048 chunk positions or more is scanned as two halves on two threads; what lies in
+// the second half (a second copy of a chunk of the first, a file that ends inside a chunk header)
+// is found as in one pass, and the read is the in-memory one's (events_after compares them).
+TEST_F(DamagedTrace, LargeFileScannedInHalvesFindsWhatEachHalfHolds) {
+  std::size_t second = chunk_of_thread(good_, 1, 1);
+  ASSERT_NE(second, 0u);
+  const std::string never_claimed(2100 * format::kChunkSize, '\0');
+  const std::string big = good_ + never_claimed + chunk_copy(good_, second) + chunk_copy(good_, second).substr(0, 12);
+  ASSERT_GE((big.size() - format::kHeaderSize) / format::kChunkSize, 2048u);
+  std::vector<Problem> problems;
+  EXPECT_EQ(events_after(big, &problems), good_events_);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].offset, big.size() - 12);
+  EXPECT_NE(problems[0].reason.find("the file ends inside a chunk header"), std::string::npos) << problems[0].reason;
+}
+
 TEST_F(DamagedTrace, CopyCutShortAtAPageGivesWayToTheWholeOne) {
   std::size_t second = chunk_of_thread(good_, 1, 1);
   ASSERT_NE(second, 0u);
