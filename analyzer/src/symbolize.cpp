@@ -64,8 +64,22 @@ std::uint64_t module_base(const TraceFile& file, const std::string& module) {
 
 }  // namespace
 
-GlobalNames::GlobalNames() : off_(symbolization_off()) {}
-GlobalNames::~GlobalNames() = default;
+ModuleDataNames::ModuleDataNames() = default;
+ModuleDataNames::~ModuleDataNames() = default;
+
+const ElfDataSymbols& ModuleDataNames::symbols(const std::string& module) {
+  std::unique_ptr<ElfDataSymbols>& s = symbols_[module];
+  if (!s) s = std::make_unique<ElfDataSymbols>(module);
+  return *s;
+}
+
+DwarfMemberPaths& ModuleDataNames::members(const std::string& module) {
+  std::unique_ptr<DwarfMemberPaths>& m = members_[module];
+  if (!m) m = std::make_unique<DwarfMemberPaths>(module);
+  return *m;
+}
+
+GlobalNames::GlobalNames(ModuleDataNames& data_names) : off_(symbolization_off()), data_names_(data_names) {}
 
 std::string GlobalNames::name(const std::vector<Module>& modules, std::uint64_t address) {
   auto cached = cache_.find(address);
@@ -76,14 +90,11 @@ std::string GlobalNames::name(const std::vector<Module>& modules, std::uint64_t 
     if (address >= candidate.low && address < candidate.high) m = &candidate;
   }
   if (m == nullptr || off_) return result;
-  std::unique_ptr<ElfDataSymbols>& symbols = modules_[m->path];
-  if (!symbols) symbols = std::make_unique<ElfDataSymbols>(m->path);
-  const DataSymbol* d = symbols->find(address - m->bias);
+  const DataSymbol* d = data_names_.symbols(m->path).find(address - m->bias);
   if (d == nullptr) return result;
   const std::uint64_t offset = address - m->bias - d->start;
-  std::unique_ptr<DwarfMemberPaths>& members = members_[m->path];
-  if (!members) members = std::make_unique<DwarfMemberPaths>(m->path);
-  const std::string member = offset < d->size || d->size == 0 ? members->path(d->start, offset) : "";
+  const std::string member =
+      offset < d->size || d->size == 0 ? data_names_.members(m->path).path(d->start, offset) : "";
   result = !member.empty()                  ? d->name + member
            : offset != 0 && offset < d->size ? d->name + "+" + std::to_string(offset)
                                              : d->name;
@@ -168,7 +179,8 @@ std::string SymbolizerProcess::ask(const std::string& input) {
   return out;
 }
 
-void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess& symbolizer, SiteNames which) {
+void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess& symbolizer,
+                        ModuleDataNames& data_names, SiteNames which) {
   // Code addresses to resolve: each return-address site (caller = -1) and its caller frames, as
   // addresses in their module (the recorded offset plus, for an ET_EXEC, its load address).
   struct CodeQuery {
@@ -217,8 +229,8 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
   }
   if ((code_by_module.empty() && data_by_module.empty()) || symbolization_off()) return;
   for (const auto& [module, queries] : data_by_module) {
-    const ElfDataSymbols symbols(module);
-    DwarfMemberPaths members(module);
+    const ElfDataSymbols& symbols = data_names.symbols(module);
+    DwarfMemberPaths& members = data_names.members(module);
     for (const DataQuery& q : queries) {
       const DataSymbol* d = symbols.find(q.address);
       if (d == nullptr) continue;

@@ -208,7 +208,7 @@ std::unique_ptr<TraceSet> TraceSet::open(const std::vector<std::string>& args, P
   {
     std::vector<TraceFile*> files;
     for (const auto& f : set->files_) files.push_back(f.get());
-    symbolize_pc_sites(files, symbolizer, names);  // one symbolizer process for every file of the run
+    symbolize_pc_sites(files, symbolizer, *set->data_names_, names);  // one symbolizer process for every file of the run
   }
   // Processes of one run form one fork tree; several roots usually mean several runs left in one
   // trace directory, whose findings would be mixed.
@@ -276,7 +276,7 @@ std::string TraceSet::function(std::uint32_t process, std::uint32_t id) const {
 std::string TraceSet::global_name(std::uint32_t process, std::uint64_t address) const {
   if (text_ || process >= files_.size() || files_[process]->modules().empty()) return "";
   if (global_names_.size() < files_.size()) global_names_.resize(files_.size());
-  if (!global_names_[process]) global_names_[process] = std::make_unique<GlobalNames>();
+  if (!global_names_[process]) global_names_[process] = std::make_unique<GlobalNames>(*data_names_);
   return global_names_[process]->name(files_[process]->modules(), address);
 }
 

@@ -76,6 +76,16 @@ TEST(DwarfMemberPaths, StopsAtTypesFromSystemHeaders) {
 }
 
 // What race reports show for a racing global of an instrumented program: the variable and its part.
+// Lock names (at the scan) and racing globals' names (in reports) read a module's symbols and
+// DWARF once for the whole run: every process's GlobalNames shares one ModuleDataNames.
+TEST(DwarfMemberPaths, OneModuleIsReadOnceForTheRun) {
+  ModuleDataNames data_names;
+  const ElfDataSymbols& first = data_names.symbols("/proc/self/exe");
+  DwarfMemberPaths& members = data_names.members("/proc/self/exe");
+  EXPECT_EQ(&data_names.symbols("/proc/self/exe"), &first);
+  EXPECT_EQ(&data_names.members("/proc/self/exe"), &members);
+}
+
 TEST(DwarfMemberPaths, GlobalNamesUseThem) {
   Dl_info info{};
   ASSERT_NE(dladdr(&g::outer, &info), 0);
@@ -86,7 +96,8 @@ TEST(DwarfMemberPaths, GlobalNamesUseThem) {
   self.high = ~std::uint64_t(0);
   self.path = "/proc/self/exe";
   const std::vector<Module> modules = {self};
-  GlobalNames names;
+  ModuleDataNames data_names;
+  GlobalNames names(data_names);
   EXPECT_EQ(names.name(modules, reinterpret_cast<std::uintptr_t>(&g::outer.in[1].b[2])),
             "lockgraph::analysis::member_paths_globals::outer.in[1].b[2]");
   EXPECT_EQ(names.name(modules, reinterpret_cast<std::uintptr_t>(&g::grid[2][1])),

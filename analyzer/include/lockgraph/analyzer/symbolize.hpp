@@ -44,33 +44,50 @@ class SymbolizerProcess {
 // the wrappers it is often the only return address: naming it cost the symbolizer's start.
 enum class SiteNames { kEvery, kShownInReports };
 
+// Each module's ELF data symbols and DWARF member paths, read at most once for a whole run: the
+// names of locks in globals (symbolize_pc_sites) and of racing globals (GlobalNames) share them.
+// Cost: a module's symbol table, and its DWARF index (46 ms for a 74 MB binary) when a member
+// path is asked; both kept until the object ends. Not thread-safe.
+class ElfDataSymbols;
+class DwarfMemberPaths;
+class ModuleDataNames {
+ public:
+  ModuleDataNames();
+  ~ModuleDataNames();
+  ModuleDataNames(const ModuleDataNames&) = delete;
+  ModuleDataNames& operator=(const ModuleDataNames&) = delete;
+  const ElfDataSymbols& symbols(const std::string& module);
+  DwarfMemberPaths& members(const std::string& module);
+
+ private:
+  std::map<std::string, std::unique_ptr<ElfDataSymbols>> symbols_;
+  std::map<std::string, std::unique_ptr<DwarfMemberPaths>> members_;
+};
+
 // Resolves the pc and data sites of every file (the processes of one run) in place; code
-// addresses are asked of `symbolizer` (started before the files were scanned).
+// addresses are asked of `symbolizer` (started before the files were scanned), data addresses
+// looked up in `data_names`.
 void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess& symbolizer,
-                        SiteNames which = SiteNames::kEvery);
+                        ModuleDataNames& data_names, SiteNames which = SiteNames::kEvery);
 
 // Modules the user did not write: the system's (libc, libstdc++) and lockgraph's own runtime.
 bool is_system_module(const std::string& module);
 
 // Names global variables by address for the race reports of instrumented programs: "counter",
 // and the part of an aggregate from debug info ("accounts[1].balance", "stats.hits"), else the
-// byte offset ("cells+8"). From each module's symbol table and DWARF (read once per module, on
-// first need); answers are cached. "" when the address is in no recorded module (heap, stack) or
-// has no symbol.
-class ElfDataSymbols;
-class DwarfMemberPaths;
+// byte offset ("cells+8"). From each module's symbol table and DWARF (`data_names`, which must
+// outlive this); answers are cached per address, so one object serves one process's addresses.
+// "" when the address is in no recorded module (heap, stack) or has no symbol.
 class GlobalNames {
  public:
-  GlobalNames();
-  ~GlobalNames();
+  explicit GlobalNames(ModuleDataNames& data_names);
   GlobalNames(const GlobalNames&) = delete;
   GlobalNames& operator=(const GlobalNames&) = delete;
   std::string name(const std::vector<Module>& modules, std::uint64_t address);
 
  private:
   bool off_;  // LOCKGRAPH_SYMBOLIZER=none
-  std::map<std::string, std::unique_ptr<ElfDataSymbols>> modules_;
-  std::map<std::string, std::unique_ptr<DwarfMemberPaths>> members_;
+  ModuleDataNames& data_names_;
   std::map<std::uint64_t, std::string> cache_;
 };
 

@@ -83,6 +83,7 @@ class TraceSet {
   std::vector<ProcessInfo> processes_;
   std::vector<Problem> problems_;
   std::unordered_map<std::uint64_t, std::string> object_words_;
+  std::unique_ptr<ModuleDataNames> data_names_ = std::make_unique<ModuleDataNames>();  // every process's modules
   mutable std::vector<std::unique_ptr<GlobalNames>> global_names_;  // per process, filled on demand
 };
 
