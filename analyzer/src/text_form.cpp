@@ -202,7 +202,6 @@ bool parse_text_trace(std::istream& in, const std::string& name, TextTrace* out,
     }
     e.process = std::uint32_t(proc);
     e.thread = std::uint32_t(thread);
-    e.offset = lineno;
     std::string at, fn;
     std::string obj_word;
     bool has_name = false;
@@ -265,6 +264,8 @@ bool parse_text_trace(std::istream& in, const std::string& name, TextTrace* out,
           if (!parse_u64(w, &x)) return fail("bad extra word '" + w + "'");
           words.push_back(x);
         }
+        // A binary record holds at most 8,185 extra words (its length is 16 bits of bytes).
+        if (words.size() > 8185) return fail("more than 8185 extra words");
         extras.emplace_back(out->events.size(), std::move(words));
       } else {
         return fail("unknown field '" + key + "'");
@@ -304,7 +305,7 @@ bool parse_text_trace(std::istream& in, const std::string& name, TextTrace* out,
   for (std::size_t i = 0; i < extras.size(); ++i) {
     Event& e = out->events[extras[i].first];
     e.extra = out->extra_words.data() + offsets[i];
-    e.extra_words = std::uint32_t(extras[i].second.size());
+    e.extra_words = std::uint16_t(extras[i].second.size());
   }
   if (out->processes.empty()) out->processes.push_back(TextProcess{1, 0, 0, "", true});
   return true;

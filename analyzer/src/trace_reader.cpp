@@ -505,14 +505,13 @@ bool TraceFile::decode_at(std::uint64_t offset, std::uint32_t thread, Event* e) 
   e->flags = format::word0_flags(w0);
   e->site = format::word0_site(w0);
   e->thread = thread;
-  e->offset = offset;
   std::size_t words = (len - 8) / 8;
   const unsigned char* p = data_ + offset + 8;
   std::uint64_t* fields[6] = {&e->object, &e->seq, &e->time, &e->value, &e->value2, &e->value3};
   for (std::size_t i = 0; i < std::min<std::size_t>(words, 6); ++i) *fields[i] = load64(p + 8 * i);
   if (words > 6) {
     e->extra = reinterpret_cast<const std::uint64_t*>(p + 48);
-    e->extra_words = std::uint32_t(words - 6);
+    e->extra_words = std::uint16_t(words - 6);  // < 2^13: the length is 16 bits of bytes
   }
   if (e->kind == Kind::kLockAcquiredPacked || e->kind == Kind::kLockReleasePacked) {
     e->kind = e->kind == Kind::kLockAcquiredPacked ? Kind::kLockAcquired : Kind::kLockRelease;
@@ -537,13 +536,12 @@ bool TraceFile::Cursor::next(Event* e) noexcept {
     Kind k = format::word0_kind(w0);
     if (k == Kind::kAccessRun) {
       // One event per access: a full word holds one, a pair word one or two (each half relative to
-      // the access before it). The event's offset is its word's, +4 for a pair's second half.
+      // the access before it).
       const std::uint64_t words = (format::word0_length(w0) - 8) / 8;
       while (run_index_ < words) {
         const std::uint64_t word_at = at + 8 + 8 * run_index_;
         const std::uint64_t word = load64(file_->data_ + word_at);
         format::RunAccess a;
-        std::uint64_t offset = word_at;
         if (word == 0) {  // an append cut short by a kill (see format::run_access_word)
           ++run_index_;
           continue;
@@ -559,7 +557,6 @@ bool TraceFile::Cursor::next(Event* e) noexcept {
             continue;
           }
           a = format::decode_pair_half(half, run_last_, format::word0_site(w0));
-          offset += 4 * run_half_;
           if (run_half_ == 0) {
             run_half_ = 1;
           } else {
@@ -573,7 +570,6 @@ bool TraceFile::Cursor::next(Event* e) noexcept {
         e->flags = std::uint8_t(a.size);
         e->site = a.site;
         e->thread = thread_;
-        e->offset = offset;
         e->object = a.address;
         return true;
       }

@@ -123,15 +123,26 @@ TEST(Fork, LockRecordsArePackedOnlyForTheProcesssOwnLocks) {
     if (file->header().pid == (ids.own >> 40)) child_trace = f;
   }
   ASSERT_FALSE(child_trace.empty());
-  std::map<std::uint64_t, Kind> raw;
-  for (const auto& [offset, w0] : raw_records(child_trace)) raw[offset] = format::word0_kind(w0);
+  // The child's lock records as written, in file order (one thread, one chunk: its order), and
+  // as read back, in the same order.
+  std::vector<Kind> written;
+  for (const auto& [offset, w0] : raw_records(child_trace)) {
+    const Kind k = format::word0_kind(w0);
+    if (k == Kind::kLockAcquired || k == Kind::kLockRelease || k == Kind::kLockAcquiredPacked ||
+        k == Kind::kLockReleasePacked) {
+      written.push_back(k);
+    }
+  }
   std::map<std::uint64_t, std::vector<std::uint64_t>> seqs;
   int packed_seen = 0, full_seen = 0;
+  std::size_t next = 0;
   for (const auto& e : read_events(child_trace)) {
     if (e.kind != Kind::kLockAcquired && e.kind != Kind::kLockRelease) continue;
-    ASSERT_TRUE(raw.count(e.offset)) << e.offset;
-    Kind on_disk = raw[e.offset];
+    ASSERT_LT(next, written.size());
+    const Kind on_disk = written[next++];
     bool packed = on_disk == Kind::kLockAcquiredPacked || on_disk == Kind::kLockReleasePacked;
+    EXPECT_EQ(e.kind, packed ? (on_disk == Kind::kLockAcquiredPacked ? Kind::kLockAcquired : Kind::kLockRelease)
+                             : on_disk);
     if (e.object == ids.inherited) {
       EXPECT_FALSE(packed);
       ++full_seen;
@@ -144,6 +155,7 @@ TEST(Fork, LockRecordsArePackedOnlyForTheProcesssOwnLocks) {
     }
     seqs[e.object].push_back(e.seq);
   }
+  EXPECT_EQ(next, written.size());
   EXPECT_EQ(full_seen, 6);
   EXPECT_GE(packed_seen, 4);
   // own: created in the child, sequence from 1; inherited: continues after the parent's 2.

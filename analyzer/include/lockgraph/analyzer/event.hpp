@@ -2,7 +2,7 @@
 //
 // Field meanings follow the record kind (tracer/include/lockgraph/trace_format.hpp). `process` is
 // the index of the process file within a TraceSet; `thread` is the trace thread id inside it.
-// Cost: a 72-byte value type; `extra` points into the mapped trace file and lives as long as it.
+// Cost: a 72-byte value type (the analysis copies millions through its pipeline: keep it small); `extra` points into the mapped trace file and lives as long as it.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,7 @@ using format::Kind;
 struct Event {
   Kind kind = Kind::kNone;
   std::uint8_t flags = 0;
+  std::uint16_t extra_words = 0;  // words beyond the six fixed ones (a record has at most 8,185)
   std::uint32_t site = 0;
   std::uint32_t thread = 0;
   std::uint32_t process = 0;
@@ -27,15 +28,15 @@ struct Event {
   std::uint64_t value = 0;
   std::uint64_t value2 = 0;
   std::uint64_t value3 = 0;
-  const std::uint64_t* extra = nullptr;  // words beyond the six fixed ones
-  std::uint32_t extra_words = 0;
-  std::uint64_t offset = 0;  // byte offset of the record in its file (for messages)
+  const std::uint64_t* extra = nullptr;  // the extra_words words beyond the six fixed ones
 
   // Access size of kRead/kWrite/ranges/atomics.
   std::uint64_t access_size() const noexcept {
     return (kind == Kind::kRead || kind == Kind::kWrite) ? flags : value;
   }
 };
+
+static_assert(sizeof(Event) <= 72, "Event travels through the analysis pipeline by the million: keep it small");
 
 // The process an object belongs to for identity: process-shared objects (fork()ed programs'
 // shared-memory locks, semaphores, events) are one object across every process of the run.
