@@ -149,6 +149,9 @@ TEST(EndToEnd, RealDeadlockIsStoppedByTheWatchdogAndReported) {
   auto t = trace_program("e2e_hang");
   EXPECT_EQ(t->program.exit_code, 86) << t->program.err;
   EXPECT_NE(t->program.err.find("lockgraph: deadlock detected"), std::string::npos) << t->program.err;
+  // The live lines name each awaited lock by the name the program gave it.
+  EXPECT_NE(t->program.err.find("waits for lock B at "), std::string::npos) << t->program.err;
+  EXPECT_NE(t->program.err.find("waits for lock A at "), std::string::npos) << t->program.err;
   json report = analyze_json(t->trace());
   auto d = findings_of(report, "deadlock_actual");
   ASSERT_EQ(d.size(), 1u) << report.dump(2);

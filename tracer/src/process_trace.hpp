@@ -70,6 +70,7 @@ struct Process {
   std::map<std::pair<std::string, unsigned>, std::uint32_t> sites;        // intern_mu
   std::unordered_map<std::uintptr_t, std::uint32_t> pc_sites;             // intern_mu
   std::vector<std::string> site_names;                                    // intern_mu, for messages
+  std::unordered_map<std::uint64_t, std::string> lock_names;              // intern_mu, for messages
   std::uint32_t next_string = 1;
   std::uint32_t next_site = 1;
 };
@@ -80,6 +81,7 @@ void program_name(char* out, std::size_t size);  // the running program's path
 // Writes a record into the process chunk (thread 0); used for process-level facts.
 void emit_process(format::Kind kind, std::uint8_t flags, const std::uint64_t* payload, std::size_t n) noexcept;
 std::string site_name(std::uint32_t site);  // "file:line" for the watchdog's message
+std::string lock_name(std::uint64_t id);    // the name a wrapper lock was created with, or ""
 void start_watchdog_once() noexcept;
 void write_trailer(std::uint64_t reason) noexcept;
 

@@ -545,6 +545,13 @@ void emit_process(format::Kind kind, std::uint8_t flags, const std::uint64_t* pa
   emit(t, format::make_word0(kind, flags, std::uint16_t((n + 1) * 8), 0), payload, n);
 }
 
+std::string lock_name(std::uint64_t id) {
+  Process& p = process();
+  std::lock_guard<std::mutex> g(p.intern_mu);
+  auto it = p.lock_names.find(id);
+  return it == p.lock_names.end() ? std::string() : it->second;
+}
+
 std::string site_name(std::uint32_t site) {
   Process& p = process();
   std::lock_guard<std::mutex> g(p.intern_mu);
@@ -643,6 +650,29 @@ std::uint32_t intern_string(ThreadState* t, const char* s) noexcept {
   std::uint32_t id = intern_string_locked(p, t, s);
   t->in_runtime = was;
   return id;
+}
+
+std::uint32_t intern_lock_name(ThreadState* t, std::uint64_t id, const char* name) noexcept {
+  if (name == nullptr) return 0;
+  untraced_scope internal;
+  Process& p = process();
+  bool was = t->in_runtime;
+  t->in_runtime = true;
+  std::uint32_t string_id = 0;
+  try {
+    std::lock_guard<std::mutex> g(p.intern_mu);
+    string_id = intern_string_locked(p, t, name);
+    p.lock_names[id] = name;
+  } catch (const std::bad_alloc&) {  // the name is for messages only
+  }
+  t->in_runtime = was;
+  return string_id;
+}
+
+void forget_lock_name(std::uint64_t id) noexcept {
+  Process& p = process();
+  std::lock_guard<std::mutex> g(p.intern_mu);
+  p.lock_names.erase(id);
 }
 
 std::uint32_t intern_site_slow(ThreadState* t, const char* site_file, const char* function, unsigned line) noexcept {

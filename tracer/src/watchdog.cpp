@@ -108,16 +108,20 @@ void report(Process& p, std::uint8_t reason, const std::vector<const WaitSnapsho
                threads.size());
   for (const WaitSnapshot* w : threads) {
     std::string site = site_name(w->site);
+    std::string what = kind_name(w->kind);
+    if (w->kind == WaitKind::kLock) {
+      if (std::string name = lock_name(w->object); !name.empty()) what += " " + name;
+    }
     if (w->owner != 0) {
       std::string owner = "thread " + std::to_string(w->owner);
       if (reason == kDeadlockOrphan) owner += ", which has exited";
       for (const WaitSnapshot* o : threads) {
         if (o->tid == w->owner) owner = o->label;
       }
-      std::fprintf(stderr, "lockgraph:   %s waits for %s at %s, held by %s\n", w->label.c_str(), kind_name(w->kind),
+      std::fprintf(stderr, "lockgraph:   %s waits for %s at %s, held by %s\n", w->label.c_str(), what.c_str(),
                    site.c_str(), owner.c_str());
     } else {
-      std::fprintf(stderr, "lockgraph:   %s waits for %s at %s\n", w->label.c_str(), kind_name(w->kind), site.c_str());
+      std::fprintf(stderr, "lockgraph:   %s waits for %s at %s\n", w->label.c_str(), what.c_str(), site.c_str());
     }
   }
   std::fprintf(stderr, "lockgraph: trace flushed to %s; `lockgraph analyze` gives the full report\n", p.path.c_str());

@@ -88,6 +88,10 @@ void refill(ThreadState* t, std::size_t words) noexcept;                  // slo
 // has to build a source_site in memory (its file and line stay immediates).
 std::uint32_t intern_site_slow(ThreadState* t, const char* file, const char* function, unsigned line) noexcept;
 std::uint32_t intern_string(ThreadState* t, const char* s) noexcept;      // slow path
+// intern_string() for a lock's name, also kept for the watchdog's live messages until
+// forget_lock_name(id) (the lock's destruction). Slow paths: creation and destruction of named locks.
+std::uint32_t intern_lock_name(ThreadState* t, std::uint64_t id, const char* name) noexcept;
+void forget_lock_name(std::uint64_t id) noexcept;
 std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept;    // slow path of pc_site_id
 // The address of a global variable as a site the analyzer names from debug info; 0 when `addr`
 // is not inside a loaded module (heap, stack). Slow path.

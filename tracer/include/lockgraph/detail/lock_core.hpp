@@ -88,7 +88,8 @@ class lock_core {
     id_ = rt::new_object_id(process_shared);
     rt::ThreadState* t = rt::recording_self();
     if (t == nullptr) return;
-    std::uint32_t name_id = name ? rt::intern_string(t, name) : 0;
+    std::uint32_t name_id = name ? rt::intern_lock_name(t, id_, name) : 0;
+    named_ = name != nullptr;
     std::uint8_t flags = static_cast<std::uint8_t>(type) | (process_shared ? format::kLockProcessShared : 0);
     rt::emit_sync(t, Kind::kLockCreate, flags, rt::site_id(t, where), id_, 0, 0, name_id, 0, 4);
   }
@@ -112,6 +113,7 @@ class lock_core {
   void destroy(const source_site& where) noexcept {
     rt::ThreadState* t = rt::recording_self();
     if (t == nullptr) return;
+    if (named_) rt::forget_lock_name(id_);
     rt::emit_sync(t, Kind::kLockDestroy, 0, rt::site_id(t, where), id_, bump_shared(), 0, owner(), 0, 4);
   }
 
@@ -193,6 +195,7 @@ class lock_core {
   std::atomic<std::uint64_t> seq_{0};
   std::atomic<std::uint32_t> owner_{0};
   bool timed_hold_ = false;  // guarded by the lock itself
+  bool named_ = false;       // its name is kept for the watchdog (rt::intern_lock_name)
 };
 
 // A condition-variable wait on a traced lock (the wrapper's condition_variable and the preload's
