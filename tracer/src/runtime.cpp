@@ -640,33 +640,35 @@ void refill(ThreadState* t, std::size_t words) noexcept {
   }
 }
 
-std::uint32_t intern_string(ThreadState* t, const char* s) noexcept {
-  if (s == nullptr) return 0;
+// Runs fn(p) under intern_mu with the thread marked as inside the runtime (what it allocates and
+// locks there is not the program's), as every interning of strings does.
+template <class Fn>
+std::uint32_t under_intern_mu(ThreadState* t, Fn fn) {
   untraced_scope internal;
   Process& p = process();
   bool was = t->in_runtime;
   t->in_runtime = true;
   std::lock_guard<std::mutex> g(p.intern_mu);
-  std::uint32_t id = intern_string_locked(p, t, s);
+  std::uint32_t id = fn(p);
   t->in_runtime = was;
   return id;
 }
 
+std::uint32_t intern_string(ThreadState* t, const char* s) noexcept {
+  if (s == nullptr) return 0;
+  return under_intern_mu(t, [&](Process& p) { return intern_string_locked(p, t, s); });
+}
+
 std::uint32_t intern_lock_name(ThreadState* t, std::uint64_t id, const char* name) noexcept {
   if (name == nullptr) return 0;
-  untraced_scope internal;
-  Process& p = process();
-  bool was = t->in_runtime;
-  t->in_runtime = true;
-  std::uint32_t string_id = 0;
-  try {
-    std::lock_guard<std::mutex> g(p.intern_mu);
-    string_id = intern_string_locked(p, t, name);
-    p.lock_names[id] = name;
-  } catch (const std::bad_alloc&) {  // the name is for messages only
-  }
-  t->in_runtime = was;
-  return string_id;
+  return under_intern_mu(t, [&](Process& p) {
+    const std::uint32_t string_id = intern_string_locked(p, t, name);
+    try {
+      p.lock_names[id] = name;
+    } catch (const std::bad_alloc&) {  // the name is for the watchdog's messages only
+    }
+    return string_id;
+  });
 }
 
 void forget_lock_name(std::uint64_t id) noexcept {
