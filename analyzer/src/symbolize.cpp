@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,16 +118,20 @@ SymbolizerProcess::SymbolizerProcess() {
     close(in_pipe[1]);
     return;
   }
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in_pipe[0], 0);
-    dup2(out_pipe[1], 1);
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) dup2(devnull, 2);
-    // Each input line names its module (`CODE "path" 0xaddress`): one process answers for all.
-    execl(tool.c_str(), tool.c_str(), "--inlining", "--functions=short", "--demangle", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  // posix_spawn, not fork: glibc spawns with CLONE_VFORK, so neither the analyzer's page tables
+  // (gigabytes at 10^8 events) are copied nor pthread_atfork handlers run (a traced process that
+  // embeds the analyzer, like the tracer tests, otherwise left a trace for every symbolizer child).
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  // Each input line names its module (`CODE "path" 0xaddress`): one process answers for all.
+  char* const argv[] = {const_cast<char*>(tool.c_str()), const_cast<char*>("--inlining"),
+                        const_cast<char*>("--functions=short"), const_cast<char*>("--demangle"), nullptr};
+  pid_t pid = -1;
+  if (posix_spawn(&pid, tool.c_str(), &actions, nullptr, argv, environ) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&actions);
   close(in_pipe[0]);
   close(out_pipe[1]);
   if (pid < 0) {
