@@ -13,6 +13,7 @@
 #include "lockgraph/analyzer/std_generator.hpp"
 #include "reorderings.hpp"
 #include "std_test_support.hpp"
+#include "predictive/sync_ideal.hpp"
 
 namespace lockgraph::analysis {
 namespace {
@@ -215,3 +216,34 @@ TEST(SyncPreserving, GeneratedTracesWithoutRacyAccessesHaveNoRace) {
 
 }  // namespace
 }  // namespace lockgraph::analysis
+
+namespace lockgraph::analysis::predictive {
+namespace {
+
+TEST(SyncHistory, ARequirementAnEarlierRuleImpliesIsNotRecorded) {
+  SyncHistory h;
+  const std::uint32_t x = 0, y = 1, z = 2;
+  const std::uint32_t t1 = 1, t2 = 2;
+  h.write(t1, x, h.next_event(t1));  // T1 #1
+  h.write(t1, y, h.next_event(t1));  // T1 #2
+  h.read(t2, y, h.next_event(t2));   // T2 #1 needs T1's first 2 events: a rule
+  h.read(t2, x, h.next_event(t2));   // T2 #2 needs T1's first 1: implied by T2 #1's rule
+  h.write(t1, z, h.next_event(t1));  // T1 #3
+  h.read(t2, z, h.next_event(t2));   // T2 #3 needs T1's first 3: a rule
+  const RuleList& rules = h.rules(t2);
+  ASSERT_EQ(rules.end(), 2u);
+  EXPECT_EQ(rules[0].index, 1u);
+  EXPECT_EQ(rules[0].value, 2u);
+  EXPECT_EQ(rules[1].index, 3u);
+  EXPECT_EQ(rules[1].value, 3u);
+  // The closure of T2's second event still has T1's write of x (through the first rule).
+  SyncIdeal j;
+  j.raise(t2, 2);
+  j.close(h);
+  EXPECT_TRUE(j.contains(t1, 1));
+  EXPECT_TRUE(j.contains(t1, 2));
+  EXPECT_FALSE(j.contains(t1, 3));
+}
+
+}  // namespace
+}  // namespace lockgraph::analysis::predictive

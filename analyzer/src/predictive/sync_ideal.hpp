@@ -14,9 +14,11 @@
 // SyncHistory records, per thread, only the events that pull others in (reads of another thread's
 // write, fork/join, outermost acquires with their release); SyncIdeal is a closure in progress,
 // a prefix length per thread, grown monotonically by raise() + close(). mark()/rollback() undo a
-// trial extension in time proportional to what it changed.
-// Cost: 16 bytes per recorded event; close() is linear in the events it newly includes (it visits
-// only the threads whose prefix grew).
+// trial extension in time proportional to what it changed. A requirement a thread's earlier rule
+// already implies (it read from u up to v' >= v before) is not recorded: every ideal with the
+// later event has the earlier one.
+// Cost: 16 bytes per recorded event and 4 bytes per pair of threads; close() is linear in the
+// events it newly includes (it visits only the threads whose prefix grew).
 #pragma once
 
 #include <cstdint>
@@ -71,11 +73,15 @@ class SyncHistory {
 
  private:
   void ensure_thread(std::uint32_t t);
+  // Records that event `index` of `thread` needs `other`'s first `length` events, unless an
+  // earlier rule of the thread needs at least as many.
+  void require(std::uint32_t thread, std::uint32_t other, std::uint32_t length, std::uint32_t index);
   struct Writer {
     std::uint32_t thread = 0, index = 0;  // index 0: never written
   };
   std::vector<RuleList> rules_;
   std::vector<std::uint32_t> length_;
+  std::vector<std::vector<std::uint32_t>> required_;  // [thread][other]: the most a rule required
   HeldLocks<std::size_t> open_;          // per thread: locks held (outermost acquire's rule)
   std::vector<Writer> last_write_;       // per variable
   std::vector<Fork> forked_by_;          // per thread
