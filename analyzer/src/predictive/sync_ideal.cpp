@@ -24,12 +24,6 @@ void SyncHistory::require(std::uint32_t thread, std::uint32_t other, std::uint32
   rules_[thread].items.push_back(ClosureRule{index, other, length, 0});
 }
 
-std::uint32_t SyncHistory::next_event(std::uint32_t thread) {
-  ensure_thread(thread);
-  ++position_;
-  return ++length_[thread];
-}
-
 // Re-entries are not critical sections of their own: the outermost acquire and release are.
 bool SyncHistory::acquire(std::uint32_t thread, std::uint32_t lock, std::uint32_t index) {
   lock_count_ = std::max(lock_count_, lock + 1);
@@ -112,18 +106,15 @@ void SyncIdeal::enable(const SyncHistory& h, std::uint32_t thread, std::uint32_t
   if (const SyncHistory::Fork f = h.forked_by(thread); f.index != 0) raise(f.parent, f.index);
 }
 
-void SyncIdeal::close(const SyncHistory& h) {
-  ensure(h.threads(), h.locks());
+void SyncIdeal::close_pending(const SyncHistory& h) {
   // The latest acquire of a lock is kept by (thread, rule): its release may be recorded after this
   // ideal first saw it open.
   auto release_of = [&](const LastAcquire& a) { return h.rules(a.thread)[a.rule].value; };  // a.rule: a position
   // A thread taken in whole (an open critical section had to end) gets new rules as the trace
   // goes on without its frontier growing: they apply whenever the closure changes.
-  if (!pending_.empty()) {
-    for (std::uint32_t t : unbounded_) {
-      if (frontier_[t] == kUnbounded && t < h.threads() && cursor_[t] < h.rules(t).end() && !is_pending_[t]) {
-        is_pending_[t] = 1, pending_.push_back(t);
-      }
+  for (std::uint32_t t : unbounded_) {
+    if (frontier_[t] == kUnbounded && t < h.threads() && cursor_[t] < h.rules(t).end() && !is_pending_[t]) {
+      is_pending_[t] = 1, pending_.push_back(t);
     }
   }
   while (!pending_.empty()) {

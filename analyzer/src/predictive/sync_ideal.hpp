@@ -46,7 +46,11 @@ using RuleList = PositionedList<ClosureRule>;
 class SyncHistory {
  public:
   // Events in trace order. Returns the event's 1-based index on its thread.
-  std::uint32_t next_event(std::uint32_t thread);
+  std::uint32_t next_event(std::uint32_t thread) {
+    if (thread >= length_.size()) ensure_thread(thread);
+    ++position_;
+    return ++length_[thread];
+  }
   // True when the acquisition opens a critical section / the release closes one (not re-entries).
   bool acquire(std::uint32_t thread, std::uint32_t lock, std::uint32_t index);
   bool release(std::uint32_t thread, std::uint32_t lock, std::uint32_t index);
@@ -93,14 +97,24 @@ class SyncIdeal {
  public:
   // Grows the prefix of `thread` to at least `length` events (the closure is not updated until close()).
   void raise(std::uint32_t thread, std::uint32_t length) {
-    if (thread < frontier_.size() && length <= frontier_[thread]) return;  // the usual case: inline
+    if (thread < frontier_.size()) {  // the usual cases, inline: nothing to do, or a plain growth
+      if (length <= frontier_[thread]) return;
+      if (!marked_ && length != kUnbounded) {
+        frontier_[thread] = length;
+        if (!is_pending_[thread]) is_pending_[thread] = 1, pending_.push_back(thread);
+        return;
+      }
+    }
     raise_slow(thread, length);
   }
   // Makes the event `index` of `thread` enabled: its thread predecessors and the fork that started
   // the thread (a thread's first event needs it too; the closure then adds the rest).
   void enable(const SyncHistory& h, std::uint32_t thread, std::uint32_t index);
   // Applies the closure rules until nothing changes.
-  void close(const SyncHistory& h);
+  void close(const SyncHistory& h) {
+    if (frontier_.size() < h.threads() || last_.size() < h.locks()) ensure(h.threads(), h.locks());
+    if (!pending_.empty()) close_pending(h);
+  }
   std::uint32_t frontier(std::uint32_t thread) const { return thread < frontier_.size() ? frontier_[thread] : 0; }
   // How many of the thread's rules this ideal has applied (an absolute rule position).
   std::uint32_t cursor(std::uint32_t thread) const { return thread < cursor_.size() ? cursor_[thread] : 0; }
@@ -128,6 +142,7 @@ class SyncIdeal {
     LastAcquire old;  // kFrontier/kCursor use old.position
   };
   void raise_slow(std::uint32_t thread, std::uint32_t length);
+  void close_pending(const SyncHistory& h);
   void set_frontier(std::uint32_t t, std::uint32_t v);
   void set_cursor(std::uint32_t t, std::uint32_t v);
   void set_last(std::uint32_t lock, LastAcquire v);

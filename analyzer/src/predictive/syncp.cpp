@@ -269,6 +269,9 @@ struct SyncpPredictor::State {
         dropped_any = true;
       }
     }
+    // A list's first room holds 8: most lists stay short (trimmed when full), and growing one
+    // from 1 through 2 and 4 cost three allocations and copies, a tenth of syncp's instructions.
+    if (list.items.capacity() == 0) list.items.reserve(8);
     list.items.push_back(c);
   }
 
