@@ -101,8 +101,7 @@ void SyncIdeal::raise_slow(std::uint32_t thread, std::uint32_t length) {
   if (length > frontier_[thread]) set_frontier(thread, length);
 }
 
-void SyncIdeal::enable(const SyncHistory& h, std::uint32_t thread, std::uint32_t index) {
-  raise(thread, index - 1);
+void SyncIdeal::enable_first(const SyncHistory& h, std::uint32_t thread) {
   if (const SyncHistory::Fork f = h.forked_by(thread); f.index != 0) raise(f.parent, f.index);
 }
 

@@ -109,7 +109,12 @@ class SyncIdeal {
   }
   // Makes the event `index` of `thread` enabled: its thread predecessors and the fork that started
   // the thread (a thread's first event needs it too; the closure then adds the rest).
-  void enable(const SyncHistory& h, std::uint32_t thread, std::uint32_t index);
+  void enable(const SyncHistory& h, std::uint32_t thread, std::uint32_t index) {
+    raise(thread, index - 1);
+    // Past its first event the thread's own fork rule (at index 1, see SyncHistory::fork) is in
+    // the ideal, and close() applies it.
+    if (index == 1) enable_first(h, thread);
+  }
   // Applies the closure rules until nothing changes.
   void close(const SyncHistory& h) {
     if (frontier_.size() < h.threads() || last_.size() < h.locks()) ensure(h.threads(), h.locks());
@@ -143,6 +148,7 @@ class SyncIdeal {
   };
   void raise_slow(std::uint32_t thread, std::uint32_t length);
   void close_pending(const SyncHistory& h);
+  void enable_first(const SyncHistory& h, std::uint32_t thread);
   void set_frontier(std::uint32_t t, std::uint32_t v);
   void set_cursor(std::uint32_t t, std::uint32_t v);
   void set_last(std::uint32_t lock, LastAcquire v);
