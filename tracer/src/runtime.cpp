@@ -641,7 +641,7 @@ void refill(ThreadState* t, std::size_t words) noexcept {
 }
 
 // Runs fn(p) under intern_mu with the thread marked as inside the runtime (what it allocates and
-// locks there is not the program's), as every interning of strings does.
+// locks there is not the program's), as every interning does: strings, lock names, sites.
 template <class Fn>
 std::uint32_t under_intern_mu(ThreadState* t, Fn fn) {
   untraced_scope internal;
@@ -678,30 +678,20 @@ void forget_lock_name(std::uint64_t id) noexcept {
 }
 
 std::uint32_t intern_site_slow(ThreadState* t, const char* site_file, const char* function, unsigned line) noexcept {
-  untraced_scope internal;
-  Process& p = process();
-  bool was = t->in_runtime;
-  t->in_runtime = true;
-  std::uint32_t id;
-  {
-    std::lock_guard<std::mutex> g(p.intern_mu);
+  const std::uint32_t id = under_intern_mu(t, [&](Process& p) -> std::uint32_t {
     auto key = std::make_pair(std::string(site_file), line);
-    auto it = p.sites.find(key);
-    if (it != p.sites.end()) {
-      id = it->second;
-    } else {
-      std::uint32_t file = intern_string_locked(p, t, key.first);
-      std::uint32_t fn = function ? intern_string_locked(p, t, function) : 0;
-      id = p.next_site++;
-      std::uint64_t payload[4] = {file, line, fn, 0};
-      emit(t, format::make_word0(Kind::kSiteDef, 0, 40, id), payload, 4);
-      p.sites.emplace(key, id);
-      if (p.site_names.size() <= id) p.site_names.resize(id + 1);
-      p.site_names[id] = key.first + ":" + std::to_string(line);
-    }
-  }
+    if (auto it = p.sites.find(key); it != p.sites.end()) return it->second;
+    std::uint32_t file = intern_string_locked(p, t, key.first);
+    std::uint32_t fn = function ? intern_string_locked(p, t, function) : 0;
+    const std::uint32_t fresh = p.next_site++;
+    std::uint64_t payload[4] = {file, line, fn, 0};
+    emit(t, format::make_word0(Kind::kSiteDef, 0, 40, fresh), payload, 4);
+    p.sites.emplace(key, fresh);
+    if (p.site_names.size() <= fresh) p.site_names.resize(fresh + 1);
+    p.site_names[fresh] = key.first + ":" + std::to_string(line);
+    return fresh;
+  });
   t->site_cache[site_cache_slot(site_file, line)] = SiteCacheEntry{site_file, line, id};
-  t->in_runtime = was;
   return id;
 }
 
@@ -751,52 +741,45 @@ std::size_t caller_frames(Process& p, ThreadState* t, const void* addr, std::uin
 // the stack of the thread that reached it first; each other thread records its own stack there
 // once (kSiteCallers), so a report shows every thread the path it really took.
 std::uint32_t intern_address_site(ThreadState* t, const void* addr, std::uintptr_t key, bool data) {
-  Process& p = process();
-  bool was = t->in_runtime;
-  t->in_runtime = true;
-  untraced_scope internal;
-  std::uint32_t id = 0;
-  {
-    std::lock_guard<std::mutex> g(p.intern_mu);
-    auto it = p.pc_sites.find(key);
-    if (it != p.pc_sites.end()) {
-      id = it->second;
+  return under_intern_mu(t, [&](Process& p) -> std::uint32_t {
+    if (auto it = p.pc_sites.find(key); it != p.pc_sites.end()) {
+      const std::uint32_t id = it->second;
       if (!data && id != 0 && first_stack_of_thread(t, id)) {
         std::uint64_t payload[1 + 2 * kSiteCallers] = {};
         const std::size_t words = caller_frames(p, t, addr, payload);
         emit(t, format::make_word0(Kind::kSiteCallers, 0, std::uint16_t((words + 1) * 8), id), payload, words);
       }
-    } else {
-      Dl_info info{};
-      std::uint64_t offset = 0;
-      std::uint32_t module = 0;
-      if (dladdr(addr, &info) != 0 && info.dli_fname != nullptr) {
-        module = intern_string_locked(p, t, info.dli_fname);
-        offset = reinterpret_cast<std::uintptr_t>(addr) - reinterpret_cast<std::uintptr_t>(info.dli_fbase);
-      }
-      if (module != 0 || !data) {
-        id = p.next_site++;
-        std::uint64_t payload[4 + 2 * kSiteCallers] = {reinterpret_cast<std::uintptr_t>(addr), module, offset, 0};
-        std::size_t words = 3;
-        if (!data) {
-          words += caller_frames(p, t, addr, payload + 3);
-          first_stack_of_thread(t, id);
-        }
-        emit(t, format::make_word0(Kind::kSiteDefPc, data ? 1 : 0, std::uint16_t((words + 1) * 8), id), payload, words);
-        if (p.site_names.size() <= id) p.site_names.resize(id + 1);
-        // The watchdog's live lines name sites this way: "prog+0x12b5" is what addr2line -e prog takes.
-        const char* path = module != 0 && info.dli_fname[0] != '\0' ? info.dli_fname : nullptr;
-        const char* base = path != nullptr ? std::strrchr(path, '/') : nullptr;
-        char buf[96];
-        std::snprintf(buf, sizeof buf, "%s+0x%llx", base != nullptr ? base + 1 : path != nullptr ? path : "pc",
-                      static_cast<unsigned long long>(offset));
-        p.site_names[id] = buf;
-      }
-      p.pc_sites.emplace(key, id);
+      return id;
     }
-  }
-  t->in_runtime = was;
-  return id;
+    Dl_info info{};
+    std::uint64_t offset = 0;
+    std::uint32_t module = 0;
+    if (dladdr(addr, &info) != 0 && info.dli_fname != nullptr) {
+      module = intern_string_locked(p, t, info.dli_fname);
+      offset = reinterpret_cast<std::uintptr_t>(addr) - reinterpret_cast<std::uintptr_t>(info.dli_fbase);
+    }
+    std::uint32_t id = 0;
+    if (module != 0 || !data) {
+      id = p.next_site++;
+      std::uint64_t payload[4 + 2 * kSiteCallers] = {reinterpret_cast<std::uintptr_t>(addr), module, offset, 0};
+      std::size_t words = 3;
+      if (!data) {
+        words += caller_frames(p, t, addr, payload + 3);
+        first_stack_of_thread(t, id);
+      }
+      emit(t, format::make_word0(Kind::kSiteDefPc, data ? 1 : 0, std::uint16_t((words + 1) * 8), id), payload, words);
+      if (p.site_names.size() <= id) p.site_names.resize(id + 1);
+      // The watchdog's live lines name sites this way: "prog+0x12b5" is what addr2line -e prog takes.
+      const char* path = module != 0 && info.dli_fname[0] != '\0' ? info.dli_fname : nullptr;
+      const char* base = path != nullptr ? std::strrchr(path, '/') : nullptr;
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%s+0x%llx", base != nullptr ? base + 1 : path != nullptr ? path : "pc",
+                    static_cast<unsigned long long>(offset));
+      p.site_names[id] = buf;
+    }
+    p.pc_sites.emplace(key, id);
+    return id;
+  });
 }
 
 }  // namespace
