@@ -14,6 +14,7 @@
 #include "reorderings.hpp"
 #include "std_test_support.hpp"
 #include "predictive/sync_ideal.hpp"
+#include "predictive/syncp.hpp"
 
 namespace lockgraph::analysis {
 namespace {
@@ -243,6 +244,33 @@ TEST(SyncHistory, ARequirementAnEarlierRuleImpliesIsNotRecorded) {
   EXPECT_TRUE(j.contains(t1, 1));
   EXPECT_TRUE(j.contains(t1, 2));
   EXPECT_FALSE(j.contains(t1, 3));
+}
+
+}  // namespace
+}  // namespace lockgraph::analysis::predictive
+
+namespace lockgraph::analysis::predictive {
+namespace {
+
+TEST(SyncHistory, ThreadsOutsideTheClosureMatchTheirDefinitionForEveryCount) {
+  // The SSE2 path compares four threads at once as signed numbers; the edges are where that
+  // could differ from the definition: no access (0), index 0 (1), the largest values, kUnbounded.
+  const std::uint32_t edges[] = {0, 1, 2, 3, 0x7fffffffu, 0x80000000u, 0x80000001u, 0xfffffffeu, kUnbounded};
+  std::uint64_t state = 12345;
+  auto next = [&] { return state = state * 6364136223846793005ull + 1442695040888963407ull; };
+  for (int round = 0; round < 2000; ++round) {
+    const std::uint32_t threads = 1 + static_cast<std::uint32_t>(next() >> 58);  // 1..64
+    std::uint32_t latest[64], frontier[64];
+    for (std::uint32_t u = 0; u < threads; ++u) {
+      latest[u] = (next() >> 63) ? edges[(next() >> 33) % 9] : static_cast<std::uint32_t>(next() >> 60);
+      frontier[u] = (next() >> 63) ? edges[(next() >> 33) % 9] : static_cast<std::uint32_t>(next() >> 60);
+    }
+    std::uint64_t want = 0;
+    for (std::uint32_t u = 0; u < threads; ++u) {
+      if (latest[u] != 0 && latest[u] - 1 > frontier[u]) want |= std::uint64_t(1) << u;
+    }
+    ASSERT_EQ(threads_outside(latest, frontier, threads), want) << "round " << round << ", " << threads << " threads";
+  }
 }
 
 }  // namespace

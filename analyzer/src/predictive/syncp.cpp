@@ -110,6 +110,26 @@ class VariableTables {
 
 }  // namespace
 
+// Written out in SSE2: g++ left the shift-and-or loop scalar, about ten instructions a thread on
+// every access (an eighth of syncp's instructions with 16 threads).
+std::uint64_t threads_outside(const std::uint32_t* latest, const std::uint32_t* frontier, std::uint32_t threads) {
+  std::uint64_t todo = 0;
+  std::uint32_t u = 0;
+#if defined(__SSE2__)
+  const __m128i bias = _mm_set1_epi32(std::int32_t(0x80000000u));  // unsigned order as signed
+  const __m128i one = _mm_set1_epi32(1), zero = _mm_setzero_si128();
+  for (; u + 4 <= threads; u += 4) {
+    const __m128i l = _mm_loadu_si128(reinterpret_cast<const __m128i*>(latest + u));
+    const __m128i f = _mm_loadu_si128(reinterpret_cast<const __m128i*>(frontier + u));
+    const __m128i past = _mm_cmpgt_epi32(_mm_xor_si128(_mm_sub_epi32(l, one), bias), _mm_xor_si128(f, bias));
+    const __m128i hit = _mm_andnot_si128(_mm_cmpeq_epi32(l, zero), past);
+    todo |= std::uint64_t(_mm_movemask_ps(_mm_castsi128_ps(hit))) << u;
+  }
+#endif
+  for (; u < threads; ++u) todo |= std::uint64_t((latest[u] != 0) & (latest[u] - 1 > frontier[u])) << u;
+  return todo;
+}
+
 struct SyncpPredictor::State {
   SyncHistory history;
   std::vector<SyncIdeal> prefix;                       // J_t
@@ -269,31 +289,10 @@ struct SyncpPredictor::State {
         dropped_any = true;
       }
     }
-    // A list's first room holds 8: most lists stay short (trimmed when full), and growing one
-    // from 1 through 2 and 4 cost three allocations and copies, a tenth of syncp's instructions.
+    // A list's first room holds 8: lists hold a few entries between trims, and starting there
+    // saves each the growth through 1, 2 and 4 (three allocations and copies).
     if (list.items.capacity() == 0) list.items.reserve(8);
     list.items.push_back(c);
-  }
-
-  // Bit u set where latest[u] (an index + 1; 0: none) is past frontier[u], for u < threads <= 64.
-  // Written out in SSE2: gcc left the shift-and-or loop scalar, about ten instructions a thread
-  // on every access (an eighth of syncp's instructions with 16 threads).
-  static std::uint64_t outside(const std::uint32_t* latest, const std::uint32_t* frontier, std::uint32_t threads) {
-    std::uint64_t todo = 0;
-    std::uint32_t u = 0;
-#if defined(__SSE2__)
-    const __m128i bias = _mm_set1_epi32(std::int32_t(0x80000000u));  // unsigned order as signed
-    const __m128i one = _mm_set1_epi32(1), zero = _mm_setzero_si128();
-    for (; u + 4 <= threads; u += 4) {
-      const __m128i l = _mm_loadu_si128(reinterpret_cast<const __m128i*>(latest + u));
-      const __m128i f = _mm_loadu_si128(reinterpret_cast<const __m128i*>(frontier + u));
-      const __m128i past = _mm_cmpgt_epi32(_mm_xor_si128(_mm_sub_epi32(l, one), bias), _mm_xor_si128(f, bias));
-      const __m128i hit = _mm_andnot_si128(_mm_cmpeq_epi32(l, zero), past);
-      todo |= std::uint64_t(_mm_movemask_ps(_mm_castsi128_ps(hit))) << u;
-    }
-#endif
-    for (; u < threads; ++u) todo |= std::uint64_t((latest[u] != 0) & (latest[u] - 1 > frontier[u])) << u;
-    return todo;
   }
 
   void access(const StdEvent& e, bool write, RacePairs& races) {
@@ -340,7 +339,7 @@ struct SyncpPredictor::State {
       // branch-free pass over two arrays, so only their lists and cursors are touched.
       const std::uint32_t* latest = vars.latest(write, x);
       if (threads <= 64) {
-        std::uint64_t todo = outside(latest, j.frontiers().data(), threads) & ~(std::uint64_t(1) << t);
+        std::uint64_t todo = threads_outside(latest, j.frontiers().data(), threads) & ~(std::uint64_t(1) << t);
         for (; todo != 0; todo &= todo - 1) check_thread(static_cast<std::uint32_t>(__builtin_ctzll(todo)));
       } else {
         for (std::uint32_t u = 0; u < threads; ++u) {

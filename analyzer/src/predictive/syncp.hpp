@@ -29,6 +29,10 @@
 
 namespace lockgraph::analysis::predictive {
 
+// Bit u set where thread u's latest access (latest[u]: its index + 1, 0 for none) lies past
+// frontier[u], for u < threads <= 64: the threads an access must check. SSE2 where available.
+std::uint64_t threads_outside(const std::uint32_t* latest, const std::uint32_t* frontier, std::uint32_t threads);
+
 class SyncpPredictor {
  public:
   // Every `release_every` events, which accesses every thread is past is worked out, and those
