@@ -246,12 +246,6 @@ TEST(SyncHistory, ARequirementAnEarlierRuleImpliesIsNotRecorded) {
   EXPECT_FALSE(j.contains(t1, 3));
 }
 
-}  // namespace
-}  // namespace lockgraph::analysis::predictive
-
-namespace lockgraph::analysis::predictive {
-namespace {
-
 TEST(SyncHistory, ThreadsOutsideTheClosureMatchTheirDefinitionForEveryCount) {
   // The SSE2 path compares four threads at once as signed numbers; the edges are where that
   // could differ from the definition: no access (0), index 0 (1), the largest values, kUnbounded.

@@ -81,8 +81,7 @@ void SyncIdeal::ensure(std::uint32_t threads, std::uint32_t locks) {
 
 void SyncIdeal::set_frontier(std::uint32_t t, std::uint32_t v) {
   if (marked_) undo_.push_back(Undo{Slot::kFrontier, t, LastAcquire{frontier_[t], 0, 0}});
-  frontier_[t] = v;
-  if (!is_pending_[t]) is_pending_[t] = 1, pending_.push_back(t);
+  grow(t, v);
   if (v == kUnbounded) unbounded_.push_back(t);
 }
 

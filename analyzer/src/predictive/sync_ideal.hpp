@@ -99,11 +99,7 @@ class SyncIdeal {
   void raise(std::uint32_t thread, std::uint32_t length) {
     if (thread < frontier_.size()) {  // the usual cases, inline: nothing to do, or a plain growth
       if (length <= frontier_[thread]) return;
-      if (!marked_ && length != kUnbounded) {
-        frontier_[thread] = length;
-        if (!is_pending_[thread]) is_pending_[thread] = 1, pending_.push_back(thread);
-        return;
-      }
+      if (!marked_ && length != kUnbounded) return grow(thread, length);  // nothing to undo or to track
     }
     raise_slow(thread, length);
   }
@@ -149,6 +145,12 @@ class SyncIdeal {
   void raise_slow(std::uint32_t thread, std::uint32_t length);
   void close_pending(const SyncHistory& h);
   void enable_first(const SyncHistory& h, std::uint32_t thread);
+  // The frontier of t becomes v and close() is to visit t (set_frontier adds the undo and the
+  // kUnbounded bookkeeping; raise() calls this directly when neither applies).
+  void grow(std::uint32_t t, std::uint32_t v) {
+    frontier_[t] = v;
+    if (!is_pending_[t]) is_pending_[t] = 1, pending_.push_back(t);
+  }
   void set_frontier(std::uint32_t t, std::uint32_t v);
   void set_cursor(std::uint32_t t, std::uint32_t v);
   void set_last(std::uint32_t lock, LastAcquire v);
