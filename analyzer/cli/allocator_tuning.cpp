@@ -1,52 +1,53 @@
 // See allocator_tuning.hpp.
 #include "allocator_tuning.hpp"
 
+#include <malloc.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 namespace lockgraph::cli {
 namespace {
 
-// Set by the first process for the second: our tunables are in GLIBC_TUNABLES and must go.
-constexpr const char* kMarker = "LOCKGRAPH_ALLOCATOR_TUNED";
-// arena_max=1: glibc gives huge pages (hugetlb=1) to its main arena only, and a second thread's
-// blocks (the replay's batches of events, the STD reader's) came from a per-thread arena in 4 KiB
-// pages: 2,100 of the 10^6-event benchmark's 4,240 page faults. The threads allocate rarely
-// enough that sharing one arena costs nothing measurable.
-constexpr const char* kTunables =
-    "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824:"
-    "glibc.malloc.arena_max=1";
+constexpr int kHeapReserve = 1 << 30;       // the huge-page range: address space, not memory
+constexpr int kLaterGrowth = 64 << 20;      // each growth past it
+constexpr int kMmapThreshold = 32 << 20;    // glibc's largest
+constexpr int kTrimThreshold = INT_MAX;     // above the reserve: the range is never given back
+
+bool reads_traces(char** argv) {
+  // The tables this is for are built by the commands that read traces. The two that read none
+  // (`config`, called by build systems, and `generate`), and a bare --help or --version, do not
+  // need it; any other command, including one added later, gets it.
+  if (argv[0] == nullptr || argv[1] == nullptr || argv[1][0] == '-') return false;
+  return std::strcmp(argv[1], "config") != 0 && std::strcmp(argv[1], "generate") != 0;
+}
 
 }  // namespace
 
 void tune_allocator(char** argv) {
-  if (std::getenv(kMarker) != nullptr) {
-    // The second start: the allocator read its tunables already; the environment goes back to
-    // the user's.
-    unsetenv("GLIBC_TUNABLES");
-    unsetenv(kMarker);
-    return;
-  }
   if (std::getenv("GLIBC_TUNABLES") != nullptr) return;  // the user's own settings win
-  // The tables this is for are built by the commands that read traces. The two that read none
-  // (`config`, called by build systems, and `generate`), and a bare --help or --version, are not
-  // worth a second start; any other command, including one added later, gets it.
-  if (argv[0] == nullptr || argv[1] == nullptr || argv[1][0] == '-') return;
-  if (std::strcmp(argv[1], "config") == 0 || std::strcmp(argv[1], "generate") == 0) return;
   const char* opt_out = std::getenv("LOCKGRAPH_DEFAULT_MALLOC");
   if (opt_out != nullptr && std::strcmp(opt_out, "1") == 0) return;
-  // The binary by its path, not /proc/self/exe itself: under valgrind the latter is valgrind's
-  // tool, while readlink() of it names the program.
-  char self[4096];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return;
-  self[n] = '\0';
-  if (setenv("GLIBC_TUNABLES", kTunables, 1) != 0 || setenv(kMarker, "1", 1) != 0) return;
-  execv(self, argv);
-  unsetenv("GLIBC_TUNABLES");  // no exec (the binary was replaced meanwhile?): the defaults it is
-  unsetenv(kMarker);
+  if (!reads_traces(argv)) return;
+  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
+  mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
+  // The next growth of the heap (brk) takes the request plus the top pad in one piece; a block
+  // larger than what is free forces it. volatile: a malloc freed at once is otherwise dropped.
+  mallopt(M_TOP_PAD, kHeapReserve);
+  char* const before = static_cast<char*>(sbrk(0));
+  void* volatile probe = malloc(std::size_t(4) << 20);
+  free(probe);
+  char* const after = static_cast<char*>(sbrk(0));
+  mallopt(M_TOP_PAD, kLaterGrowth);
+  if (before == reinterpret_cast<char*>(-1) || after <= before) return;  // the heap did not grow in place
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  char* const from = reinterpret_cast<char*>((reinterpret_cast<std::uintptr_t>(before) + page - 1) & ~(page - 1));
+  if (after > from) madvise(from, static_cast<std::size_t>(after - from), MADV_HUGEPAGE);
 }
 
 }  // namespace lockgraph::cli

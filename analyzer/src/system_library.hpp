@@ -2,8 +2,8 @@
 // first needs it, instead of being linked into every lockgraph process.
 //
 // Why: on the project's VM a page fault costs 5-20 us, and mapping and relocating Graphviz's seven
-// libraries and elfutils' five cost ~3 ms per process start — paid twice by every `analyze` (the
-// allocator restart, cli/allocator_tuning.hpp) — while only the HTML report and `graph --svg` draw
+// libraries and elfutils' five cost ~3 ms per process start — paid by every `analyze` — while
+// only the HTML report and `graph --svg` draw
 // graphs, and only reports of instrumented programs read ELF symbols and DWARF.
 //
 //   #define GRAPHVIZ_FUNCTIONS(X) X(gvContext) X(agmemread)

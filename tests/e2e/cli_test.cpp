@@ -12,6 +12,7 @@
 #include <iterator>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "subprocess.hpp"
@@ -387,8 +388,9 @@ TEST(EndToEnd, VersionNamesTheTraceFormatThisBuildWrites) {
   EXPECT_EQ(v.out, "lockgraph " LOCKGRAPH_VERSION " (trace format v" + std::to_string(written) + ")\n");
 }
 
-// The CLI starts itself again with allocator tunables (cli/allocator_tuning.hpp); the programs it
-// runs must see the user's environment, not those: none when the user set none, theirs when set.
+// The CLI sets its own allocator up (cli/allocator_tuning.hpp; earlier versions did it through
+// GLIBC_TUNABLES and a second start); the programs it runs must see the user's environment: no
+// tunables when the user set none, theirs when set.
 TEST(EndToEnd, RunLeavesTheProgramsAllocatorSettingsToTheUser) {
   RunResult clean = run_program({"/usr/bin/env", "-u", "GLIBC_TUNABLES", kCli, "run", "--", "/usr/bin/env"});
   EXPECT_EQ(clean.exit_code, 0) << clean.err;
@@ -399,6 +401,48 @@ TEST(EndToEnd, RunLeavesTheProgramsAllocatorSettingsToTheUser) {
   EXPECT_EQ(own.exit_code, 0) << own.err;
   EXPECT_NE(("\n" + own.out).find("\nGLIBC_TUNABLES=glibc.malloc.check=0\n"), std::string::npos) << own.out;
   EXPECT_EQ(own.out.find("LOCKGRAPH_ALLOCATOR_TUNED"), std::string::npos) << own.out;
+}
+
+// The commands that read traces ask for transparent huge pages for the CLI's own heap (one page
+// fault per 2 MiB instead of per 4 KiB: cli/allocator_tuning.hpp); LOCKGRAPH_DEFAULT_MALLOC=1
+// leaves glibc's defaults. The program `lockgraph run` starts is the CLI's child, so it can read
+// the CLI's memory map: the heap's flags say whether madvise(MADV_HUGEPAGE) was applied ("hg").
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define LOCKGRAPH_TEST_SANITIZED_ALLOCATOR 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define LOCKGRAPH_TEST_SANITIZED_ALLOCATOR 1
+#endif
+TEST(EndToEnd, TraceCommandsAskForHugePagesForTheirHeap) {
+#ifdef LOCKGRAPH_TEST_SANITIZED_ALLOCATOR
+  GTEST_SKIP() << "the CLI of a sanitizer build allocates with the sanitizer's allocator: no glibc heap to tune";
+#endif
+  if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0) GTEST_SKIP() << "kernel without THP";
+  auto heap_flags = [](const std::string& smaps) {
+    std::string flags, line;
+    std::istringstream in(smaps);
+    bool heap = false;
+    while (std::getline(in, line)) {
+      if (line.find("[heap]") != std::string::npos) heap = true;
+      if (heap && line.rfind("VmFlags:", 0) == 0) flags += line + "\n", heap = false;
+    }
+    return flags;
+  };
+  const std::vector<std::string> show = {"run", "--", "/bin/sh", "-c", "cat /proc/$PPID/smaps"};
+  std::vector<std::string> tuned = {kCli};
+  tuned.insert(tuned.end(), show.begin(), show.end());
+  RunResult r = run_program(tuned, {"LOCKGRAPH_DEFAULT_MALLOC=0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string flags = heap_flags(r.out);
+  ASSERT_FALSE(flags.empty()) << r.out.substr(0, 2000);
+  EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
+  RunResult plain = run_program(tuned, {"LOCKGRAPH_DEFAULT_MALLOC=1"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const std::string plain_flags = heap_flags(plain.out);
+  ASSERT_FALSE(plain_flags.empty()) << plain.out.substr(0, 2000);
+  EXPECT_EQ(plain_flags.find(" hg"), std::string::npos) << plain_flags;
 }
 
 // Benchmark diagnostics (analyzer/src/pipeline_diagnostics.hpp): pinning the pipeline's threads

@@ -115,6 +115,7 @@ std::uint32_t StdTrace::intern_numbered(int table, std::string_view name, std::s
     if (c.prefix_len != ~0u) return intern(table, name, prefix_word(name, buffer_end));  // another prefix
     c.prefix_len = static_cast<std::uint32_t>(prefix_len);
     c.prefix = prefix;
+    c.prefix_mask = prefix_len >= 8 ? ~std::uint64_t(0) : (std::uint64_t(1) << (8 * prefix_len)) - 1;
   }
   if (number < c.id1.size() && c.id1[number] != 0) return c.id1[number] - 1;
   const std::uint32_t id = intern(table, name, prefix_word(name, buffer_end));
@@ -198,6 +199,11 @@ inline std::uint32_t byte_mask(__m128i lo, __m128i hi, char c) {
   return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, v))) |
          static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, v))) << 16;
 }
+// Bit i set where byte i of v is a decimal digit: byte - '0', unsigned, is at most 9.
+inline std::uint32_t digit_mask(__m128i v) {
+  const __m128i offset = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+  return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(offset, _mm_set1_epi8(9)), offset)));
+}
 #endif
 
 }  // namespace
@@ -213,9 +219,12 @@ class StdLineParser {
   // Parses the well-formed line at p into *e and returns the next line's start, or nullptr to
   // leave the line to parse_general(). A line of up to 31 bytes is classified in one step: where
   // its '|', '(', ')' and newline are (SSE2 compares over 32 bytes), then the verb by length.
-  const char* parse_fast(const char* p, StdEvent* e) {
+  // Lines in the buffer's first 8 and last 40 bytes go the general way: every 8-byte load of a
+  // field (from 8 bytes before its end to 8 bytes after its start) is then inside the buffer, and
+  // the byte before the line is its predecessor's newline.
+  [[gnu::always_inline]] const char* parse_fast(const char* p, StdEvent* e) {
 #if defined(__SSE2__)
-    if (buffer_end_ - p < 32) return nullptr;
+    if (buffer_end_ - p < 40 || p - buffer_begin_ < 8) return nullptr;
     const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
     const std::uint32_t nl_mask = byte_mask(lo, hi, '\n');
@@ -274,9 +283,10 @@ class StdLineParser {
     // The whole line is valid: only now are its names interned (thread before target, as the
     // general parser does, so ids come out the same either way).
     e->op = kind;
-    e->thread = id(kThreads, name_field(buffer_begin_, p, p + bar0));
-    e->target = table >= 0 ? id(table, name_field(buffer_begin_, op + verb_len + 1, p + bar1 - 1)) : 0;
-    e->location = id(kLocations, name_field(buffer_begin_, p + std::min(bar1 + 1, nl), p + nl));
+    const Digits digits{digit_mask(lo) | digit_mask(hi) << 16, byte_mask(lo, hi, '0')};
+    e->thread = id(kThreads, p, 0, bar0, digits);
+    e->target = table >= 0 ? id(table, p, bar0 + verb_len + 2, bar1 - 1, digits) : 0;
+    e->location = id(kLocations, p, std::min(bar1 + 1, nl), nl, digits);
     return p + nl + 1;
 #else
     (void)p, (void)e;
@@ -336,7 +346,37 @@ class StdLineParser {
   }
 
  private:
-  std::uint32_t id(int table, const NameField& f) {
+  // Where the line's decimal digits and its '0' characters are (bit i: byte i of the line).
+  struct Digits {
+    std::uint32_t any, zeros;
+  };
+  // The id of the fast path's field, bytes [b, e) of the line at p (e < 32; the byte before the
+  // field a delimiter, so a field with a prefix has a non-digit below its digits). A name
+  // "<prefix><number>" with the table's cached prefix and a number the cache holds — nearly every
+  // name of a generated or converted trace — takes the digits' places from the line's masks, its
+  // value from one 8-byte load, its prefix from one 8-byte load compared under the cache's mask,
+  // and one table load. Any other name (new, another prefix, leading zeros, 9 or more digits, all
+  // digits at the line's start) goes through id_of_field().
+  [[gnu::always_inline]] std::uint32_t id(int table, const char* p, unsigned b, unsigned e, Digits digits) {
+    const StdTrace::NumericCache& c = t_.numeric_[static_cast<std::size_t>(table)];
+    if (const std::uint32_t non_digits = ~digits.any & ((std::uint32_t(1) << e) - 1); non_digits != 0) {
+      const unsigned first_digit = 32 - static_cast<unsigned>(__builtin_clz(non_digits));  // after the last non-digit
+      const unsigned ndigits = e - first_digit;
+      if (ndigits - 1 < 8 && first_digit - b == c.prefix_len && (ndigits == 1 || ((digits.zeros >> first_digit) & 1) == 0)) {
+        std::uint64_t last8, first8;
+        std::memcpy(&last8, p + e - 8, 8);
+        std::memcpy(&first8, p + b, 8);
+        const std::uint64_t values = (last8 ^ 0x3030303030303030ull) & (~std::uint64_t(0) << (8 * (8 - ndigits)));
+        const std::uint32_t number = eight_digits_value(values);
+        if ((first8 & c.prefix_mask) == c.prefix && number < c.id1.size()) {
+          if (const std::uint32_t id1 = c.id1[number]; id1 != 0) return id1 - 1;
+        }
+      }
+    }
+    return id_of_field(table, name_field(buffer_begin_, p + b, p + e));
+  }
+
+  std::uint32_t id_of_field(int table, const NameField& f) {
     if (f.numbered) {
       // The numeric cache's hit, inline: the prefix's bytes and the number's slot.
       const StdTrace::NumericCache& c = t_.numeric_[static_cast<std::size_t>(table)];

@@ -94,6 +94,7 @@ struct StdTrace {
   // does not fit the L1 cache.
   struct NumericCache {
     std::uint64_t prefix = 0;       // up to 8 bytes
+    std::uint64_t prefix_mask = 0;  // the low prefix_len bytes set: an 8-byte load & it is the prefix
     std::uint32_t prefix_len = ~0u; // ~0u: no prefix chosen yet
     std::vector<std::uint32_t> id1; // by number: id + 1, 0 = not cached
   };
