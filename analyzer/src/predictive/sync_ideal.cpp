@@ -85,16 +85,6 @@ void SyncIdeal::set_frontier(std::uint32_t t, std::uint32_t v) {
   if (v == kUnbounded) unbounded_.push_back(t);
 }
 
-void SyncIdeal::set_cursor(std::uint32_t t, std::uint32_t v) {
-  if (marked_) undo_.push_back(Undo{Slot::kCursor, t, LastAcquire{cursor_[t], 0, 0}});
-  cursor_[t] = v;
-}
-
-void SyncIdeal::set_last(std::uint32_t lock, LastAcquire v) {
-  if (marked_) undo_.push_back(Undo{Slot::kLast, lock, last_[lock]});
-  last_[lock] = v;
-}
-
 void SyncIdeal::raise_slow(std::uint32_t thread, std::uint32_t length) {
   if (thread >= frontier_.size()) ensure(thread + 1, 0);
   if (length > frontier_[thread]) set_frontier(thread, length);
@@ -120,11 +110,15 @@ void SyncIdeal::close_pending(const SyncHistory& h) {
     pending_.pop_back();
     is_pending_[t] = 0;
     if (t >= h.threads()) continue;  // raised past the history's threads: no rules to apply
-    const RuleList& rules = h.rules(t);
+    // The history does not change while the ideal closes: its list is read through locals (the
+    // compiler cannot know that raise() leaves it alone and reloaded it at every step).
+    const RuleList& list = h.rules(t);
+    const ClosureRule* const rules = list.items.data() - list.base;  // indexed by position
+    const std::uint32_t end = list.end();
     std::uint32_t c = cursor_[t];
     const std::uint32_t start = c;
     // frontier_[t] is read again at every step: a rule of t can raise t itself.
-    while (c < rules.end() && rules[c].index <= frontier_[t]) {
+    while (c < end && rules[c].index <= frontier_[t]) {
       const ClosureRule& r = rules[c];
       if (r.position == 0) {
         raise(r.other, r.value);

@@ -152,8 +152,15 @@ class SyncIdeal {
     if (!is_pending_[t]) is_pending_[t] = 1, pending_.push_back(t);
   }
   void set_frontier(std::uint32_t t, std::uint32_t v);
-  void set_cursor(std::uint32_t t, std::uint32_t v);
-  void set_last(std::uint32_t lock, LastAcquire v);
+  // Inline: close() calls them once per rule and per visit; the undo record only in a trial.
+  void set_cursor(std::uint32_t t, std::uint32_t v) {
+    if (marked_) undo_.push_back(Undo{Slot::kCursor, t, LastAcquire{cursor_[t], 0, 0}});
+    cursor_[t] = v;
+  }
+  void set_last(std::uint32_t lock, LastAcquire v) {
+    if (marked_) undo_.push_back(Undo{Slot::kLast, lock, last_[lock]});
+    last_[lock] = v;
+  }
   void ensure(std::uint32_t threads, std::uint32_t locks);
   void drop_pending();
 
