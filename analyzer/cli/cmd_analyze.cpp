@@ -102,11 +102,19 @@ int compute_std_analysis(const AnalyzeOptions& o, RaceAnalysis analysis, Analysi
   RacePredictor predictor(analysis);
   DeadlockPredictor deadlocks;
   std::uint64_t events = 0;
-  bool complete = StdTrace::parse_file_batches(path, &names, &problem, [&](const StdEvent* batch, std::size_t n) {
-    events += n;
-    predictor.on_events(batch, n);
-    deadlocks.on_events(batch, n);
-  });
+  // wcp and syncp take longer per event than reading does, so the deadlock prediction's pass over
+  // the events runs on the reader's thread (which waits for room otherwise); hb, shb and lockset
+  // keep up with the reader, which then sets the pace, so it stays with them.
+  const bool deadlocks_on_reader = analysis == RaceAnalysis::kWcp || analysis == RaceAnalysis::kSyncp;
+  auto predict_deadlocks = [&](const StdEvent* batch, std::size_t n) { deadlocks.on_events(batch, n); };
+  bool complete = StdTrace::parse_file_batches(
+      path, &names, &problem,
+      [&](const StdEvent* batch, std::size_t n) {
+        events += n;
+        predictor.on_events(batch, n);
+        if (!deadlocks_on_reader) deadlocks.on_events(batch, n);
+      },
+      StdTrace::default_workers(), deadlocks_on_reader ? StdTrace::BatchSink(predict_deadlocks) : StdTrace::BatchSink());
   if (!complete && events == 0) return fail(problem.message());
   if (!complete) warn(problem.message() + " (the " + std::to_string(events) + " events before it are analyzed)");
   *result = predictor.finish(names, path);

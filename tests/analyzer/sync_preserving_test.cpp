@@ -247,8 +247,8 @@ TEST(SyncHistory, ARequirementAnEarlierRuleImpliesIsNotRecorded) {
 }
 
 TEST(SyncHistory, ThreadsOutsideTheClosureMatchTheirDefinitionForEveryCount) {
-  // The SSE2 path compares four threads at once as signed numbers; the edges are where that
-  // could differ from the definition: no access (0), index 0 (1), the largest values, kUnbounded.
+  // The SSE2 and AVX2 paths compare four or eight threads at once as signed numbers; the edges
+  // are where that could differ from the definition: no access (0), index 0 (1), the largest values, kUnbounded.
   const std::uint32_t edges[] = {0, 1, 2, 3, 0x7fffffffu, 0x80000000u, 0x80000001u, 0xfffffffeu, kUnbounded};
   std::uint64_t state = 12345;
   auto next = [&] { return state = state * 6364136223846793005ull + 1442695040888963407ull; };
@@ -264,7 +264,9 @@ TEST(SyncHistory, ThreadsOutsideTheClosureMatchTheirDefinitionForEveryCount) {
       if (latest[u] != 0 && latest[u] - 1 > frontier[u]) want |= std::uint64_t(1) << u;
     }
     ASSERT_EQ(threads_outside(latest, frontier, threads), want) << "round " << round << ", " << threads << " threads";
+    ASSERT_EQ(threads_outside_sse2(latest, frontier, threads), want) << "round " << round << ", " << threads << " threads";
   }
+  if (!threads_outside_uses_avx2()) GTEST_SKIP() << "no AVX2 here: only the SSE2 path was compared";
 }
 
 }  // namespace

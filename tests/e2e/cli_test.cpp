@@ -636,6 +636,34 @@ TEST(StdInput, DeadlockPredictedWithAWitnessThatExplainPrints) {
   EXPECT_NE(bad.err.find("no predicted deadlock ffffffff (there are 1: " + id), std::string::npos) << bad.err;
 }
 
+// Files past 4 MiB are read on a second thread; with wcp and syncp (slower than the reader) the
+// deadlock prediction's pass runs there too, with hb on the analysis's thread. Either way the
+// same predicted deadlock, found in the middle of a large file, with the same fingerprint.
+TEST(StdInput, DeadlockPredictedTheSameWhicheverThreadPredictsIt) {
+  ScratchDir dir;
+  std::string text;
+  auto filler = [&text](int lines) {
+    for (int i = 0; i < lines; ++i) text += "T3|w(V" + std::to_string(i % 4096) + ")|9\n";
+  };
+  filler(200000);
+  text += "T1|acq(A)|1\nT1|acq(B)|2\nT1|rel(B)|3\nT1|rel(A)|4\n"
+          "T2|acq(B)|5\nT2|acq(A)|6\nT2|rel(A)|7\nT2|rel(B)|8\n";
+  filler(200000);
+  ASSERT_GT(text.size(), std::size_t(4) << 20);
+  write_text(dir / "big.std", text);
+  std::set<std::string> fingerprints;
+  for (const char* races : {"hb", "wcp", "syncp"}) {
+    RunResult r = run_program({kCli, "analyze", "--input-format", "std", dir / "big.std", "--races", races, "--format", "json"});
+    ASSERT_EQ(r.exit_code, 1) << races << ": " << r.err;
+    json report = json::parse(r.out);
+    auto d = findings_of(report, "deadlock_predicted");
+    ASSERT_EQ(d.size(), 1u) << races << ": " << r.out.substr(0, 2000);
+    EXPECT_EQ(report["findings"].size(), 1u) << races;
+    fingerprints.insert(d[0]["fingerprint"].get<std::string>());
+  }
+  EXPECT_EQ(fingerprints.size(), 1u);
+}
+
 TEST(Prediction, PredictDeadlocksConfirmsTheStaggeredAbbaAndExplainsIt) {
   auto t = trace_program("e2e_abba_staggered");
   ASSERT_EQ(t->program.exit_code, 0) << t->program.err;

@@ -576,7 +576,15 @@ bool StdTrace::parse_file_stream(const std::string& path, StdTrace* names, Probl
 }
 
 bool StdTrace::parse_file_batches(const std::string& path, StdTrace* names, Problem* problem, const BatchSink& sink,
-                                  unsigned workers) {
+                                  unsigned workers, const BatchSink& ahead) {
+  // With `ahead`, each batch goes to it and then on.
+  auto through_ahead = [&ahead](const BatchSink& next) -> BatchSink {
+    if (!ahead) return next;
+    return [&ahead, next](const StdEvent* e, std::size_t n) {
+      ahead(e, n);
+      next(e, n);
+    };
+  };
   problem->file = path;
   problem->line = false;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -602,10 +610,10 @@ bool StdTrace::parse_file_batches(const std::string& path, StdTrace* names, Prob
   options.workers = workers;
   if (st.st_size < (4 << 20) || options.workers <= 1) {
     // names and problem are only written by the parser thread, and read after it ended.
-    const bool ok = st.st_size < (4 << 20) ? parse_fd(fd, path, names, problem, sink)
+    const bool ok = st.st_size < (4 << 20) ? parse_fd(fd, path, names, problem, through_ahead(sink))
                                            : run_pipelined<StdEvent, bool>(
                                                  [&](const BatchSink& to_queue) {
-                                                   return parse_fd(fd, path, names, problem, to_queue);
+                                                   return parse_fd(fd, path, names, problem, through_ahead(to_queue));
                                                  },
                                                  sink);
     ::close(fd);
@@ -619,7 +627,7 @@ bool StdTrace::parse_file_batches(const std::string& path, StdTrace* names, Prob
   }
   ::madvise(map, static_cast<std::size_t>(st.st_size), MADV_SEQUENTIAL);
   const std::string_view text(static_cast<const char*>(map), static_cast<std::size_t>(st.st_size));
-  const bool ok = parse_text_parallel(text, path, names, problem, sink, options);
+  const bool ok = parse_text_parallel(text, path, names, problem, through_ahead(sink), options);
   ::munmap(map, static_cast<std::size_t>(st.st_size));
   return ok;
 }

@@ -4,6 +4,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define LOCKGRAPH_SYNCP_AVX2 1
+#endif
 
 #include <algorithm>
 #include <vector>
@@ -112,7 +116,7 @@ class VariableTables {
 
 // Written out in SSE2: g++ left the shift-and-or loop scalar, about ten instructions a thread on
 // every access (an eighth of syncp's instructions with 16 threads).
-std::uint64_t threads_outside(const std::uint32_t* latest, const std::uint32_t* frontier, std::uint32_t threads) {
+std::uint64_t threads_outside_sse2(const std::uint32_t* latest, const std::uint32_t* frontier, std::uint32_t threads) {
   std::uint64_t todo = 0;
   std::uint32_t u = 0;
 #if defined(__SSE2__)
@@ -130,7 +134,56 @@ std::uint64_t threads_outside(const std::uint32_t* latest, const std::uint32_t* 
   return todo;
 }
 
+#if defined(LOCKGRAPH_SYNCP_AVX2)
+// The same comparison eight threads a step: with 16 threads two steps instead of four, ~30 fewer
+// instructions per access (the build targets plain x86-64, so this one is compiled for AVX2 alone
+// and chosen at run time).
+__attribute__((target("avx2"))) static std::uint64_t threads_outside_avx2(const std::uint32_t* latest,
+                                                                          const std::uint32_t* frontier,
+                                                                          std::uint32_t threads) {
+  std::uint64_t todo = 0;
+  std::uint32_t u = 0;
+  const __m256i bias = _mm256_set1_epi32(std::int32_t(0x80000000u));  // unsigned order as signed
+  const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
+  for (; u + 8 <= threads; u += 8) {
+    const __m256i l = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(latest + u));
+    const __m256i f = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(frontier + u));
+    const __m256i past = _mm256_cmpgt_epi32(_mm256_xor_si256(_mm256_sub_epi32(l, one), bias), _mm256_xor_si256(f, bias));
+    const __m256i hit = _mm256_andnot_si256(_mm256_cmpeq_epi32(l, zero), past);
+    todo |= std::uint64_t(static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(hit)))) << u;
+  }
+  if (u < threads) todo |= threads_outside_sse2(latest + u, frontier + u, threads - u) << u;
+  return todo;
+}
+#endif
+
+bool threads_outside_uses_avx2() {
+#if defined(LOCKGRAPH_SYNCP_AVX2)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2;
+#else
+  return false;
+#endif
+}
+
+namespace {
+using ThreadsOutsideFn = std::uint64_t (*)(const std::uint32_t*, const std::uint32_t*, std::uint32_t);
+// Chosen once per predictor: a call through the wrapper below and its check cost a quarter of
+// the comparison itself.
+ThreadsOutsideFn threads_outside_function() {
+#if defined(LOCKGRAPH_SYNCP_AVX2)
+  if (threads_outside_uses_avx2()) return threads_outside_avx2;
+#endif
+  return threads_outside_sse2;
+}
+}  // namespace
+
+std::uint64_t threads_outside(const std::uint32_t* latest, const std::uint32_t* frontier, std::uint32_t threads) {
+  return threads_outside_function()(latest, frontier, threads);
+}
+
 struct SyncpPredictor::State {
+  const ThreadsOutsideFn outside = threads_outside_function();
   SyncHistory history;
   std::vector<SyncIdeal> prefix;                       // J_t
   std::vector<std::vector<std::uint32_t>> last_acquire;  // [thread][lock]: trace position, 0 = never
@@ -340,11 +393,11 @@ struct SyncpPredictor::State {
       // trial extension is rolled back, so the frontiers it reads stay as they were.)
       const std::uint32_t* latest = vars.latest(write, x);
       if (threads <= 64) {  // the usual case, without the chunk arithmetic (2% of syncp's instructions)
-        std::uint64_t todo = threads_outside(latest, j.frontiers().data(), threads) & ~(std::uint64_t(1) << t);
+        std::uint64_t todo = outside(latest, j.frontiers().data(), threads) & ~(std::uint64_t(1) << t);
         for (; todo != 0; todo &= todo - 1) check_thread(static_cast<std::uint32_t>(__builtin_ctzll(todo)));
       } else {
         for (std::uint32_t base = 0; base < threads; base += 64) {
-          std::uint64_t todo = threads_outside(latest + base, j.frontiers().data() + base, std::min(threads - base, 64u));
+          std::uint64_t todo = outside(latest + base, j.frontiers().data() + base, std::min(threads - base, 64u));
           if (t >= base && t - base < 64) todo &= ~(std::uint64_t(1) << (t - base));
           for (; todo != 0; todo &= todo - 1) check_thread(base + static_cast<std::uint32_t>(__builtin_ctzll(todo)));
         }

@@ -30,8 +30,12 @@
 namespace lockgraph::analysis::predictive {
 
 // Bit u set where thread u's latest access (latest[u]: its index + 1, 0 for none) lies past
-// frontier[u], for u < threads <= 64: the threads an access must check. SSE2 where available.
+// frontier[u], for u < threads <= 64: the threads an access must check. Eight threads a step with
+// AVX2 where the CPU has it, four with SSE2 otherwise (threads_outside_sse2: that path alone, so
+// tests can compare both with the definition on any machine).
 std::uint64_t threads_outside(const std::uint32_t* latest, const std::uint32_t* frontier, std::uint32_t threads);
+std::uint64_t threads_outside_sse2(const std::uint32_t* latest, const std::uint32_t* frontier, std::uint32_t threads);
+bool threads_outside_uses_avx2();
 
 class SyncpPredictor {
  public:

@@ -49,8 +49,12 @@ struct StdTrace {
   static bool parse_file_stream(const std::string& path, StdTrace* names, Problem* problem, const EventSink& sink);
   // `workers`: parser threads for files past 4 MiB (1: one reader ahead of the sink; more: slices,
   // see parse_text_parallel). The default keeps a core for the sink.
+  // `ahead`, if set, sees every batch, in order, just before `sink` does, on the reader's thread
+  // when one reader runs ahead of the sink (on the calling thread otherwise): work that needs
+  // the events but not the sink's state can use the reader's spare time when the sink sets the
+  // pace. It must not touch what the sink touches; its results are safe to read once this returns.
   static bool parse_file_batches(const std::string& path, StdTrace* names, Problem* problem, const BatchSink& sink,
-                                 unsigned workers = default_workers());
+                                 unsigned workers = default_workers(), const BatchSink& ahead = BatchSink());
   // The parser of large files: slices of `text` (lines, about `slice_bytes` each) are parsed on
   // `workers` threads with names of their own, which are then mapped to `names` in order, so the
   // sink (on the calling thread) sees exactly what a single pass would give it: the same events,
