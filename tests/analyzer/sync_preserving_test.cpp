@@ -246,6 +246,30 @@ TEST(SyncHistory, ARequirementAnEarlierRuleImpliesIsNotRecorded) {
   EXPECT_FALSE(j.contains(t1, 3));
 }
 
+// What syncp keeps follows the window the closures have not passed yet, not the trace: on a
+// trace whose threads synchronize often, twice the events keep about as many candidates, rules
+// and held-lock snapshots. (The snapshots grew with the trace, one per change of a thread's
+// locks before an access, until they were let go of with their candidates.)
+TEST(SyncpMemory, WhatIsKeptDoesNotGrowWithTheTrace) {
+  GeneratorOptions o;
+  o.threads = 8;
+  o.locks = 8;
+  o.variables = 64;
+  o.events = 400000;
+  o.seed = 11;
+  const StdTrace t = generate_std_trace(o);
+  SyncpPredictor p(kSyncpReleaseEvery);
+  std::size_t half = 0;
+  for (std::size_t i = 0; i < t.events.size(); ++i) {
+    p.on_event(t.events[i]);
+    if (i + 1 == t.events.size() / 2) half = p.kept_entries();
+  }
+  const std::size_t all = p.kept_entries();
+  ASSERT_GT(half, 0u);
+  EXPECT_LT(all, half + half / 4) << "kept " << half << " entries at half the trace, " << all << " at its end";
+  EXPECT_LT(all, t.events.size() / 20);
+}
+
 TEST(SyncHistory, ThreadsOutsideTheClosureMatchTheirDefinitionForEveryCount) {
   // The SSE2 and AVX2 paths compare four or eight threads at once as signed numbers; the edges
   // are where that could differ from the definition: no access (0), index 0 (1), the largest values, kUnbounded.

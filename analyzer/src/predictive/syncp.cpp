@@ -23,10 +23,17 @@ struct HeldLock {
   std::uint32_t position = 0;  // trace position of its (outermost) acquire
 };
 
+// The locks a thread held, one snapshot per change that an access saw, in a list per thread:
+// a header {lock: how many, position: the thread's event index when it was taken} and then the
+// locks. Candidates of the thread refer to their snapshot by position; snapshots only candidates
+// every closure has passed refer to are dropped from the front (State::forget_passed_snapshots),
+// so the lists follow the live candidates, not the trace.
+using HeldPool = PositionedList<HeldLock>;
+
 struct Candidate {
   std::uint32_t index = 0;      // on its thread
   std::uint32_t location = 0;
-  std::uint32_t held = 0;       // offset of the locks held, in State::held_pool
+  std::uint32_t held = 0;       // position of the locks held in the thread's HeldPool (when held_count > 0)
   std::uint16_t held_count = 0;
   bool write = false;
 };
@@ -60,6 +67,11 @@ class VariableTables {
     if (x >= variables_) grow(x);
   }
   bool has(std::uint32_t x, std::uint32_t t) const { return x < variables_ && t < stride_; }
+  std::size_t candidates() const {
+    std::size_t n = 0;
+    for (const ThreadLists& l : lists_) n += l.all.items.size() + l.writes.items.size();
+    return n;
+  }
 
   ThreadLists& lists(std::uint32_t x, std::uint32_t u) { return lists_[row(x) + u]; }
   const ThreadLists& lists(std::uint32_t x, std::uint32_t u) const { return lists_[row(x) + u]; }
@@ -187,8 +199,8 @@ struct SyncpPredictor::State {
   SyncHistory history;
   std::vector<SyncIdeal> prefix;                       // J_t
   std::vector<std::vector<std::uint32_t>> last_acquire;  // [thread][lock]: trace position, 0 = never
-  std::vector<std::uint32_t> held_snapshot;            // per thread: offset in held_pool, or kUnbounded
-  std::vector<HeldLock> held_pool;
+  std::vector<std::uint32_t> held_snapshot;            // per thread: position in its pool, or kUnbounded
+  std::vector<HeldPool> held_pools;                    // per thread
   VariableTables vars;
 
   // Where a thread's closure J_t stands. Only the closures of kForked and kRunning threads can
@@ -203,27 +215,57 @@ struct SyncpPredictor::State {
       prefix.resize(t + 1);
       last_acquire.resize(t + 1);
       held_snapshot.resize(t + 1, kUnbounded);
+      held_pools.resize(t + 1);
     }
   }
 
-  // The locks t holds now (the history's critical sections), in held_pool: one copy per change.
-  std::uint32_t snapshot(std::uint32_t t) {
+  // The locks t holds now (the history's critical sections) as of its event `index`, in t's pool:
+  // one copy per change. Nothing is stored while t holds none.
+  std::uint32_t snapshot(std::uint32_t t, std::uint32_t index) {
     if (held_snapshot[t] == kUnbounded) {
-      held_snapshot[t] = static_cast<std::uint32_t>(held_pool.size());
-      for (const auto& h : history.held(t)) held_pool.push_back(HeldLock{h.lock, history.rules(t)[h.info].position});
+      const auto& held = history.held(t);
+      if (held.empty()) return held_snapshot[t] = 0;  // held_count 0: never looked at
+      HeldPool& pool = held_pools[t];
+      pool.items.push_back(HeldLock{static_cast<std::uint32_t>(held.size()), index});
+      held_snapshot[t] = pool.end();
+      for (const auto& h : held) pool.items.push_back(HeldLock{h.lock, history.rules(t)[h.info].position});
     }
     return held_snapshot[t];
   }
 
-  // e1 held a lock that t acquired again after e1's acquire of it (and before now): both acquires
-  // are in any closure of (e1, e2), so e1's critical section has to end first.
-  bool refuted_by_locks(const Candidate& c, std::uint32_t t) const {
+  // e1 (a candidate of thread u) held a lock that t acquired again after e1's acquire of it (and
+  // before now): both acquires are in any closure of (e1, e2), so e1's critical section has to
+  // end first. Also true when e1's snapshot was let go of (forget_passed_snapshots): e1 is then
+  // inside every closure that was in use, and only a thread seen later without a fork can reach
+  // it — one whose races with what was let go of are not looked for (warned about).
+  bool refuted_by_locks(const Candidate& c, std::uint32_t u, std::uint32_t t) const {
+    if (c.held_count == 0) return false;
+    const HeldPool& pool = held_pools[u];
+    if (c.held < pool.base) return true;
     const auto& mine = last_acquire[t];
     for (std::uint32_t i = 0; i < c.held_count; ++i) {
-      const HeldLock& h = held_pool[c.held + i];
+      const HeldLock& h = pool[c.held + i];
       if (h.lock < mine.size() && mine[h.lock] > h.position) return true;
     }
     return false;
+  }
+
+  // Snapshots of u that only candidates at or before `bound` (inside every closure: dead_before)
+  // can refer to — those followed by a snapshot taken at or before it — are dropped, once they are
+  // at least half of the pool (so moving what is kept costs O(1) per entry).
+  void forget_passed_snapshots(std::uint32_t u, std::uint32_t bound) {
+    HeldPool& pool = held_pools[u];
+    std::uint32_t p = pool.base;
+    while (p < pool.end()) {
+      const std::uint32_t next = p + 1 + pool[p].lock;
+      if (next >= pool.end() || pool[next].position > bound) break;
+      p = next;
+    }
+    const std::uint32_t passed = p - pool.base;
+    if (passed == 0 || passed < pool.items.size() / 2) return;
+    pool.drop_before(p);
+    dropped_any = true;  // a thread seen later without a fork could have needed them
+    if (pool.items.capacity() > 2 * pool.items.size() + 1024) pool.items.shrink_to_fit();
   }
 
   // The first candidate after `frontier`, from `from` on. The answer is usually `from` itself or
@@ -280,6 +322,9 @@ struct SyncpPredictor::State {
       }
     }
     if (users < 2) dead_before.assign(n, 0);  // nobody else to race with yet
+    for (std::uint32_t u = 0; u < n; ++u) {
+      if (dead_before[u] != 0 && dead_before[u] != kUnbounded) forget_passed_snapshots(u, dead_before[u]);
+    }
     if (all_trusted && users >= 2) forget_passed_rules(n);
   }
 
@@ -365,7 +410,7 @@ struct SyncpPredictor::State {
         std::uint32_t c = first_after(list, cursor, j.frontier(u));
         while (c < list.end()) {
           const Candidate& cand = list[c];
-          if (refuted_by_locks(cand, t)) {
+          if (refuted_by_locks(cand, u, t)) {
             ++c;
             continue;
           }
@@ -408,7 +453,7 @@ struct SyncpPredictor::State {
     } else {
       history.read(t, x, index);
     }
-    Candidate mine{index, e.location, snapshot(t),
+    Candidate mine{index, e.location, snapshot(t, index),
                    static_cast<std::uint16_t>(std::min<std::size_t>(history.held(t).size(), 65535)), write};
     ThreadLists& own = vars.lists(x, t);
     append(own.all, t, mine);
@@ -421,6 +466,13 @@ SyncpPredictor::SyncpPredictor(std::uint32_t release_every) : s_(std::make_uniqu
   s_->release_every = release_every;
 }
 std::uint32_t SyncpPredictor::threads_started_without_their_history() const { return s_->started_without_history; }
+std::size_t SyncpPredictor::kept_entries() const {
+  const State& s = *s_;
+  std::size_t n = 0;
+  for (std::uint32_t t = 0; t < s.history.threads(); ++t) n += s.history.rules(t).items.size();
+  for (const HeldPool& pool : s.held_pools) n += pool.items.size();
+  return n + s.vars.candidates();
+}
 SyncpPredictor::~SyncpPredictor() = default;
 
 void SyncpPredictor::prefetch(const StdEvent& e, int stage) const {

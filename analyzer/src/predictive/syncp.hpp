@@ -52,6 +52,9 @@ class SyncpPredictor {
   // or forked by a thread whose closure had taken another thread whole. Races between them and
   // what was let go of were not looked for (see State::forget_passed_rules).
   std::uint32_t threads_started_without_their_history() const;
+  // Candidates, closure rules and held-lock snapshot entries kept now: what grows with the
+  // trace unless it is let go of (for tests of that bound; walks every list).
+  std::size_t kept_entries() const;
   RacePairs races;
 
  private:
