@@ -123,6 +123,7 @@ std::atomic<bool> g_leave_state_to_exit{false};
 }  // namespace
 
 void leave_analysis_state_to_process_exit(bool leave) noexcept { g_leave_state_to_exit = leave; }
+bool analysis_state_left_to_process_exit() noexcept { return g_leave_state_to_exit; }
 
 AnalysisResult analyze(TraceSet& set, const ProgressFn& progress, const EventObserver& observer) {
   AnalysisResult result;

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "lockgraph/analyzer/analysis.hpp"
 #include "lockgraph/analyzer/deadlock_prediction.hpp"
 #include "lockgraph/analyzer/predictive.hpp"
 #include "lockgraph/analyzer/flat_map.hpp"
@@ -375,7 +376,9 @@ DeadlockPredictor::DeadlockPredictor(const DeadlockPredictionOptions& options) :
   impl_->options = options;
   impl_->budget = options.tuple_budget;
 }
-DeadlockPredictor::~DeadlockPredictor() = default;
+DeadlockPredictor::~DeadlockPredictor() {
+  if (analysis_state_left_to_process_exit()) (void)impl_.release();  // see analysis.hpp
+}
 
 namespace {
 // The first pass: the lock graph's edges, each (thread, held, acquired) once.

@@ -14,6 +14,7 @@
 #include <map>
 #include <tuple>
 
+#include "lockgraph/analyzer/analysis.hpp"
 #include "lockgraph/analyzer/predictive.hpp"
 #include "lockgraph/analyzer/flat_map.hpp"
 #include "lockgraph/analyzer/vector_clock.hpp"
@@ -523,7 +524,9 @@ struct RacePredictor::Impl {
 
 RacePredictor::RacePredictor(RaceAnalysis a, std::size_t wcp_dense_pairs, std::uint32_t syncp_release_every)
     : impl_(std::make_unique<Impl>(a, wcp_dense_pairs, syncp_release_every)) {}
-RacePredictor::~RacePredictor() = default;
+RacePredictor::~RacePredictor() {
+  if (analysis_state_left_to_process_exit()) (void)impl_.release();  // see analysis.hpp
+}
 
 void RacePredictor::on_event(const StdEvent& e) { on_events(&e, 1); }
 

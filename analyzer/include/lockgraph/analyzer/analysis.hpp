@@ -84,7 +84,10 @@ AnalysisResult analyze(TraceSet& set, const ProgressFn& progress = {}, const Eve
 // the model and the detectors' shadow tables, tens of thousands of small blocks — to the
 // process's end instead of freeing it (what compilers call -disable-free): freeing took 7 ms of
 // the 10^6-event benchmark's 150. Off by default: library users and tests free everything.
+// The STD predictors (RacePredictor, DeadlockPredictor) follow the same setting in their
+// destructors: syncp's candidate lists alone are ~130,000 blocks at 10^6 events.
 void leave_analysis_state_to_process_exit(bool leave) noexcept;
+bool analysis_state_left_to_process_exit() noexcept;
 
 // The report order: severity, then kind (deadlock_actual first: what hung the run; then finding.hpp's order),
 // then the smallest cycle first.
