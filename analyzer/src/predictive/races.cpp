@@ -534,13 +534,7 @@ void RacePredictor::on_events(const StdEvent* events, std::size_t count) {
   Impl& s = *impl_;
   s.events += count;
   if (s.analysis == RaceAnalysis::kSyncp) {
-    // Two look-ahead distances, one per level of the variable's state (see prefetch()).
-    constexpr std::size_t kFar = 16, kNear = 6;
-    for (std::size_t i = 0; i < count; ++i) {
-      if (i + kFar < count) s.syncp.prefetch(events[i + kFar], 2);
-      if (i + kNear < count) s.syncp.prefetch(events[i + kNear], 1);
-      s.syncp.on_event(events[i]);
-    }
+    s.syncp.on_events(events, count);
   } else if (s.analysis == RaceAnalysis::kLockset) {
     for (std::size_t i = 0; i < count; ++i) s.lockset.on_event(events[i]);
   } else {

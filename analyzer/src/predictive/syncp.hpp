@@ -44,6 +44,8 @@ class SyncpPredictor {
   explicit SyncpPredictor(std::uint32_t release_every);
   ~SyncpPredictor();
   void on_event(const StdEvent& e);
+  // The same for a batch, with the look-ahead of prefetch() built in (the fast path).
+  void on_events(const StdEvent* events, std::size_t count);
   // A hint for an access `stage` steps of the caller's look-ahead away (2: far, 1: near): starts
   // loading the variable's state level by level (what the access finds by position in the flat
   // tables, then its lists' tails from the headers the far stage loaded). Changes nothing.
