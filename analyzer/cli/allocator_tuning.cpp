@@ -3,8 +3,10 @@
 
 #include <malloc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
@@ -14,6 +16,7 @@ namespace lockgraph::cli {
 namespace {
 
 constexpr int kHeapReserve = 1 << 30;       // the huge-page range: address space, not memory
+constexpr int kSmallestReserve = 64 << 20;  // below this the range is not worth asking for
 constexpr int kLaterGrowth = 64 << 20;      // each growth past it
 constexpr int kMmapThreshold = 32 << 20;    // glibc's largest
 constexpr int kTrimThreshold = INT_MAX;     // above the reserve: the range is never given back
@@ -24,6 +27,19 @@ bool reads_traces(char** argv) {
   // need it; any other command, including one added later, gets it.
   if (argv[0] == nullptr || argv[1] == nullptr || argv[1][0] == '-') return false;
   return std::strcmp(argv[1], "config") != 0 && std::strcmp(argv[1], "generate") != 0;
+}
+
+// The range to reserve: 1 GiB, or a quarter of what a limit on address space or data (brk)
+// allows, so that a user's `ulimit -v` or `-d` keeps most of its room for the analysis itself.
+std::size_t heap_reserve() {
+  std::size_t reserve = kHeapReserve;
+  for (int resource : {RLIMIT_AS, RLIMIT_DATA}) {
+    rlimit limit{};
+    if (getrlimit(resource, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+      reserve = std::min<std::size_t>(reserve, static_cast<std::size_t>(limit.rlim_cur / 4));
+    }
+  }
+  return reserve;
 }
 
 }  // namespace
@@ -38,7 +54,9 @@ void tune_allocator(char** argv) {
   mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
   // The next growth of the heap (brk) takes the request plus the top pad in one piece; a block
   // larger than what is free forces it. volatile: a malloc freed at once is otherwise dropped.
-  mallopt(M_TOP_PAD, kHeapReserve);
+  const std::size_t reserve = heap_reserve();
+  if (reserve < static_cast<std::size_t>(kSmallestReserve)) return;
+  mallopt(M_TOP_PAD, static_cast<int>(reserve));
   char* const before = static_cast<char*>(sbrk(0));
   void* volatile probe = malloc(std::size_t(4) << 20);
   free(probe);

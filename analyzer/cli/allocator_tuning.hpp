@@ -8,8 +8,9 @@
 // commands that read traces:
 //   - one arena for every thread (a second thread's blocks would come from an arena of its own,
 //     in 4 KiB pages, outside the huge-page heap below);
-//   - the heap grows once by 1 GiB of address space (nothing is touched or committed by that:
-//     pages are faulted in as they are used), and that range is madvise(MADV_HUGEPAGE)d, so the
+//   - the heap grows once by 1 GiB of address space (a quarter of a `ulimit -v` or `-d` when
+//     that is less; not at all below 64 MiB) — nothing is touched or committed by that:
+//     pages are faulted in as they are used — and that range is madvise(MADV_HUGEPAGE)d, so the
 //     kernel backs it with 2 MiB pages where transparent huge pages are enabled ("always" or
 //     "madvise"): one fault per 2 MiB. Blocks of any size that fit come from it, large ones too;
 //   - nothing is trimmed back below 2 GiB of free heap, and blocks that do not fit any more are

@@ -149,7 +149,9 @@ std::uint64_t threads_outside_sse2(const std::uint32_t* latest, const std::uint3
 #if defined(LOCKGRAPH_SYNCP_AVX2)
 // The same comparison eight threads a step: with 16 threads two steps instead of four, ~30 fewer
 // instructions per access (the build targets plain x86-64, so this one is compiled for AVX2 alone
-// and chosen at run time).
+// and chosen at run time). Step for step threads_outside_sse2 in 256-bit registers: intrinsics
+// of one width cannot be written once for both, and a template over them would have to carry
+// the target attribute through every helper.
 __attribute__((target("avx2"))) static std::uint64_t threads_outside_avx2(const std::uint32_t* latest,
                                                                           const std::uint32_t* frontier,
                                                                           std::uint32_t threads) {
