@@ -96,7 +96,7 @@ class SyncHistory {
 class SyncIdeal {
  public:
   // Grows the prefix of `thread` to at least `length` events (the closure is not updated until close()).
-  void raise(std::uint32_t thread, std::uint32_t length) {
+  [[gnu::always_inline]] void raise(std::uint32_t thread, std::uint32_t length) {
     if (thread < frontier_.size()) {  // the usual cases, inline: nothing to do, or a plain growth
       if (length <= frontier_[thread]) return;
       if (!marked_ && length != kUnbounded) return grow(thread, length);  // nothing to undo or to track
@@ -105,7 +105,7 @@ class SyncIdeal {
   }
   // Makes the event `index` of `thread` enabled: its thread predecessors and the fork that started
   // the thread (a thread's first event needs it too; the closure then adds the rest).
-  void enable(const SyncHistory& h, std::uint32_t thread, std::uint32_t index) {
+  [[gnu::always_inline]] void enable(const SyncHistory& h, std::uint32_t thread, std::uint32_t index) {
     raise(thread, index - 1);
     // Past its first event the thread's own fork rule (at index 1, see SyncHistory::fork) is in
     // the ideal, and close() applies it.

@@ -201,7 +201,13 @@ struct SyncpPredictor::State {
   SyncHistory history;
   std::vector<SyncIdeal> prefix;                       // J_t
   std::vector<std::vector<std::uint32_t>> last_acquire;  // [thread][lock]: trace position, 0 = never
-  std::vector<std::uint32_t> held_snapshot;            // per thread: position in its pool, or kUnbounded
+  // Per thread: the snapshot of the locks it holds now — its position in the thread's pool, or
+  // kUnbounded when the locks changed since — and how many (the candidate's held_count).
+  struct Snapshot {
+    std::uint32_t position = kUnbounded;
+    std::uint16_t count = 0;
+  };
+  std::vector<Snapshot> held_snapshot;
   std::vector<HeldPool> held_pools;                    // per thread
   VariableTables vars;
 
@@ -216,24 +222,26 @@ struct SyncpPredictor::State {
       life.resize(t + 1, Life::kUnseen);
       prefix.resize(t + 1);
       last_acquire.resize(t + 1);
-      held_snapshot.resize(t + 1, kUnbounded);
+      held_snapshot.resize(t + 1);
       held_pools.resize(t + 1);
     }
   }
 
   // The locks t holds now (the history's critical sections) as of its event `index`, in t's pool:
   // one copy per change. Nothing is stored while t holds none.
-  [[gnu::always_inline]] std::uint32_t snapshot(std::uint32_t t, std::uint32_t index) {
-    return held_snapshot[t] != kUnbounded ? held_snapshot[t] : take_snapshot(t, index);
+  [[gnu::always_inline]] Snapshot snapshot(std::uint32_t t, std::uint32_t index) {
+    return held_snapshot[t].position != kUnbounded ? held_snapshot[t] : take_snapshot(t, index);
   }
-  [[gnu::noinline]] std::uint32_t take_snapshot(std::uint32_t t, std::uint32_t index) {
+  [[gnu::noinline]] Snapshot take_snapshot(std::uint32_t t, std::uint32_t index) {
     const auto& held = history.held(t);
-    if (held.empty()) return held_snapshot[t] = 0;  // held_count 0: never looked at
+    Snapshot& now = held_snapshot[t];
+    now = Snapshot{0, static_cast<std::uint16_t>(std::min<std::size_t>(held.size(), 65535))};
+    if (held.empty()) return now;  // held_count 0: the position is never looked at
     HeldPool& pool = held_pools[t];
     pool.items.push_back(HeldLock{static_cast<std::uint32_t>(held.size()), index});
-    held_snapshot[t] = pool.end();
+    now.position = pool.end();
     for (const auto& h : held) pool.items.push_back(HeldLock{h.lock, history.rules(t)[h.info].position});
-    return held_snapshot[t];
+    return now;
   }
 
   // e1 (a candidate of thread u) held a lock that t acquired again after e1's acquire of it (and
@@ -396,6 +404,46 @@ struct SyncpPredictor::State {
     list.items.push_back(c);
   }
 
+  // For access e (event `index` of its thread t), the threads base + bit of `todo` that may hold
+  // a partner: each one's earliest candidate that races with it, if any (see syncp.hpp).
+  [[gnu::noinline]] void check_threads(const StdEvent& e, bool write, std::uint32_t index, std::uint32_t base,
+                                       std::uint64_t todo, RacePairs& races) {
+    const std::uint32_t t = e.thread, x = e.target;
+    SyncIdeal& j = prefix[t];
+    std::uint32_t* cursors = vars.cursors(write, x, t);
+    for (; todo != 0; todo &= todo - 1) {
+      const std::uint32_t u = base + static_cast<std::uint32_t>(__builtin_ctzll(todo));
+      const ThreadLists& of_u = vars.lists(x, u);
+      const CandidateList& list = write ? of_u.all : of_u.writes;
+      std::uint32_t& cursor = cursors[u];
+      std::uint32_t c = first_after(list, cursor, j.frontier(u));
+      while (c < list.end()) {
+        const Candidate& cand = list[c];
+        if (refuted_by_locks(cand, u, t)) {
+          ++c;
+          continue;
+        }
+        j.mark();
+        j.enable(history, u, cand.index);
+        j.close(history);
+        if (j.contains(t, index)) {  // e2 itself must run first: no partner on u for this access
+          j.rollback();
+          break;
+        }
+        if (j.contains(u, cand.index)) {  // e1 must run first: so must it, for later accesses of t
+          const std::uint32_t f = j.frontier(u);
+          j.rollback();
+          c = first_after(list, c, f);
+          continue;
+        }
+        j.rollback();
+        ++races[PairKey{x, cand.location, e.location, u, t, cand.write, write}];
+        break;
+      }
+      cursor = c;
+    }
+  }
+
   // Inline into step(), like the other per-event paths: out-of-line calls' entries and exits
   // were ~8% of syncp's instructions.
   [[gnu::always_inline]] void access(const StdEvent& e, bool write, RacePairs& races) {
@@ -407,49 +455,19 @@ struct SyncpPredictor::State {
     j.enable(history, t, index);
     j.close(history);
     if (!j.contains(t, index)) {
-      std::uint32_t* cursors = vars.cursors(write, x, t);
-      auto check_thread = [&](std::uint32_t u) {
-        const ThreadLists& of_u = vars.lists(x, u);
-        const CandidateList& list = write ? of_u.all : of_u.writes;
-        std::uint32_t& cursor = cursors[u];
-        std::uint32_t c = first_after(list, cursor, j.frontier(u));
-        while (c < list.end()) {
-          const Candidate& cand = list[c];
-          if (refuted_by_locks(cand, u, t)) {
-            ++c;
-            continue;
-          }
-          j.mark();
-          j.enable(history, u, cand.index);
-          j.close(history);
-          if (j.contains(t, index)) {  // e2 itself must run first: no partner on u for this access
-            j.rollback();
-            break;
-          }
-          if (j.contains(u, cand.index)) {  // e1 must run first: so must it, for later accesses of t
-            const std::uint32_t f = j.frontier(u);
-            j.rollback();
-            c = first_after(list, c, f);
-            continue;
-          }
-          j.rollback();
-          ++races[PairKey{x, cand.location, e.location, u, t, cand.write, write}];
-          break;
-        }
-        cursor = c;
-      };
       // The threads whose latest access is still outside the closure, 64 at a time in one
       // branch-free pass over two arrays, so only their lists and cursors are touched. (A check's
-      // trial extension is rolled back, so the frontiers it reads stay as they were.)
+      // trial extension is rolled back, so the frontiers it reads stay as they were.) Most
+      // accesses have none: the checks are a call of their own, off this path.
       const std::uint32_t* latest = vars.latest(write, x);
       if (threads <= 64) {  // the usual case, without the chunk arithmetic (2% of syncp's instructions)
-        std::uint64_t todo = outside(latest, j.frontiers().data(), threads) & ~(std::uint64_t(1) << t);
-        for (; todo != 0; todo &= todo - 1) check_thread(static_cast<std::uint32_t>(__builtin_ctzll(todo)));
+        const std::uint64_t todo = outside(latest, j.frontiers().data(), threads) & ~(std::uint64_t(1) << t);
+        if (todo != 0) check_threads(e, write, index, 0, todo, races);
       } else {
         for (std::uint32_t base = 0; base < threads; base += 64) {
           std::uint64_t todo = outside(latest + base, j.frontiers().data() + base, std::min(threads - base, 64u));
           if (t >= base && t - base < 64) todo &= ~(std::uint64_t(1) << (t - base));
-          for (; todo != 0; todo &= todo - 1) check_thread(base + static_cast<std::uint32_t>(__builtin_ctzll(todo)));
+          if (todo != 0) check_threads(e, write, index, base, todo, races);
         }
       }
     }
@@ -458,8 +476,8 @@ struct SyncpPredictor::State {
     } else {
       history.read(t, x, index);
     }
-    Candidate mine{index, e.location, snapshot(t, index),
-                   static_cast<std::uint16_t>(std::min<std::size_t>(history.held(t).size(), 65535)), write};
+    const Snapshot held = snapshot(t, index);
+    const Candidate mine{index, e.location, held.position, held.count, write};
     ThreadLists& own = vars.lists(x, t);
     append(own.all, t, mine);
     vars.latest(true, x)[t] = index + 1;
@@ -506,7 +524,7 @@ struct SyncpPredictor::State {
       case StdOp::kWrite: s.access(e, e.op == StdOp::kWrite, races); return;
       case StdOp::kAcquire: {
         const std::uint32_t index = s.history.next_event(t);
-        if (s.history.acquire(t, e.target, index)) s.held_snapshot[t] = kUnbounded;
+        if (s.history.acquire(t, e.target, index)) s.held_snapshot[t].position = kUnbounded;
         auto& last = s.last_acquire[t];
         if (last.size() <= e.target) last.resize(e.target + 1, 0);
         last[e.target] = s.history.position();
@@ -514,7 +532,7 @@ struct SyncpPredictor::State {
       }
       case StdOp::kRelease: {
         const std::uint32_t index = s.history.next_event(t);
-        if (s.history.release(t, e.target, index)) s.held_snapshot[t] = kUnbounded;
+        if (s.history.release(t, e.target, index)) s.held_snapshot[t].position = kUnbounded;
         return;
       }
       case StdOp::kFork: {
