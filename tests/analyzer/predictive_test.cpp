@@ -352,13 +352,15 @@ TEST(StdFormat, FilesReadInBlocksGiveWhatOnePassGives) {
 // general path must agree on every name: each event's interned names are exactly its line's text.
 // The names mix what the numeric cache must keep apart: "V7" / "V07" / "X7" / "7", digit runs
 // too long for it, prefixes of 8 bytes and longer, names that are all digits (a thread's too, at
-// the line's start), names in lines too long for the 32-byte fast path, CR LF endings, comments,
+// the line's start), names that differ only by trailing NUL bytes (the short-name cache keys on
+// bytes and length), names in lines too long for the 32-byte fast path, CR LF endings, comments,
 // and a last line without a newline.
 TEST(StdFormat, EveryEventNamesExactlyItsLinesText) {
   const std::vector<std::string> threads = {"T1", "T2", "T10", "T01", "main", "worker-3", "T123456789012", "P1T7", "7", "12"};
   const std::vector<std::string> names = {"V7", "V07", "X7", "7", "V0", "V00", "V", "x", "V4031", "V99999999",
                                           "V123456789", "V1234567890", "variable_long_name12", "a.b[3]", "L7", "0",
-                                          "V12345678", "abcdefgh12", "abcdefg12", "12345678", "V1x"};
+                                          "V12345678", "abcdefgh12", "abcdefg12", "12345678", "V1x",
+                                          std::string("V7\0", 3), std::string("x\0\0", 3), "abc1234", "abcd1234"};
   const std::vector<std::string> locations = {"1", "01", "113", "f.c:12", "", "loc", "very/long/path/to/a/source/file.cpp:4242"};
   struct Expected {
     std::string thread, op, target, location;

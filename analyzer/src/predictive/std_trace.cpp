@@ -358,6 +358,42 @@ class StdLineParser {
   // and one table load. Any other name (new, another prefix, leading zeros, 9 or more digits, all
   // digits at the line's start) goes through id_of_field().
   [[gnu::always_inline]] std::uint32_t id(int table, const char* p, unsigned b, unsigned e, Digits digits) {
+    // Names of up to 7 bytes (every name of a generated trace): one load, a mask and one probe.
+    const unsigned len = e - b;
+    std::uint64_t key = 0;
+    if (len - 1 < 7) {
+      std::memcpy(&key, p + b, 8);
+      key = (key & ((std::uint64_t(1) << (8 * len)) - 1)) | (std::uint64_t(len) << 56);
+      const StdTrace::ShortNameCache& s = t_.short_names_[static_cast<std::size_t>(table)];
+      if (s.shift < 64) {
+        const StdTrace::ShortNameCache::Slot& slot = s.slots[(key * 0x9E3779B97F4A7C15ull) >> s.shift];
+        if (slot.key == key) return slot.id;
+      }
+    }
+    const std::uint32_t found = numbered_id(table, p, b, e, digits);
+    if (key != 0) remember_short(table, key, found);
+    return found;
+  }
+
+  // A short name's id for the next lookups, in its slot (a name that shares it takes it over:
+  // with four slots per name few do, and a probe without a loop costs less than linear probing's
+  // — 523 against 539 M instructions for the 10^6-line hb run). The table grows as names come
+  // and starts afresh: the names come back through the misses.
+  [[gnu::noinline]] void remember_short(int table, std::uint64_t key, std::uint32_t id) {
+    StdTrace::ShortNameCache& s = t_.short_names_[static_cast<std::size_t>(table)];
+    const std::size_t want = 4 * (t_.names_of(table).size() + 1);
+    if (s.slots.size() < want) {
+      std::size_t size = 64;
+      unsigned bits = 6;
+      while (size < want) size *= 2, ++bits;
+      s.slots.assign(size, StdTrace::ShortNameCache::Slot{});
+      s.shift = 64 - bits;
+    }
+    s.slots[(key * 0x9E3779B97F4A7C15ull) >> s.shift] = StdTrace::ShortNameCache::Slot{key, id};
+  }
+
+  // The numeric cache's path of id(): a name "<prefix><number>" with the table's cached prefix.
+  [[gnu::always_inline]] std::uint32_t numbered_id(int table, const char* p, unsigned b, unsigned e, Digits digits) {
     const StdTrace::NumericCache& c = t_.numeric_[static_cast<std::size_t>(table)];
     if (const std::uint32_t non_digits = ~digits.any & ((std::uint32_t(1) << e) - 1); non_digits != 0) {
       const unsigned first_digit = 32 - static_cast<unsigned>(__builtin_clz(non_digits));  // after the last non-digit

@@ -103,6 +103,18 @@ struct StdTrace {
     std::vector<std::uint32_t> id1; // by number: id + 1, 0 = not cached
   };
   std::array<NumericCache, 4> numeric_;
+  // Per table: names of 1 to 7 bytes by their bytes — the name zero-padded with its length in
+  // the top byte, so the key is one 8-byte load, a mask and an or — in a direct-mapped table of
+  // at least four slots per name (Fibonacci hashing), filled on the parser's misses.
+  struct ShortNameCache {
+    struct Slot {
+      std::uint64_t key = 0;  // 0: empty (a name has a length)
+      std::uint32_t id = 0;
+    };
+    std::vector<Slot> slots;
+    unsigned shift = 64;  // 64 - log2(slots.size())
+  };
+  std::array<ShortNameCache, 4> short_names_;
 };
 
 std::string_view std_op_name(StdOp op);
