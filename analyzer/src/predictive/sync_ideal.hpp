@@ -106,7 +106,17 @@ class SyncIdeal {
   // Makes the event `index` of `thread` enabled: its thread predecessors and the fork that started
   // the thread (a thread's first event needs it too; the closure then adds the rest).
   [[gnu::always_inline]] void enable(const SyncHistory& h, std::uint32_t thread, std::uint32_t index) {
-    raise(thread, index - 1);
+    const std::uint32_t length = index - 1;
+    if (thread < frontier_.size() && !marked_ && length != kUnbounded && unbounded_.empty() &&
+        length > frontier_[thread] && !has_rule_within(h, thread, length)) {
+      // The usual step of an access: its thread's prefix grows over events without rules (no
+      // acquire, no read of another thread's write since its last access), so close() would
+      // visit the thread for nothing. With a thread taken whole, every close() must run: that
+      // thread's new rules apply whenever the closure is closed.
+      frontier_[thread] = length;
+      return;  // index > 1: a first event has its fork rule at index 1 (length 0 has no rules)
+    }
+    raise(thread, length);
     // Past its first event the thread's own fork rule (at index 1, see SyncHistory::fork) is in
     // the ideal, and close() applies it.
     if (index == 1) enable_first(h, thread);
@@ -152,6 +162,13 @@ class SyncIdeal {
     if (!is_pending_[t]) is_pending_[t] = 1, pending_.push_back(t);
   }
   void set_frontier(std::uint32_t t, std::uint32_t v);
+  // Does the thread have a rule this ideal has not applied at or before event `length`?
+  bool has_rule_within(const SyncHistory& h, std::uint32_t t, std::uint32_t length) const {
+    if (t >= h.threads()) return false;
+    const RuleList& rules = h.rules(t);
+    const std::uint32_t c = cursor_[t];
+    return c < rules.base || (c < rules.end() && rules[c].index <= length);
+  }
   // Inline: close() calls them once per rule and per visit; the undo record only in a trial.
   void set_cursor(std::uint32_t t, std::uint32_t v) {
     if (marked_) undo_.push_back(Undo{Slot::kCursor, t, LastAcquire{cursor_[t], 0, 0}});
