@@ -484,6 +484,9 @@ struct SyncpPredictor::State {
     if (write) append(own.writes, t, mine), vars.latest(false, x)[t] = index + 1;
   }
 
+  // A hint for an access `stage` steps of the look-ahead away (2: far, 1: near): starts loading
+  // the variable's state level by level (what the access finds by position in the flat tables,
+  // then its lists' tails from the headers the far stage loaded). Changes nothing.
   [[gnu::always_inline]] void prefetch(const StdEvent& e, int stage) const {
     const State& s = *this;
     if (e.op != StdOp::kRead && e.op != StdOp::kWrite) return;
@@ -578,11 +581,9 @@ std::size_t SyncpPredictor::kept_entries() const {
 }
 SyncpPredictor::~SyncpPredictor() = default;
 
-void SyncpPredictor::prefetch(const StdEvent& e, int stage) const { s_->prefetch(e, stage); }
-
 void SyncpPredictor::on_event(const StdEvent& e) { s_->step(e, races); }
 
-// The look-ahead at two distances, one per level of the variable's state (see prefetch()), and
+// The look-ahead at two distances, one per level of the variable's state (State::prefetch), and
 // the events, in one loop that the compiler sees whole.
 void SyncpPredictor::on_events(const StdEvent* events, std::size_t count) {
   State& s = *s_;

@@ -44,12 +44,9 @@ class SyncpPredictor {
   explicit SyncpPredictor(std::uint32_t release_every);
   ~SyncpPredictor();
   void on_event(const StdEvent& e);
-  // The same for a batch, with the look-ahead of prefetch() built in (the fast path).
+  // The same for a batch (the fast path), with a look-ahead that starts loading the state of the
+  // accesses 16 and 6 events ahead, level by level (see State::prefetch).
   void on_events(const StdEvent* events, std::size_t count);
-  // A hint for an access `stage` steps of the caller's look-ahead away (2: far, 1: near): starts
-  // loading the variable's state level by level (what the access finds by position in the flat
-  // tables, then its lists' tails from the headers the far stage loaded). Changes nothing.
-  void prefetch(const StdEvent& e, int stage) const;
   // Threads that started after history they could need was let go of: first seen without a fork,
   // or forked by a thread whose closure had taken another thread whole. Races between them and
   // what was let go of were not looked for (see State::forget_passed_rules).
