@@ -351,14 +351,10 @@ class StdLineParser {
     std::uint32_t any, zeros;
   };
   // The id of the fast path's field, bytes [b, e) of the line at p (e < 32; the byte before the
-  // field a delimiter, so a field with a prefix has a non-digit below its digits). A name
-  // "<prefix><number>" with the table's cached prefix and a number the cache holds — nearly every
-  // name of a generated or converted trace — takes the digits' places from the line's masks, its
-  // value from one 8-byte load, its prefix from one 8-byte load compared under the cache's mask,
-  // and one table load. Any other name (new, another prefix, leading zeros, 9 or more digits, all
-  // digits at the line's start) goes through id_of_field().
+  // field a delimiter). Names of up to 7 bytes (every name of a generated trace) are found by
+  // their bytes: one load, a mask and one probe of the short-name cache; the others, and the
+  // short ones it misses, through numbered_id().
   [[gnu::always_inline]] std::uint32_t id(int table, const char* p, unsigned b, unsigned e, Digits digits) {
-    // Names of up to 7 bytes (every name of a generated trace): one load, a mask and one probe.
     const unsigned len = e - b;
     std::uint64_t key = 0;
     if (len - 1 < 7) {
@@ -392,7 +388,12 @@ class StdLineParser {
     s.slots[(key * 0x9E3779B97F4A7C15ull) >> s.shift] = StdTrace::ShortNameCache::Slot{key, id};
   }
 
-  // The numeric cache's path of id(): a name "<prefix><number>" with the table's cached prefix.
+  // The numeric cache's path of id(). A name "<prefix><number>" with the table's cached prefix
+  // and a number the cache holds takes the digits' places from the line's masks (a field with a
+  // prefix has a non-digit below its digits), its value from one 8-byte load, its prefix from one
+  // 8-byte load compared under the cache's mask, and one table load. Any other name (new, another
+  // prefix, leading zeros, 9 or more digits, all digits at the line's start) goes through
+  // id_of_field().
   [[gnu::always_inline]] std::uint32_t numbered_id(int table, const char* p, unsigned b, unsigned e, Digits digits) {
     const StdTrace::NumericCache& c = t_.numeric_[static_cast<std::size_t>(table)];
     if (const std::uint32_t non_digits = ~digits.any & ((std::uint32_t(1) << e) - 1); non_digits != 0) {
@@ -412,18 +413,10 @@ class StdLineParser {
     return id_of_field(table, name_field(buffer_begin_, p + b, p + e));
   }
 
+  // numbered_id() already looked in the numeric cache; intern_numbered() fills it (and looks once
+  // more, for the names that path leaves out).
   std::uint32_t id_of_field(int table, const NameField& f) {
-    if (f.numbered) {
-      // The numeric cache's hit, inline: the prefix's bytes and the number's slot.
-      const StdTrace::NumericCache& c = t_.numeric_[static_cast<std::size_t>(table)];
-      if (c.prefix_len == f.prefix_len && f.number < c.id1.size() && buffer_end_ - f.name.data() >= 8) {
-        std::uint64_t w;
-        std::memcpy(&w, f.name.data(), 8);
-        if (f.prefix_len < 8) w &= (std::uint64_t(1) << (8 * f.prefix_len)) - 1;
-        if (w == c.prefix && c.id1[f.number] != 0) return c.id1[f.number] - 1;
-      }
-      return t_.intern_numbered(table, f.name, f.prefix_len, f.number, buffer_end_);
-    }
+    if (f.numbered) return t_.intern_numbered(table, f.name, f.prefix_len, f.number, buffer_end_);
     return t_.intern(table, f.name, prefix_word(f.name, buffer_end_));
   }
 
