@@ -488,18 +488,17 @@ struct SyncpPredictor::State {
   // the variable's state level by level (what the access finds by position in the flat tables,
   // then its lists' tails from the headers the far stage loaded). Changes nothing.
   [[gnu::always_inline]] void prefetch(const StdEvent& e, int stage) const {
-    const State& s = *this;
     if (e.op != StdOp::kRead && e.op != StdOp::kWrite) return;
     const std::uint32_t x = e.target, t = e.thread;
-    if (!s.vars.has(x, t)) return;
+    if (!vars.has(x, t)) return;
     const bool write = e.op == StdOp::kWrite;
-    const ThreadLists& own = s.vars.lists(x, t);
+    const ThreadLists& own = vars.lists(x, t);
     if (stage >= 2) {
       // What the access reads by position: its thread's lists' headers, the latest accesses it is
       // checked against (a write against every access, a read against writes) and its cursors.
       __builtin_prefetch(&own);
-      __builtin_prefetch(s.vars.latest(write, x));
-      __builtin_prefetch(s.vars.cursors(write, x, t));
+      __builtin_prefetch(vars.latest(write, x));
+      __builtin_prefetch(vars.cursors(write, x, t));
       return;
     }
     // The lists' tails, where the access appends (their headers were loaded by the first stage).
@@ -508,62 +507,61 @@ struct SyncpPredictor::State {
   }
 
   [[gnu::always_inline]] void step(const StdEvent& e, RacePairs& races) {
-    State& s = *this;
-    s.ensure_thread(e.thread);
-    if (s.life[e.thread] != State::Life::kRunning) {
+    ensure_thread(e.thread);
+    if (life[e.thread] != Life::kRunning) {
       // A thread's first event (or one after its join: a malformed trace). Without a fork its
       // closure starts empty and it may race with what was let go of already; once rules were
       // forgotten it must start from the floor.
-      if (s.life[e.thread] != State::Life::kForked) {
-        if (s.dropped_any) ++s.started_without_history;
-        if (s.rules_dropped) s.prefix[e.thread] = s.floor;
+      if (life[e.thread] != Life::kForked) {
+        if (dropped_any) ++started_without_history;
+        if (rules_dropped) prefix[e.thread] = floor;
       }
-      s.life[e.thread] = State::Life::kRunning;
+      life[e.thread] = Life::kRunning;
     }
-    if (s.release_every != 0 && ++s.events_since_refresh >= s.release_every) s.refresh_dead();
+    if (release_every != 0 && ++events_since_refresh >= release_every) refresh_dead();
     const std::uint32_t t = e.thread;
     switch (e.op) {
       case StdOp::kRead:
-      case StdOp::kWrite: s.access(e, e.op == StdOp::kWrite, races); return;
+      case StdOp::kWrite: access(e, e.op == StdOp::kWrite, races); return;
       case StdOp::kAcquire: {
-        const std::uint32_t index = s.history.next_event(t);
-        if (s.history.acquire(t, e.target, index)) s.held_snapshot[t].position = kUnbounded;
-        auto& last = s.last_acquire[t];
+        const std::uint32_t index = history.next_event(t);
+        if (history.acquire(t, e.target, index)) held_snapshot[t].position = kUnbounded;
+        auto& last = last_acquire[t];
         if (last.size() <= e.target) last.resize(e.target + 1, 0);
-        last[e.target] = s.history.position();
+        last[e.target] = history.position();
         return;
       }
       case StdOp::kRelease: {
-        const std::uint32_t index = s.history.next_event(t);
-        if (s.history.release(t, e.target, index)) s.held_snapshot[t].position = kUnbounded;
+        const std::uint32_t index = history.next_event(t);
+        if (history.release(t, e.target, index)) held_snapshot[t].position = kUnbounded;
         return;
       }
       case StdOp::kFork: {
-        s.ensure_thread(e.target);
-        if (s.history.length(e.target) == 0 && s.life[e.target] == State::Life::kUnseen) {
+        ensure_thread(e.target);
+        if (history.length(e.target) == 0 && life[e.target] == Life::kUnseen) {
           // The child's closure contains its parent's up to here: it starts from a copy of it (see
           // forget_passed_rules). A parent's closure that took a whole thread may be larger than
           // the child's own; then the child starts from scratch while that is still possible, and
           // from the floor after.
-          if (State::trusted(s.prefix[t])) {
-            s.prefix[e.target] = s.prefix[t];
-          } else if (s.rules_dropped) {
-            s.prefix[e.target] = s.floor;
-            ++s.started_without_history;  // sound, but races may be missing
+          if (trusted(prefix[t])) {
+            prefix[e.target] = prefix[t];
+          } else if (rules_dropped) {
+            prefix[e.target] = floor;
+            ++started_without_history;  // sound, but races may be missing
           }
-          s.life[e.target] = State::Life::kForked;
+          life[e.target] = Life::kForked;
         }
-        s.history.fork(t, e.target, s.history.next_event(t));
+        history.fork(t, e.target, history.next_event(t));
         return;
       }
       case StdOp::kJoin: {
-        s.ensure_thread(e.target);
-        if (s.life[e.target] == State::Life::kRunning) s.life[e.target] = State::Life::kJoined;  // no more events
-        s.history.join(t, e.target, s.history.next_event(t));
+        ensure_thread(e.target);
+        if (life[e.target] == Life::kRunning) life[e.target] = Life::kJoined;  // no more events
+        history.join(t, e.target, history.next_event(t));
         return;
       }
       case StdOp::kBegin:
-      case StdOp::kEnd: s.history.next_event(t); return;
+      case StdOp::kEnd: history.next_event(t); return;
     }
   }
 };
