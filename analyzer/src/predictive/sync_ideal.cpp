@@ -6,10 +6,11 @@
 namespace lockgraph::analysis::predictive {
 
 void SyncHistory::ensure_thread(std::uint32_t t) {
-  if (rules_.size() <= t) {
+  if (threads_ <= t) {
     rules_.resize(t + 1);
     length_.resize(t + 1, 0);
     required_.resize(t + 1);
+    threads_ = t + 1;
   }
 }
 
@@ -39,17 +40,6 @@ bool SyncHistory::release(std::uint32_t thread, std::uint32_t lock, std::uint32_
   return ended.has_value();
 }
 
-void SyncHistory::read(std::uint32_t thread, std::uint32_t variable, std::uint32_t index) {
-  if (variable >= last_write_.size()) return;
-  const Writer w = last_write_[variable];
-  if (w.index != 0 && w.thread != thread) require(thread, w.thread, w.index, index);
-}
-
-void SyncHistory::write(std::uint32_t thread, std::uint32_t variable, std::uint32_t index) {
-  if (variable >= last_write_.size()) last_write_.resize(variable + 1);
-  last_write_[variable] = Writer{thread, index};
-}
-
 void SyncHistory::fork(std::uint32_t parent, std::uint32_t child, std::uint32_t index) {
   ensure_thread(child);
   if (length_[child] != 0) return;  // already running: the fork orders nothing it can still use
@@ -73,10 +63,11 @@ void SyncHistory::forget_rules_before(std::uint32_t thread, std::uint32_t positi
 }
 
 void SyncIdeal::ensure(std::uint32_t threads, std::uint32_t locks) {
-  if (frontier_.size() < threads) {
+  if (size_ < threads) {
     frontier_.resize(threads, 0), cursor_.resize(threads, 0), is_pending_.resize(threads, 0);
+    size_ = threads;
   }
-  if (last_.size() < locks) last_.resize(locks);
+  if (locks_ < locks) last_.resize(locks), locks_ = locks;
 }
 
 void SyncIdeal::set_frontier(std::uint32_t t, std::uint32_t v) {
@@ -86,7 +77,7 @@ void SyncIdeal::set_frontier(std::uint32_t t, std::uint32_t v) {
 }
 
 void SyncIdeal::raise_slow(std::uint32_t thread, std::uint32_t length) {
-  if (thread >= frontier_.size()) ensure(thread + 1, 0);
+  if (thread >= size_) ensure(thread + 1, 0);
   if (length > frontier_[thread]) set_frontier(thread, length);
 }
 

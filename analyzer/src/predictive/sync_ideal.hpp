@@ -47,19 +47,27 @@ class SyncHistory {
  public:
   // Events in trace order. Returns the event's 1-based index on its thread.
   std::uint32_t next_event(std::uint32_t thread) {
-    if (thread >= length_.size()) ensure_thread(thread);
+    if (thread >= threads_) ensure_thread(thread);
     ++position_;
     return ++length_[thread];
   }
   // True when the acquisition opens a critical section / the release closes one (not re-entries).
   bool acquire(std::uint32_t thread, std::uint32_t lock, std::uint32_t index);
   bool release(std::uint32_t thread, std::uint32_t lock, std::uint32_t index);
-  void read(std::uint32_t thread, std::uint32_t variable, std::uint32_t index);
-  void write(std::uint32_t thread, std::uint32_t variable, std::uint32_t index);
+  // Inline, like next_event(): one of them runs for every access.
+  void read(std::uint32_t thread, std::uint32_t variable, std::uint32_t index) {
+    if (variable >= last_write_.size()) return;
+    const Writer w = last_write_[variable];
+    if (w.index != 0 && w.thread != thread) require(thread, w.thread, w.index, index);
+  }
+  void write(std::uint32_t thread, std::uint32_t variable, std::uint32_t index) {
+    if (variable >= last_write_.size()) last_write_.resize(variable + 1);
+    last_write_[variable] = Writer{thread, index};
+  }
   void fork(std::uint32_t parent, std::uint32_t child, std::uint32_t index);
   void join(std::uint32_t thread, std::uint32_t child, std::uint32_t index);
 
-  std::uint32_t threads() const { return static_cast<std::uint32_t>(rules_.size()); }
+  std::uint32_t threads() const { return threads_; }
   std::uint32_t locks() const { return lock_count_; }
   std::uint32_t length(std::uint32_t thread) const { return thread < length_.size() ? length_[thread] : 0; }
   const RuleList& rules(std::uint32_t thread) const { return rules_[thread]; }
@@ -89,6 +97,7 @@ class SyncHistory {
   HeldLocks<std::size_t> open_;          // per thread: locks held (outermost acquire's rule)
   std::vector<Writer> last_write_;       // per variable
   std::vector<Fork> forked_by_;          // per thread
+  std::uint32_t threads_ = 0;            // rules_.size() and length_.size(), read on every event
   std::uint32_t lock_count_ = 0;
   std::uint32_t position_ = 0;
 };
@@ -97,7 +106,7 @@ class SyncIdeal {
  public:
   // Grows the prefix of `thread` to at least `length` events (the closure is not updated until close()).
   [[gnu::always_inline]] void raise(std::uint32_t thread, std::uint32_t length) {
-    if (thread < frontier_.size()) {  // the usual cases, inline: nothing to do, or a plain growth
+    if (thread < size_) {  // the usual cases, inline: nothing to do, or a plain growth
       if (length <= frontier_[thread]) return;
       if (!marked_ && length != kUnbounded) return grow(thread, length);  // nothing to undo or to track
     }
@@ -107,7 +116,7 @@ class SyncIdeal {
   // the thread (a thread's first event needs it too; the closure then adds the rest).
   [[gnu::always_inline]] void enable(const SyncHistory& h, std::uint32_t thread, std::uint32_t index) {
     const std::uint32_t length = index - 1;
-    if (thread < frontier_.size() && !marked_ && length != kUnbounded && unbounded_.empty() &&
+    if (thread < size_ && !marked_ && length != kUnbounded && unbounded_.empty() &&
         length > frontier_[thread] && !has_rule_within(h, thread, length)) {
       // The usual step of an access: its thread's prefix grows over events without rules (no
       // acquire, no read of another thread's write since its last access), so close() would
@@ -123,12 +132,12 @@ class SyncIdeal {
   }
   // Applies the closure rules until nothing changes.
   void close(const SyncHistory& h) {
-    if (frontier_.size() < h.threads() || last_.size() < h.locks()) ensure(h.threads(), h.locks());
+    if (size_ < h.threads() || locks_ < h.locks()) ensure(h.threads(), h.locks());
     if (!pending_.empty()) close_pending(h);
   }
-  std::uint32_t frontier(std::uint32_t thread) const { return thread < frontier_.size() ? frontier_[thread] : 0; }
+  std::uint32_t frontier(std::uint32_t thread) const { return thread < size_ ? frontier_[thread] : 0; }
   // How many of the thread's rules this ideal has applied (an absolute rule position).
-  std::uint32_t cursor(std::uint32_t thread) const { return thread < cursor_.size() ? cursor_[thread] : 0; }
+  std::uint32_t cursor(std::uint32_t thread) const { return thread < size_ ? cursor_[thread] : 0; }
   // Lowers lowest[t] to the rule position of every acquire this ideal keeps as a lock's latest
   // (close() reads those rules' releases again).
   void lower_to_rules_in_use(std::vector<std::uint32_t>& lowest) const;
@@ -183,6 +192,9 @@ class SyncIdeal {
 
   std::vector<std::uint32_t> frontier_, cursor_;  // cursor: rules of the thread already applied
   std::vector<LastAcquire> last_;                 // per lock: the latest acquire in the ideal
+  // frontier_.size() (= cursor_'s, is_pending_'s) and last_.size(): the bounds checked on every
+  // step, one load each instead of a vector's two and a subtraction.
+  std::uint32_t size_ = 0, locks_ = 0;
   std::vector<Undo> undo_;
   // Threads whose frontier grew past their cursor since close() last ran: close() visits only
   // them (a trial extension usually moves one or two threads of many). Empty after close() and

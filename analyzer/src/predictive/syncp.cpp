@@ -217,14 +217,17 @@ struct SyncpPredictor::State {
   std::vector<Life> life;
   static bool in_use(Life l) { return l == Life::kForked || l == Life::kRunning; }
 
+  std::uint32_t known_threads = 0;  // the per-thread vectors' size (prefix's would take a division)
   void ensure_thread(std::uint32_t t) {
-    if (prefix.size() <= t) {
-      life.resize(t + 1, Life::kUnseen);
-      prefix.resize(t + 1);
-      last_acquire.resize(t + 1);
-      held_snapshot.resize(t + 1);
-      held_pools.resize(t + 1);
-    }
+    if (t >= known_threads) make_room_for_thread(t);
+  }
+  [[gnu::noinline]] void make_room_for_thread(std::uint32_t t) {
+    life.resize(t + 1, Life::kUnseen);
+    prefix.resize(t + 1);
+    last_acquire.resize(t + 1);
+    held_snapshot.resize(t + 1);
+    held_pools.resize(t + 1);
+    known_threads = t + 1;
   }
 
   // The locks t holds now (the history's critical sections) as of its event `index`, in t's pool:
@@ -307,7 +310,9 @@ struct SyncpPredictor::State {
   bool rules_dropped = false;  // some thread's rules were forgotten (forget_passed_rules)
   SyncIdeal floor;             // valid when rules_dropped: where a thread without a fork starts
   std::vector<std::uint32_t> dead_before;  // per thread: candidate index bound (empty: none dropped)
-  std::uint32_t events_since_refresh = 0;
+  // Events until the next refresh_dead() (one decrement per event; with release_every 0 it counts
+  // down from 2^64, never reaching 0 in practice).
+  std::uint64_t until_refresh = ~std::uint64_t(0);
   bool dropped_any = false;                // a thread seen later without a fork would have needed them
   std::uint32_t started_without_history = 0;  // such threads (reported as a problem)
 
@@ -317,7 +322,7 @@ struct SyncpPredictor::State {
   }
 
   void refresh_dead() {
-    events_since_refresh = 0;
+    until_refresh = release_every != 0 ? release_every : ~std::uint64_t(0);
     const std::uint32_t n = std::min<std::uint32_t>(history.threads(), static_cast<std::uint32_t>(prefix.size()));
     dead_before.assign(n, kUnbounded);
     bool all_trusted = true;
@@ -386,7 +391,12 @@ struct SyncpPredictor::State {
   }
 
   [[gnu::always_inline]] void append(CandidateList& list, std::uint32_t u, const Candidate& c) {
-    if (list.items.size() == list.items.capacity() && !list.items.empty() && u < dead_before.size()) {
+    if (__builtin_expect(list.items.size() == list.items.capacity(), 0)) make_room(list, u);
+    list.items.push_back(c);
+  }
+  // A full list: its passed candidates are dropped first, and it grows only if that freed nothing.
+  [[gnu::noinline]] void make_room(CandidateList& list, std::uint32_t u) {
+    if (!list.items.empty() && u < dead_before.size()) {
       // From the end: almost all of a full list is usually passed, and a binary search's probes
       // were a cache miss each (and, when the list is all live, no trimming happens and the scan
       // is paid once per doubling).
@@ -401,7 +411,6 @@ struct SyncpPredictor::State {
     // A list's first room holds 8: lists hold a few entries between trims, and starting there
     // saves each the growth through 1, 2 and 4 (three allocations and copies).
     if (list.items.capacity() == 0) list.items.reserve(8);
-    list.items.push_back(c);
   }
 
   // For access e (event `index` of its thread t), the threads base + bit of `todo` that may hold
@@ -518,7 +527,7 @@ struct SyncpPredictor::State {
       }
       life[e.thread] = Life::kRunning;
     }
-    if (release_every != 0 && ++events_since_refresh >= release_every) refresh_dead();
+    if (--until_refresh == 0) refresh_dead();
     const std::uint32_t t = e.thread;
     switch (e.op) {
       case StdOp::kRead:
@@ -568,6 +577,7 @@ struct SyncpPredictor::State {
 
 SyncpPredictor::SyncpPredictor(std::uint32_t release_every) : s_(std::make_unique<State>()) {
   s_->release_every = release_every;
+  if (release_every != 0) s_->until_refresh = release_every;
 }
 std::uint32_t SyncpPredictor::threads_started_without_their_history() const { return s_->started_without_history; }
 std::size_t SyncpPredictor::kept_entries() const {
