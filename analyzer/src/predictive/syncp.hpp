@@ -45,7 +45,9 @@ class SyncpPredictor {
   ~SyncpPredictor();
   void on_event(const StdEvent& e);
   // The same for a batch (the fast path), with a look-ahead that starts loading the state of the
-  // accesses 16 and 6 events ahead, level by level (see State::prefetch).
+  // accesses 16, 6 and 2 events ahead, level by level: their own rows, their lists' tails and the
+  // lists of the threads they will likely be checked against, then those lists' candidates at the
+  // cursors (see State::prefetch_far).
   void on_events(const StdEvent* events, std::size_t count);
   // Threads that started after history they could need was let go of: first seen without a fork,
   // or forked by a thread whose closure had taken another thread whole. Races between them and
