@@ -498,8 +498,8 @@ struct SyncpPredictor::State {
   // They change nothing, and what they work out may be stale by the time the access comes (its
   // thread's closure may grow meanwhile): a wrong guess costs a useless load, never a result.
   //
-  // Far: what the access finds by position — its thread's lists' headers, the latest accesses it
-  // is checked against (a write against every access, a read against writes) and its cursors.
+  // Far: what every access reads by position — its thread's lists' headers and the latest
+  // accesses it is checked against (a write against every access, a read against writes).
   [[gnu::always_inline]] void prefetch_far(const StdEvent& e) const {
     if (e.op != StdOp::kRead && e.op != StdOp::kWrite) return;
     const std::uint32_t x = e.target, t = e.thread;
@@ -507,11 +507,12 @@ struct SyncpPredictor::State {
     const bool write = e.op == StdOp::kWrite;
     __builtin_prefetch(&vars.lists(x, t));
     __builtin_prefetch(vars.latest(write, x));
-    __builtin_prefetch(vars.cursors(write, x, t));
   }
-  // Near: the lists' tails, where the access appends, and — for the threads its check will likely
-  // visit (its closure as it stands now) — their lists' headers. Returns those threads (0: none
-  // or unknown) for prefetch_partners().
+  // Near: the lists' tails, where the access appends, and — when its check will likely visit
+  // threads (its closure as it stands now: about one access in nine) — its cursors and those
+  // threads' lists' headers. (Loading the cursors for every access cost more than it saved: the
+  // loads in flight are few, and eight in nine of those were never read.) Returns the threads
+  // (0: none or unknown) for prefetch_partners().
   [[gnu::always_inline]] std::uint64_t prefetch_near(const StdEvent& e) const {
     if (e.op != StdOp::kRead && e.op != StdOp::kWrite) return 0;
     const std::uint32_t x = e.target, t = e.thread;
@@ -523,6 +524,7 @@ struct SyncpPredictor::State {
     const std::uint32_t threads = history.threads();
     if (t >= known_threads || threads > 64 || prefix[t].frontiers().size() < threads) return 0;
     std::uint64_t todo = outside(vars.latest(write, x), prefix[t].frontiers().data(), threads) & ~(std::uint64_t(1) << t);
+    if (todo != 0) __builtin_prefetch(vars.cursors(write, x, t));
     for (std::uint64_t left = todo; left != 0; left &= left - 1) {
       __builtin_prefetch(&vars.lists(x, static_cast<std::uint32_t>(__builtin_ctzll(left))));
     }
