@@ -67,6 +67,9 @@ class VariableTables {
     if (x >= variables_) grow(x);
   }
   bool has(std::uint32_t x, std::uint32_t t) const { return x < variables_ && t < stride_; }
+  // Do the rows hold an entry for each of `threads` threads? (Not yet when a thread appeared
+  // since the last fit().)
+  bool spans(std::uint32_t threads) const { return threads <= stride_; }
   std::size_t candidates() const {
     std::size_t n = 0;
     for (const ThreadLists& l : lists_) n += l.all.items.size() + l.writes.items.size();
@@ -522,7 +525,7 @@ struct SyncpPredictor::State {
     __builtin_prefetch(own.all.items.data() + own.all.items.size());
     if (write) __builtin_prefetch(own.writes.items.data() + own.writes.items.size());
     const std::uint32_t threads = history.threads();
-    if (t >= known_threads || threads > 64 || prefix[t].frontiers().size() < threads) return 0;
+    if (t >= known_threads || threads > 64 || !vars.spans(threads) || prefix[t].frontiers().size() < threads) return 0;
     std::uint64_t todo = outside(vars.latest(write, x), prefix[t].frontiers().data(), threads) & ~(std::uint64_t(1) << t);
     if (todo != 0) __builtin_prefetch(vars.cursors(write, x, t));
     for (std::uint64_t left = todo; left != 0; left &= left - 1) {
