@@ -328,7 +328,7 @@ class Predictor {
     drop_snapshot(old);
   }
   // Rule (a)'s join of a release of lock l into P_t, skipped when t joined a later one of l.
-  void join_release(std::uint32_t t, std::uint32_t l, const LockedRelease& r) {
+  [[gnu::always_inline]] void join_release(std::uint32_t t, std::uint32_t l, const LockedRelease& r) {
     if (r.snapshot == 0) return;
     if (!locks_[l].unordered) {
       std::vector<std::uint32_t>& seen = joined_[t];
@@ -341,13 +341,13 @@ class Predictor {
 
   // The variables lists of closed critical sections, emptied, for the next ones: allocating two
   // at every acquire (and growing them) was a twelfth of wcp's instructions.
-  std::vector<std::uint32_t> spare_list() {
+  [[gnu::always_inline]] std::vector<std::uint32_t> spare_list() {
     if (spare_lists_.empty()) return {};
     std::vector<std::uint32_t> v = std::move(spare_lists_.back());
     spare_lists_.pop_back();
     return v;
   }
-  void recycle_list(std::vector<std::uint32_t>& v) {
+  [[gnu::always_inline]] void recycle_list(std::vector<std::uint32_t>& v) {
     v.clear();
     spare_lists_.push_back(std::move(v));
   }
