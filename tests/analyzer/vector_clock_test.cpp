@@ -55,6 +55,39 @@ TEST(VectorClock, JoinAndLeqBetweenInlineAndHeapClocks) {
   EXPECT_FALSE(padded.leq(small));
 }
 
+// The inline join and leq compare four entries at a time as signed numbers with the top bit
+// flipped: entries on both sides of 2^31 must still compare as unsigned.
+TEST(VectorClock, InlineJoinAndLeqCompareEntriesAsUnsigned) {
+  const std::uint32_t values[] = {0u, 1u, 0x7fffffffu, 0x80000000u, 0x80000001u, 0xfffffffeu, 0xffffffffu};
+  VectorClock x, y;
+  std::uint32_t i = 0;
+  for (std::uint32_t a : values) {
+    for (std::uint32_t b : values) {
+      if (i == 16) break;  // stay inline
+      x.set(i, a);
+      y.set(i, b);
+      ++i;
+    }
+  }
+  VectorClock j = x;
+  j.join(y);
+  bool x_leq_y = true;
+  for (std::uint32_t k = 0; k < 16; ++k) {
+    EXPECT_EQ(j.get(k), std::max(x.get(k), y.get(k))) << k;
+    x_leq_y = x_leq_y && x.get(k) <= y.get(k);
+  }
+  EXPECT_EQ(x.leq(y), x_leq_y);
+  EXPECT_TRUE(x.leq(j));
+  EXPECT_TRUE(y.leq(j));
+  VectorClock high, low;
+  high.set(3, 0x80000000u);
+  low.set(3, 0x7fffffffu);
+  EXPECT_TRUE(low.leq(high));
+  EXPECT_FALSE(high.leq(low));
+  low.join(high);
+  EXPECT_EQ(low.get(3), 0x80000000u);
+}
+
 // leq() and join() of two inline clocks look at all 16 entries: the ones past the size must be 0
 // whatever the clock went through (a move onto a longer clock, reuse after being moved from).
 TEST(VectorClock, InlineEntriesPastTheSizeStayZeroThroughMovesAndReuse) {

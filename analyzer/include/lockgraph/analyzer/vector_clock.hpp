@@ -72,9 +72,21 @@ class VectorClock {
       // Both inline, where entries past size_ are 0: one branch-free pass over all of them
       // (four vector compares), not a loop with an exit per entry (wcp's rule (c) asks this at
       // every release).
+#if defined(__SSE2__)
+      // In SSE2, as max_inline(): g++ left the loop scalar (two thirds of wcp's clock work).
+      const __m128i bias = _mm_set1_epi32(static_cast<int>(0x80000000u));  // unsigned order as signed
+      __m128i later = _mm_setzero_si128();
+      for (std::uint32_t i = 0; i < kInline; i += 4) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(inline_ + i));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(o.inline_ + i));
+        later = _mm_or_si128(later, _mm_cmpgt_epi32(_mm_xor_si128(a, bias), _mm_xor_si128(b, bias)));
+      }
+      return _mm_movemask_epi8(later) == 0;
+#else
       std::uint32_t later = 0;
       for (std::uint32_t i = 0; i < kInline; ++i) later |= std::uint32_t(inline_[i] > o.inline_[i]);
       return later == 0;
+#endif
     }
     const std::uint32_t common = std::min(size_, o.size_);
     const std::uint32_t* c = data();
