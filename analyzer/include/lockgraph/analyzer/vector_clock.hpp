@@ -67,27 +67,26 @@ class VectorClock {
   bool covers(const Epoch& e) const noexcept { return e.clock <= get(e.thread); }
   Epoch epoch(std::uint32_t t) const noexcept { return Epoch{t, get(t)}; }
   // Pointwise <=: everything this clock knows, `o` knows.
-  bool leq(const VectorClock& o) const noexcept {
+  [[gnu::always_inline]] bool leq(const VectorClock& o) const noexcept {
     if (heap_ == nullptr && o.heap_ == nullptr) {
       // Both inline, where entries past size_ are 0: one branch-free pass over all of them
       // (four vector compares), not a loop with an exit per entry (wcp's rule (c) asks this at
       // every release).
 #if defined(__SSE2__)
-      // In SSE2, as max_inline(): g++ left the loop scalar (two thirds of wcp's clock work).
-      const __m128i bias = _mm_set1_epi32(static_cast<int>(0x80000000u));  // unsigned order as signed
-      __m128i later = _mm_setzero_si128();
-      for (std::uint32_t i = 0; i < kInline; i += 4) {
-        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(inline_ + i));
-        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(o.inline_ + i));
-        later = _mm_or_si128(later, _mm_cmpgt_epi32(_mm_xor_si128(a, bias), _mm_xor_si128(b, bias)));
-      }
-      return _mm_movemask_epi8(later) == 0;
+      // In SSE2, as max_inline(): g++ left the loop partly scalar.
+      static_assert(kInline == 16);  // four steps of four, written out (-O2 does not unroll)
+      const __m128i any = _mm_or_si128(_mm_or_si128(later4(inline_, o.inline_), later4(inline_ + 4, o.inline_ + 4)),
+                                       _mm_or_si128(later4(inline_ + 8, o.inline_ + 8), later4(inline_ + 12, o.inline_ + 12)));
+      return _mm_movemask_epi8(any) == 0;
 #else
       std::uint32_t later = 0;
       for (std::uint32_t i = 0; i < kInline; ++i) later |= std::uint32_t(inline_[i] > o.inline_[i]);
       return later == 0;
 #endif
     }
+    return leq_general(o);
+  }
+  [[gnu::noinline]] bool leq_general(const VectorClock& o) const noexcept {
     const std::uint32_t common = std::min(size_, o.size_);
     const std::uint32_t* c = data();
     const std::uint32_t* oc = o.data();
@@ -110,20 +109,29 @@ class VectorClock {
   const std::uint32_t* data() const noexcept { return heap_ != nullptr ? heap_ : inline_; }
   std::uint32_t* data() noexcept { return heap_ != nullptr ? heap_ : inline_; }
 
+#if defined(__SSE2__)
+  // Four entries at a time, as signed numbers with the top bit flipped (SSE2 has no unsigned
+  // compare): where a[i] > b[i], all ones.
+  [[gnu::always_inline]] static __m128i later4(const std::uint32_t* a, const std::uint32_t* b) {
+    const __m128i bias = _mm_set1_epi32(static_cast<int>(0x80000000u));
+    return _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a)), bias),
+                           _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), bias));
+  }
+  // a[i] = max(a[i], b[i]) for four entries.
+  [[gnu::always_inline]] static void max4(std::uint32_t* a, const std::uint32_t* b) {
+    const __m128i a_larger = later4(a, b);
+    const __m128i av = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
+    const __m128i bv = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(a), _mm_or_si128(_mm_and_si128(a_larger, av), _mm_andnot_si128(a_larger, bv)));
+  }
+#endif
   // inline_[i] = max(inline_[i], other[i]) for all kInline entries. Written out in SSE2 (the
   // build's baseline has no unsigned 32-bit max): inlined, the plain loop was left scalar or
   // behind an overlap check, since `other` may be this clock's own entries.
   [[gnu::always_inline]] void max_inline(const std::uint32_t* other) {
 #if defined(__SSE2__)
-    static_assert(kInline % 4 == 0);
-    const __m128i bias = _mm_set1_epi32(static_cast<int>(0x80000000u));  // unsigned order as signed
-    for (std::uint32_t i = 0; i < kInline; i += 4) {
-      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(inline_ + i));
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(other + i));
-      const __m128i a_larger = _mm_cmpgt_epi32(_mm_xor_si128(a, bias), _mm_xor_si128(b, bias));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(inline_ + i),
-                       _mm_or_si128(_mm_and_si128(a_larger, a), _mm_andnot_si128(a_larger, b)));
-    }
+    static_assert(kInline == 16);  // four steps of four, written out (-O2 does not unroll)
+    max4(inline_, other), max4(inline_ + 4, other + 4), max4(inline_ + 8, other + 8), max4(inline_ + 12, other + 12);
 #else
     for (std::uint32_t i = 0; i < kInline; ++i) inline_[i] = std::max(inline_[i], other[i]);
 #endif
