@@ -170,11 +170,12 @@ class Predictor {
       stride_ = stride;
     }
   }
-  void ensure_variable(std::uint32_t x) {
+  // Inline (once per access); the growth is not.
+  [[gnu::always_inline]] void ensure_variable(std::uint32_t x) {
     if (vars_.size() <= x) add_variables(x);
     if (a_ == RaceAnalysis::kShb && last_write_clock_.size() <= x) last_write_clock_.resize(x + 1);
   }
-  void add_variables(std::uint32_t x) {
+  [[gnu::noinline]] void add_variables(std::uint32_t x) {
     std::size_t n = std::max<std::size_t>(x + 1, vars_.size() + vars_.size() / 2);
     vars_.resize(n);
     reads_.resize(n * stride_);
