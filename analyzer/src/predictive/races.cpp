@@ -273,8 +273,14 @@ class Predictor {
   // Rule (a)'s pairs of lock l: a dense table per lock, indexed by variable, while all the dense
   // tables together stay within dense_budget_ entries (no hashing, and 16 bytes a pair instead of
   // a 32-byte slot at most half full); past that, a lock's pairs move to the hash map locked_.
-  LockedAccesses& locked_at(std::uint32_t l, std::uint32_t x) {
+  // Inline for a dense table that has the variable (the usual case, at every release for each
+  // variable its critical section touched); growing it, or a sparse lock, out of line.
+  [[gnu::always_inline]] LockedAccesses& locked_at(std::uint32_t l, std::uint32_t x) {
     LockState& s = locks_[l];
+    if (!s.sparse && x < s.by_variable.size()) return s.by_variable[x];
+    return locked_at_general(s, l, x);
+  }
+  [[gnu::noinline]] LockedAccesses& locked_at_general(LockState& s, std::uint32_t l, std::uint32_t x) {
     if (!s.sparse && x >= s.by_variable.size()) {
       const std::size_t want = std::max<std::size_t>(vars_.size(), std::size_t(x) + 1);
       if (dense_pairs_ - s.by_variable.size() + want <= dense_budget_) {
@@ -316,16 +322,19 @@ class Predictor {
     if (ref != 0 && --snapshots_[ref - 1].refs == 0) free_snapshots_.push_back(ref - 1);
   }
   // The entry's latest release becomes `now`; on an unordered lock the entry keeps the join.
-  void record_release(LockedRelease& entry, const LockedRelease& now, bool unordered) {
+  // Inline for an ordered lock (the usual case); the join an unordered one keeps, out of line.
+  [[gnu::always_inline]] void record_release(LockedRelease& entry, const LockedRelease& now, bool unordered) {
     const std::uint32_t old = entry.snapshot;
-    if (unordered && old != 0) {
-      VectorClock joined = snapshots_[old - 1].h;
-      joined.join(snapshots_[now.snapshot - 1].h);
-      entry = LockedRelease{new_snapshot(joined), now.number};
-    } else {
-      entry = now;
-      ++snapshots_[now.snapshot - 1].refs;
-    }
+    if (unordered && old != 0) return record_unordered_release(entry, now);
+    entry = now;
+    ++snapshots_[now.snapshot - 1].refs;
+    drop_snapshot(old);
+  }
+  [[gnu::noinline]] void record_unordered_release(LockedRelease& entry, const LockedRelease& now) {
+    const std::uint32_t old = entry.snapshot;
+    VectorClock joined = snapshots_[old - 1].h;
+    joined.join(snapshots_[now.snapshot - 1].h);
+    entry = LockedRelease{new_snapshot(joined), now.number};
     drop_snapshot(old);
   }
   // Rule (a)'s join of a release of lock l into P_t, skipped when t joined a later one of l.
