@@ -318,7 +318,7 @@ class Predictor {
     snapshots_[i].refs = 1;
     return i + 1;
   }
-  void drop_snapshot(std::uint32_t ref) {
+  [[gnu::always_inline]] void drop_snapshot(std::uint32_t ref) {
     if (ref != 0 && --snapshots_[ref - 1].refs == 0) free_snapshots_.push_back(ref - 1);
   }
   // The entry's latest release becomes `now`; on an unordered lock the entry keeps the join.
