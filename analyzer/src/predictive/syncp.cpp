@@ -316,6 +316,7 @@ struct SyncpPredictor::State {
   // Events until the next refresh_dead() (one decrement per event; with release_every 0 it counts
   // down from 2^64, never reaching 0 in practice).
   std::uint64_t until_refresh = ~std::uint64_t(0);
+  void restart_refresh_countdown() { until_refresh = release_every != 0 ? release_every : ~std::uint64_t(0); }
   bool dropped_any = false;                // a thread seen later without a fork would have needed them
   std::uint32_t started_without_history = 0;  // such threads (reported as a problem)
 
@@ -325,7 +326,7 @@ struct SyncpPredictor::State {
   }
 
   void refresh_dead() {
-    until_refresh = release_every != 0 ? release_every : ~std::uint64_t(0);
+    restart_refresh_countdown();
     const std::uint32_t n = std::min<std::uint32_t>(history.threads(), static_cast<std::uint32_t>(prefix.size()));
     dead_before.assign(n, kUnbounded);
     bool all_trusted = true;
@@ -611,7 +612,7 @@ struct SyncpPredictor::State {
 
 SyncpPredictor::SyncpPredictor(std::uint32_t release_every) : s_(std::make_unique<State>()) {
   s_->release_every = release_every;
-  if (release_every != 0) s_->until_refresh = release_every;
+  s_->restart_refresh_countdown();
 }
 std::uint32_t SyncpPredictor::threads_started_without_their_history() const { return s_->started_without_history; }
 std::size_t SyncpPredictor::kept_entries() const {
