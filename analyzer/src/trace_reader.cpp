@@ -289,6 +289,18 @@ void scan_chunks(ChunkBytes& bytes, std::uint64_t from, std::uint64_t to, std::v
   }
 }
 
+// Whether `cut` is a copy of `whole` cut short: the same bytes up to a page boundary, zeros from
+// there on. The tracer's writer copies filled chunks with pwritev(), which a fatal signal stops
+// between pages; the original is cleared only after the call returned, so it is still whole.
+// Unlike a prefix of valid records, this also holds when the cut falls inside a record.
+bool cut_short_of(const std::vector<unsigned char>& cut, const std::vector<unsigned char>& whole) {
+  if (cut.size() != whole.size()) return false;
+  const auto differ = std::mismatch(cut.begin(), cut.end(), whole.begin());
+  if (differ.first == cut.end()) return false;  // identical
+  const std::size_t page = std::size_t(differ.first - cut.begin()) / 4096 * 4096;
+  return std::all_of(cut.begin() + std::ptrdiff_t(page), cut.end(), [](unsigned char b) { return b == 0; });
+}
+
 }  // namespace
 
 void TraceFile::scan(int fd) {
@@ -325,8 +337,9 @@ void TraceFile::scan(int fd) {
 
   // A chunk can be in the file twice: the tracer's staging writer copies a filled chunk to its
   // place in the file and then clears the original, so a process killed in between leaves both,
-  // identical (the copy's header is written last: a cut copy has no magic). Of each (thread,
-  // chunk index) the copy with the most valid records is read; later copies resolve in file order.
+  // identical. A copy cut short by a kill gives way to the whole one (cut_short_of). Otherwise, of
+  // each (thread, chunk index) the copy with the most valid records is read; later copies resolve
+  // in file order.
   std::vector<bool> superseded(chunks.size(), false);
   {
     std::unordered_map<std::uint64_t, std::size_t> kept;  // (thread, index) -> the copy read
@@ -339,6 +352,14 @@ void TraceFile::scan(int fd) {
       const ChunkScan& k = chunks[it->second];
       const std::uint64_t len = ch.stop - ch.offset, kept_len = k.stop - k.offset;
       const std::uint64_t common = std::min(len, kept_len);
+      const std::uint64_t span = std::min<std::uint64_t>(cs, size_ - std::max(ch.offset, k.offset));
+      const std::vector<unsigned char> mine = bytes.copy(ch.offset, span), theirs = bytes.copy(k.offset, span);
+      if (cut_short_of(mine, theirs) || cut_short_of(theirs, mine)) {
+        const bool keep_mine = cut_short_of(theirs, mine);
+        superseded[keep_mine ? it->second : i] = true;
+        if (keep_mine) it->second = i;
+        continue;
+      }
       if (bytes.copy(ch.offset, common) != bytes.copy(k.offset, common)) {
         problems_.push_back({path_, ch.offset, "two different copies of chunk " + std::to_string(ch.header.index) +
                                                    " of thread " + std::to_string(ch.header.thread) + "; the longer one is read"});

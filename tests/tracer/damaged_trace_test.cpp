@@ -8,6 +8,7 @@
 #include <iterator>
 #include <set>
 
+#include "lockgraph/annotations.hpp"
 #include "lockgraph/mutex.hpp"
 #include "lockgraph/thread.hpp"
 #include "trace_test_util.hpp"
@@ -223,8 +224,8 @@ TEST_F(DamagedTrace, NoTrailerIsAcceptedAndSaid) {
 
 // The tracer's staging writer copies each filled chunk to its place in the file and then clears
 // the original: a process killed in between leaves the chunk twice. The reader reads each chunk
-// once, the longer copy, and says nothing when one copy is a prefix of the other (a copy cut short
-// has no magic, as the tracer writes the header last, but a damaged file may hold one).
+// once, the longer copy, and says nothing when one copy is a prefix of the other or was cut short
+// at a page (the writer's pwritev() stopped by a kill).
 std::string chunk_copy(const std::string& bytes, std::size_t off, std::size_t keep = format::kChunkSize) {
   std::string c = bytes.substr(off, format::kChunkSize);
   std::fill(c.begin() + std::ptrdiff_t(keep), c.end(), '\0');
@@ -295,6 +296,48 @@ TEST_F(DamagedTrace, TwoDifferentCopiesOfAChunkAreNamed) {
   EXPECT_EQ(problems[0].offset, good_.size());
   EXPECT_EQ(problems[0].reason, "two different copies of chunk 1 of thread 1; the longer one is read");
   EXPECT_EQ(n, good_events_);
+}
+
+// The writer copies filled chunks with pwritev(), which a kill stops between pages: a copy cut
+// there keeps its magic, and the cut may fall inside a record (a lock record of 16 bytes, then an
+// access run of 24, so records straddle pages). The copy with zeros from a page on gives way to
+// the whole original, silently, whichever comes first in the file.
+TEST(CutCopy, CutInsideARecordGivesWayToTheWholeChunk) {
+  TempDir dir;
+  auto child = run_traced_child(dir, [] {
+    lockgraph::mutex m("M");
+    static std::uint64_t cells[64];
+    for (int i = 0; i < 2000; ++i) {
+      m.lock();
+      record_write(&cells[i % 64], 8);
+      record_write(&cells[(i + 1) % 64], 8);
+      m.unlock();
+    }
+    return 0;
+  });
+  ASSERT_EQ(child.exit_code(), 0);
+  std::string bytes = read_file(child.trace);
+  std::set<std::pair<std::uint32_t, std::uint32_t>> seen;
+  for_each_chunk(bytes, [&](std::size_t off, const format::ChunkHeader& h) {
+    if (!seen.emplace(h.thread, h.index).second) std::memset(&bytes[off], 0, 4);  // one copy each
+  });
+  const std::string path = dir.path() + "/cut.trace";
+  write_file(path, bytes);
+  const std::size_t whole = read_events(path).size();
+  std::size_t second = chunk_of_thread(bytes, 1, 1);
+  ASSERT_NE(second, 0u);
+  for (std::size_t cut : {std::size_t(4096), std::size_t(8192), std::size_t(12288)}) {
+    SCOPED_TRACE(cut);
+    std::string cut_first = bytes;
+    cut_first.replace(second, format::kChunkSize, chunk_copy(bytes, second, cut));
+    cut_first += chunk_copy(bytes, second);
+    for (const std::string& file : {cut_first, bytes + chunk_copy(bytes, second, cut)}) {
+      write_file(path, file);
+      std::vector<Problem> problems;
+      EXPECT_EQ(read_events(path, &problems).size(), whole);
+      EXPECT_TRUE(problems.empty()) << problems[0].message();
+    }
+  }
 }
 
 }  // namespace

@@ -21,6 +21,10 @@ inline constexpr std::uint64_t kMaxChunks = std::uint64_t(kSegmentChunks) * kMax
 // The writer is woken once this many filled slots wait: one wake-up per 128 KiB of trace, not
 // one futex call per chunk on the recording thread.
 inline constexpr std::size_t kStagingWakeBatch = 8;
+// The writer copies filled slots to the file up to this many per pwritev() (512 KiB).
+inline constexpr std::size_t kCopyRun = 32;
+// The writer keeps this many slots free after each batch (1 MiB), making fresh ones as needed.
+inline constexpr std::size_t kSpareSlots = 64;
 
 struct Process {
   // Locks taken only on slow paths. Nesting order (checked by the tsan preset):
@@ -49,7 +53,7 @@ struct Process {
 
   // Staging (docs/trace-format.md, "Staged chunks"). Threads record into chunk slots of the file
   // whose pages stay mapped and hot; the writer thread copies each filled slot to a fresh chunk
-  // position with pwrite() and recycles it. A first write to a fresh page of a shared mapping
+  // position with pwritev() and recycles it. A first write to a fresh page of a shared mapping
   // costs a page fault (several microseconds on a virtual machine), which used to land on the
   // recording thread once per 4 KiB. staging_mu is a leaf: nothing else is locked under it.
   std::mutex staging_mu;

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -167,30 +168,43 @@ char* chunk_address(Process& p, std::uint64_t index) {
   return base + (index % kSegmentChunks) * format::kChunkSize;
 }
 
-// A chunk position no one used yet, mapped and with its pages faulted in as written in one call
-// (MAP_POPULATE alone would map a shared file's pages read-only, so every page would still fault
-// on its first record). As a slot it is then reused without faults. Returns false when the disk
-// is full or the trace is closed.
+// Up to n chunk positions no one used yet, consecutive from *first, mapped and with their pages
+// faulted in as written, one call per mapped segment (MAP_POPULATE alone would map a shared
+// file's pages read-only, so every page would still fault on its first record). As slots they
+// are then reused without faults. Returns how many (0 when the disk is full or the trace is
+// closed); positions past a failure stay all zero, which readers skip.
+std::uint64_t claim_fresh_chunks(Process& p, std::uint64_t n, std::uint64_t* first) {
+  const std::uint64_t from = p.next_chunk.fetch_add(n, std::memory_order_relaxed);
+  if (from >= kMaxChunks) return 0;
+  std::uint64_t to = std::min(from + n, kMaxChunks);
+  for (std::uint64_t i = from; i < to;) {
+    if (p.segments[i / kSegmentChunks].load(std::memory_order_acquire) == nullptr) {
+      std::lock_guard<std::mutex> g(p.grow_mu);
+      if (!ensure_mapped_locked(p, i)) {
+        to = i;
+        break;
+      }
+    }
+    const std::uint64_t end = std::min(to, (i / kSegmentChunks + 1) * kSegmentChunks);
+    char* c = chunk_address(p, i);
+    if (madvise(c, (end - i) * format::kChunkSize, kMadvPopulateWrite) != 0) {
+      volatile char* touch = c;
+      for (std::size_t b = 0; b < (end - i) * format::kChunkSize; b += 4096) touch[b] = 0;
+    }
+    i = end;
+  }
+  *first = from;
+  return to - from;
+}
+
 bool claim_fresh_chunk(Process& p, std::uint64_t* index) {
-  std::uint64_t i = p.next_chunk.fetch_add(1, std::memory_order_relaxed);
-  if (i >= kMaxChunks) return false;
-  if (p.segments[i / kSegmentChunks].load(std::memory_order_acquire) == nullptr) {
-    std::lock_guard<std::mutex> g(p.grow_mu);
-    if (!ensure_mapped_locked(p, i)) return false;
-  }
-  char* c = chunk_address(p, i);
-  if (madvise(c, format::kChunkSize, kMadvPopulateWrite) != 0) {
-    volatile char* touch = c;
-    for (std::size_t b = 0; b < format::kChunkSize; b += 4096) touch[b] = 0;
-  }
-  *index = i;
-  return true;
+  return claim_fresh_chunks(p, 1, index) == 1;
 }
 
 // --- staging -------------------------------------------------------------------------------
 // A recording thread writes into a slot: a chunk position of the file, mapped and faulted in
 // once, then used again and again. When the thread moves on, the slot goes to the writer thread,
-// which copies it to a fresh chunk position with pwrite() (the page cache takes the bytes without
+// which copies it to a fresh chunk position with pwritev() (the page cache takes the bytes without
 // a page fault on anyone's mapping), then clears it and returns it to the pool. Crash safety is
 // kept: a slot is part of the trace file, so until its copy exists it *is* the chunk; a kill
 // between the copy and the clearing leaves the chunk twice, identical, and the reader reads it
@@ -231,28 +245,32 @@ bool take_free_slot(Process& p, std::uint64_t* slot) {
   return true;
 }
 
-// Writes bytes [from, to) of slot `slot` to chunk position `index`.
-bool write_out(Process& p, std::uint64_t slot, std::uint64_t index, std::size_t from, std::size_t to) {
-  const char* c = chunk_address(p, slot);
-  while (from < to) {
-    ssize_t n = pwrite(p.fd, c + from, to - from, off_t(chunk_offset(index) + from));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    from += std::size_t(n);
+// Copies slots[0, n) to n consecutive fresh chunk positions with pwritev(), kCopyRun chunks per
+// call: one 16 KiB pwrite() per chunk cost the writer ~4x the kernel time of 256 KiB calls (the
+// page cache's work per call and per small folio), and the writer shares the program's cores.
+// Returns how many slots, from the first, were copied whole; the rest (disk full, trace closed)
+// stay what they are, chunks of the trace, and leave the pool. A copy cut short by a kill (the
+// kernel stops a write between pages for a fatal signal) holds its slot's bytes up to a page and
+// zeros after it, while the slot is still whole: the reader reads the slot (docs/trace-format.md).
+std::size_t copy_out(Process& p, const std::uint64_t* slots, std::size_t n) {
+  const std::uint64_t first = p.next_chunk.fetch_add(n, std::memory_order_relaxed);
+  if (first >= kMaxChunks) return 0;
+  n = std::size_t(std::min<std::uint64_t>(n, kMaxChunks - first));
+  iovec parts[kCopyRun];
+  for (std::size_t i = 0; i < n; ++i) parts[i] = {chunk_address(p, slots[i]), format::kChunkSize};
+  std::size_t done = 0;  // bytes written
+  std::size_t part = 0;  // the first part not wholly written
+  while (part < n) {
+    const std::size_t skip = done - part * format::kChunkSize;  // of parts[part], already written
+    parts[part].iov_base = chunk_address(p, slots[part]) + skip;
+    parts[part].iov_len = format::kChunkSize - skip;
+    const ssize_t w = pwritev(p.fd, parts + part, int(n - part), off_t(chunk_offset(first) + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    done += std::size_t(w);
+    part = done / format::kChunkSize;
   }
-  return true;
-}
-
-// Copies slot `slot` to a fresh chunk position: the body first, then the header with its magic,
-// so a copy cut short by a kill (the kernel stops a pwrite() between pages for a fatal signal) has
-// no magic and is skipped, and a copy with its magic is whole. False when it could not be made
-// (disk full, trace closed): the slot then stays what it is, a chunk of the trace, and leaves the
-// pool.
-bool copy_out(Process& p, std::uint64_t slot) {
-  const std::uint64_t index = p.next_chunk.fetch_add(1, std::memory_order_relaxed);
-  if (index >= kMaxChunks) return false;
-  return write_out(p, slot, index, sizeof(format::ChunkHeader), format::kChunkSize) &&
-         write_out(p, slot, index, 0, sizeof(format::ChunkHeader));
+  return part;
 }
 
 void staging_writer_main() {
@@ -272,15 +290,32 @@ void staging_writer_main() {
       batch.swap(p.staging_full);
     }
     recycled.clear();
-    for (std::uint64_t slot : batch) {
-      if (!copy_out(p, slot)) continue;
-      // The magic first: from here on a reader skips the slot, whatever a kill leaves in it.
-      char* c = chunk_address(p, slot);
-      __atomic_store_n(&reinterpret_cast<format::ChunkHeader*>(c)->magic, 0u, __ATOMIC_RELEASE);
-      std::memset(c + sizeof(std::uint32_t), 0, format::kChunkSize - sizeof(std::uint32_t));
-      recycled.push_back(slot);
+    for (std::size_t at = 0; at < batch.size(); at += kCopyRun) {
+      const std::size_t run = std::min(kCopyRun, batch.size() - at);
+      const std::size_t copied = copy_out(p, batch.data() + at, run);
+      for (std::size_t i = 0; i < copied; ++i) {
+        // The magic first: from here on a reader skips the slot, whatever a kill leaves in it.
+        char* c = chunk_address(p, batch[at + i]);
+        __atomic_store_n(&reinterpret_cast<format::ChunkHeader*>(c)->magic, 0u, __ATOMIC_RELEASE);
+        std::memset(c + sizeof(std::uint32_t), 0, format::kChunkSize - sizeof(std::uint32_t));
+        recycled.push_back(batch[at + i]);
+      }
     }
     batch.clear();
+    std::size_t spare;
+    {
+      std::lock_guard<std::mutex> g(p.staging_mu);
+      spare = p.staging_free.size() + recycled.size();
+    }
+    // Slots made ahead: a recording thread that finds the pool empty (the writer was descheduled,
+    // on a machine whose cores the program keeps busy) claims and faults in a fresh chunk itself,
+    // one system call per 16 KiB on the program's time. The writer keeps kSpareSlots free instead,
+    // in one call per segment.
+    std::uint64_t first = 0;
+    if (spare < kSpareSlots) {
+      const std::uint64_t made = claim_fresh_chunks(p, kSpareSlots - spare, &first);
+      for (std::uint64_t i = 0; i < made; ++i) recycled.push_back(first + i);
+    }
     std::lock_guard<std::mutex> g(p.staging_mu);
     p.staging_free.insert(p.staging_free.end(), recycled.begin(), recycled.end());
     p.staging_writer_copying = false;
@@ -813,7 +848,7 @@ void flush() noexcept {
     char* m = p.segments[s].load(std::memory_order_acquire);
     if (m != nullptr) msync(m, kSegmentChunks * format::kChunkSize, MS_SYNC);
   }
-  fdatasync(p.fd);  // the chunks the staging writer copied with pwrite()
+  fdatasync(p.fd);  // the chunks the staging writer copied with pwritev()
 }
 
 void shutdown() noexcept { write_trailer(0); }
