@@ -70,6 +70,15 @@ inline ObjectSlot* lock_slot(rt::ThreadState* t, const void* addr, ObjectKind ki
   return lock_slot_slow(t, addr, kind, type, site);
 }
 
+// A mutex's slot. Its type is read from the mutex only when the slot is made: on the fast path
+// the first touch of the mutex's cache line is then the real lock's own atomic, one transfer of
+// the line from the core that last held it instead of a read followed by an upgrade to write.
+inline ObjectSlot* mutex_slot(rt::ThreadState* t, pthread_mutex_t* m, std::uint32_t site) {
+  ObjectSlot* s = find(m);
+  if (__builtin_expect(s != nullptr && s->announced && s->generation == fork_generation(), 1)) return s;
+  return lock_slot_slow(t, m, ObjectKind::kMutex, mutex_type(m), site);
+}
+
 // Mutexes held by the only thread before the first pthread_create: announced, with their
 // acquisition, when the second thread is about to exist.
 constexpr std::size_t kSilentHeldMax = 64;
@@ -181,13 +190,13 @@ int mutex_acquire(pthread_mutex_t* m, const void* pc, Mode mode, const timespec*
   if (t == nullptr) {
     return mode == Mode::kTry ? r.mutex_trylock(m) : mode == Mode::kTimed ? r.mutex_timedlock(m, abstime) : r.mutex_lock(m);
   }
-  LockType type = mutex_type(m);
+  prefetch_slot_for_write(m);  // in flight while the caller's site is looked up
   if (!threaded()) {
     // One thread: track the owner silently. Only a lock that is taken (a self-deadlock, or a
     // thread we cannot see) goes on to the recording path below.
     bool created = false;
     ObjectSlot* s = find_or_create(m, ObjectKind::kMutex, &created);
-    if (s != nullptr && created) s->lock_type = static_cast<std::uint8_t>(type);
+    if (s != nullptr && created) s->lock_type = static_cast<std::uint8_t>(mutex_type(m));
     if (s != nullptr && (s->announced || s->generation != fork_generation())) s = nullptr;  // recorded already
     if (s != nullptr) {
       int rc = r.mutex_trylock(m);
@@ -199,7 +208,7 @@ int mutex_acquire(pthread_mutex_t* m, const void* pc, Mode mode, const timespec*
     }
   }
   std::uint32_t site = caller_site(t, pc);
-  ObjectSlot* s = lock_slot(t, m, ObjectKind::kMutex, type, site);
+  ObjectSlot* s = mutex_slot(t, m, site);
   if (s == nullptr) return mode == Mode::kTry ? r.mutex_trylock(m) : r.mutex_lock(m);
   return acquire(t, s, site, mode, abstime, false, [&] { return r.mutex_trylock(m); },
                  [&](const timespec* ts) { return r.mutex_timedlock(m, ts); });
@@ -210,7 +219,7 @@ int mutex_acquire(pthread_mutex_t* m, const void* pc, Mode mode, const timespec*
 void announce_silent_locks(rt::ThreadState* t, std::uint32_t site) noexcept {
   for (std::size_t i = 0; i < g_silent_count; ++i) {
     auto* m = static_cast<pthread_mutex_t*>(const_cast<void*>(g_silent_held[i]));
-    (void)lock_slot(t, m, ObjectKind::kMutex, mutex_type(m), site);
+    (void)mutex_slot(t, m, site);
   }
   g_silent_count = 0;
 }
@@ -251,9 +260,10 @@ LG_EXPORT int pthread_mutex_unlock(pthread_mutex_t* m) {
     }
   }
   if (t != nullptr) {
+    prefetch_slot_for_write(m);
     std::uint32_t site = caller_site(t, pc);
     // An unlock of a mutex never locked is recorded too: the analyzer reports the misuse.
-    if (ObjectSlot* s = lock_slot(t, m, ObjectKind::kMutex, mutex_type(m), site)) release(t, s, site, false);
+    if (ObjectSlot* s = mutex_slot(t, m, site)) release(t, s, site, false);
   }
   return r.mutex_unlock(m);
 }

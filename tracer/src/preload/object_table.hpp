@@ -82,6 +82,19 @@ inline ObjectSlot* find(const void* addr) noexcept {
   return t == nullptr ? nullptr : table_internal::probe(t, reinterpret_cast<std::uintptr_t>(addr));
 }
 
+// Asks for the cache line of `addr`'s home slot in the exclusive state, ahead of a lookup that
+// goes on to write the slot (a lock's owner and sequence): a lock that moves between cores moves
+// its slot with it, and a plain read would fetch the line shared, then need a second round trip
+// to write it. A hint only (a no-op where the instruction is absent).
+inline void prefetch_slot_for_write(const void* addr) noexcept {
+#if defined(__x86_64__)
+  ObjectSlot* t = table_internal::g_table.load(std::memory_order_relaxed);
+  if (t != nullptr) asm volatile("prefetchw %0" : : "m"(t[table_internal::home(reinterpret_cast<std::uintptr_t>(addr))]));
+#else
+  (void)addr;
+#endif
+}
+
 // Returns the slot for `addr`, creating it when absent (*created tells). nullptr when full.
 ObjectSlot* find_or_create(const void* addr, ObjectKind kind, bool* created) noexcept;
 
