@@ -43,6 +43,15 @@ TEST(JsonWriter, EscapesLikeNlohmannWithReplacement) {
     for (char& c : s) c = alphabet[rng() % alphabet.size()];
     ASSERT_EQ(escaped(s), oracle(s)) << i;
   }
+  // Longer strings, mostly plain, so that the bytes to escape fall at every position of the
+  // 16-byte steps and in the tail after them.
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(rng() % 70, 'x');
+    for (char& c : s) {
+      if (rng() % 12 == 0) c = alphabet[rng() % alphabet.size()];
+    }
+    ASSERT_EQ(escaped(s), oracle(s)) << i;
+  }
 }
 
 TEST(JsonWriter, LaysOutDocumentsLikeNlohmannsIndentedDump) {
