@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <filesystem>
 #include <functional>
 
 #include "detectors/detector.hpp"
@@ -38,15 +37,21 @@ void assign_fingerprint(Finding& f) {
     h.byte(0xff);
   };
   mix(f.kind);
-  std::vector<std::string> objs = f.objects;
+  std::vector<std::string_view> objs(f.objects.begin(), f.objects.end());
   std::sort(objs.begin(), objs.end());
-  for (const auto& o : objs) mix(o);
+  for (std::string_view o : objs) mix(o);
   std::vector<std::string> places;
+  places.reserve(f.locations.size());
   for (const Location& l : f.locations) {
-    // The role's first word (holds / acquires / write / read / waits) tells apart findings at the
-    // same places; thread numbers and lines are deliberately left out.
-    std::string verb = l.role.substr(0, l.role.find(' '));
-    places.push_back(std::filesystem::path(l.file).filename().string() + "|" + l.function + "|" + verb);
+    // The file's last component (what std::filesystem::path::filename gives for a POSIX path) and
+    // the role's first word (holds / acquires / write / read / waits), which tells apart findings
+    // at the same places; thread numbers and lines are deliberately left out.
+    const std::string_view file(l.file), role(l.role);
+    const std::string_view name = file.substr(file.rfind('/') + 1);  // npos + 1 == 0: no slash
+    const std::string_view verb = role.substr(0, role.find(' '));
+    std::string& p = places.emplace_back();
+    p.reserve(name.size() + l.function.size() + verb.size() + 2);
+    p.append(name).append(1, '|').append(l.function).append(1, '|').append(verb);
   }
   std::sort(places.begin(), places.end());
   for (const auto& p : places) mix(p);
@@ -111,11 +116,28 @@ void sort_findings(std::vector<Finding>& findings) {
     }
     return i;
   };
-  std::stable_sort(findings.begin(), findings.end(), [&](const Finding& a, const Finding& b) {
+  // The keys once per finding, and the findings moved once: a large report has thousands, and
+  // sorting them in place moved each (strings and vectors) a dozen times.
+  struct Key {
+    Severity severity;
+    int rank;
+    std::size_t cycle, index;
+  };
+  std::vector<Key> keys;
+  keys.reserve(findings.size());
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    keys.push_back(Key{findings[i].severity, rank(findings[i]), findings[i].cycle.size(), i});
+  }
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
     if (a.severity != b.severity) return a.severity > b.severity;
-    if (rank(a) != rank(b)) return rank(a) < rank(b);
-    return a.cycle.size() < b.cycle.size();
+    if (a.rank != b.rank) return a.rank < b.rank;
+    if (a.cycle != b.cycle) return a.cycle < b.cycle;
+    return a.index < b.index;  // stable
   });
+  std::vector<Finding> sorted;
+  sorted.reserve(findings.size());
+  for (const Key& k : keys) sorted.push_back(std::move(findings[k.index]));
+  findings = std::move(sorted);
 }
 
 namespace {
