@@ -55,7 +55,8 @@ std::vector<Finding> LockHierarchy::check(const AnalysisResult& result) const {
     b.role = "then acquires " + e.to;
     b.locks_held = e.gates;
     b.locks_held.push_back(e.from);
-    f.locations = {a, b};
+    f.locations.push_back(std::move(a));
+    f.locations.push_back(std::move(b));
     f.count = e.count;
     f.message = "acquired " + e.to + " while holding " + e.from + ", against the declared lock hierarchy " + declared +
                 " (" + source + (lines.empty() ? "" : ":" + lines) + ")";

@@ -83,31 +83,32 @@ class LocksetDetector : public Detector {
   }
 
  private:
+  // Once per variable and pair of write sites: a program with thousands of shared variables gets
+  // thousands of these, so the finding is built in its map slot, without copies.
   void report(Model& m, std::uint32_t process, std::uint64_t address, const VarState& v) {
     std::string var = m.variable_label(process, address);
     const WriteSite& a = v.writers[0];
     const WriteSite& b = v.writers[1];
-    auto key = std::make_tuple(var, process, std::min(a.site, b.site), std::max(a.site, b.site));
-    if (findings_.count(key)) {
-      ++findings_[key].count;
+    auto [slot, fresh] = findings_.try_emplace(std::make_tuple(var, process, std::min(a.site, b.site), std::max(a.site, b.site)));
+    if (!fresh) {
+      ++slot->second.count;
       return;
     }
-    Finding f;
+    Finding& f = slot->second;
     f.kind = std::string(kUnprotectedWrite);
     f.severity = Severity::kWarning;
-    f.objects = {var};
     const ThreadState& ta = m.thread(a.thread);
     const ThreadState& tb = m.thread(b.thread);
     f.threads = {ta.label, tb.label};
-    Location la = m.location(ta.process, a.site, "write by " + ta.label, a.thread);
-    Location lb = m.location(tb.process, b.site, "write by " + tb.label, b.thread);
-    la.locks_held = a.held;
-    lb.locks_held = b.held;
-    f.locations = {la, lb};
+    f.locations.reserve(2);
+    f.locations.push_back(m.location(ta.process, a.site, "write by " + ta.label, a.thread));
+    f.locations.back().locks_held = a.held;
+    f.locations.push_back(m.location(tb.process, b.site, "write by " + tb.label, b.thread));
+    f.locations.back().locks_held = b.held;
     f.message = var + " is written by several threads with no lock common to all its accesses";
     f.advice = "Pick one lock that guards " + var + " and hold it on every access (or make it std::atomic).";
     if (m.multi_process()) f.process = m.process_label(process);
-    findings_[key] = std::move(f);
+    f.objects.push_back(std::move(var));
   }
 
   // Sorted lock indices a thread holds (all modes for reads, exclusive for writes), cached per

@@ -110,7 +110,7 @@ class MisuseDetector : public Detector {
     f.message = message;
     f.threads = {m.thread(ti).label};
     f.objects = std::move(objects);
-    f.locations = {m.location(e.process, e.site, role, ti)};
+    f.locations.push_back(m.location(e.process, e.site, role, ti));
     f.advice = advice;
     if (m.multi_process()) f.process = m.process_label(e.process);
     findings_.emplace(key, std::move(f));

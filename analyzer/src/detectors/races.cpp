@@ -119,11 +119,14 @@ class RaceDetector : public Detector {
                               rec.second.thread);
       a.locks_held = locksets_[rec.first.lockset];
       b.locks_held = locksets_[rec.second.lockset];
-      f.locations = {a, b};
+      const bool no_locks = a.locks_held.empty() && b.locks_held.empty();
+      f.locations.reserve(2);
+      f.locations.push_back(std::move(a));
+      f.locations.push_back(std::move(b));
       f.message = "data race on " + what + ": " + kind(rec.first.write) + " by " + ta.label + " and " +
                   kind(rec.second.write) + " by " + tb.label + " are not ordered by any synchronization" +
                   (rec.count > 1 ? " (seen " + std::to_string(rec.count) + " times)" : "");
-      f.advice = (a.locks_held.empty() && b.locks_held.empty())
+      f.advice = no_locks
                      ? "Protect " + what + " with a mutex held on both paths, make it std::atomic, or order the threads (join, event, semaphore)."
                      : "The two paths hold different locks; use one lock for " + what + " on every path.";
       if (m.multi_process()) f.process = m.process_label(ta.process);
