@@ -222,7 +222,7 @@ void Model::acquire_from(const SyncClock& s, ThreadState& t) {
 }
 
 void Model::on_lock_acquired(const Event& e, std::uint32_t ti) {
-  std::uint32_t li = lock_index(e.process, e.object);
+  const std::uint32_t li = current_lock_;
   LockInfo& l = locks_[li];
   ThreadState& t = threads_[ti];
   t.pending_lock.reset();
@@ -255,7 +255,7 @@ void Model::on_lock_acquired(const Event& e, std::uint32_t ti) {
 }
 
 void Model::on_lock_release(const Event& e, std::uint32_t ti) {
-  std::uint32_t li = lock_index(e.process, e.object);
+  const std::uint32_t li = current_lock_;
   LockInfo& l = locks_[li];
   ThreadState& t = threads_[ti];
   std::uint32_t self = ti;
@@ -395,11 +395,11 @@ void Model::apply(const Event& e) {
       break;
     }
     case Kind::kLockDestroy:
-      locks_[lock_index(e.process, e.object)].destroyed = true;
+      locks_[current_lock_].destroyed = true;
       break;
     case Kind::kLockRequest:
       if (!(e.flags & (format::kAcqTry | format::kAcqTimed))) {
-        t.pending_lock = lock_index(e.process, e.object);
+        t.pending_lock = current_lock_;
         t.pending_site = e.site;
       }
       t.pending_since = e.time;

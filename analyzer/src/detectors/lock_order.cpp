@@ -73,7 +73,7 @@ class LockOrderDetector : public Detector {
     std::uint32_t ti = m.current_thread();
     const ThreadState& t = m.thread(ti);
     if (t.held.empty()) return;
-    std::uint32_t to = m.lock_index(e.process, e.object);
+    const std::uint32_t to = m.current_lock();
     // One interned held set per acquisition, shared by all its edges: a thread holding 1,000
     // locks makes 1,000 edges per acquisition, not 1,000 copies of a 1,000-lock gate list.
     std::uint32_t held_set = m.held_set_id(ti);

@@ -29,7 +29,7 @@ class MisuseDetector : public Detector {
     const ThreadState& t = m.thread(ti);
     switch (e.kind) {
       case Kind::kLockRelease: {
-        std::uint32_t li = m.lock_index(e.process, e.object);
+        const std::uint32_t li = m.current_lock();
         bool mine = false;
         for (const HeldLock& h : t.held) mine = mine || h.lock == li;
         if (mine) break;
@@ -45,7 +45,7 @@ class MisuseDetector : public Detector {
         break;
       }
       case Kind::kLockDestroy: {
-        std::uint32_t li = m.lock_index(e.process, e.object);
+        const std::uint32_t li = m.current_lock();
         const LockInfo& l = m.lock(li);
         if (!l.holders.empty()) {
           add(m, e, ti, l.name + " destroyed while held by " + m.thread(l.holders.front()).label,

@@ -94,10 +94,22 @@ class Model {
  public:
   explicit Model(const TraceSet& set);
 
-  // Resolves e's thread once; detectors then ask current_thread() instead of hashing again.
-  void begin(const Event& e) { current_ = thread_index(e.process, e.thread); }
+  // Resolves e's thread once, and for a lock's acquisition, release, blocking request or
+  // destruction its lock; detectors then ask current_thread() / current_lock() instead of hashing
+  // again. Other lock events (a creation, which may retire a reused id first; a try request) are
+  // resolved where they are handled.
+  void begin(const Event& e) {
+    current_ = thread_index(e.process, e.thread);
+    if (resolves_lock(e)) current_lock_ = lock_index(e.process, e.object);
+  }
   std::uint32_t current_thread() const noexcept { return current_; }
-  void apply(const Event& e);
+  // The lock of the event begin() saw; only for the events resolves_lock() names.
+  std::uint32_t current_lock() const noexcept { return current_lock_; }
+  static bool resolves_lock(const Event& e) noexcept {
+    return e.kind == Kind::kLockAcquired || e.kind == Kind::kLockRelease || e.kind == Kind::kLockDestroy ||
+           (e.kind == Kind::kLockRequest && !(e.flags & (format::kAcqTry | format::kAcqTimed)));
+  }
+  void apply(const Event& e);  // after begin(e), which resolved its thread and lock
 
   const TraceSet& set() const noexcept { return set_; }
   std::uint32_t thread_index(std::uint32_t process, std::uint32_t tid);
@@ -148,6 +160,7 @@ class Model {
 
   const TraceSet& set_;
   std::uint32_t current_ = 0;
+  std::uint32_t current_lock_ = 0;
   std::deque<ThreadState> threads_;
   std::unordered_map<ObjectKey, std::uint32_t, ObjectKeyHash> thread_ids_;  // (process, tid)
   // The last thread looked up: events come in runs of one thread, and every event looks it up.
