@@ -157,11 +157,12 @@ AnalysisResult analyze(TraceSet& set, const ProgressFn& progress, const EventObs
   detectors.push_back(make_lockset_detector());
   detectors.push_back(make_misuse_detector());
   detectors.push_back(make_actual_deadlock_detector());
-  // Per kind of event, the detectors that look at it (in the order above).
-  std::array<std::vector<Detector*>, 256> interested;
-  for (std::size_t k = 0; k < interested.size(); ++k) {
+  // Per kind of event, the detectors that look at it before and after the model (in the order
+  // above).
+  std::array<std::vector<Detector*>, 256> before, after;
+  for (std::size_t k = 0; k < before.size(); ++k) {
     for (auto& d : detectors) {
-      if (d->wants(Kind(k))) interested[k].push_back(d.get());
+      if (d->wants(Kind(k))) (d->hook() == Detector::Hook::kBefore ? before : after)[k].push_back(d.get());
     }
   }
   const std::uint64_t total = progress ? set.record_count() : 0;
@@ -170,10 +171,9 @@ AnalysisResult analyze(TraceSet& set, const ProgressFn& progress, const EventObs
     for (const Event* e = events; e != events + n; ++e) {
       if (progress && (++done & 0xffff) == 0) progress(done, total);
       model.begin(*e);
-      const std::vector<Detector*>& ds = interested[std::size_t(e->kind)];
-      for (Detector* d : ds) d->before(*e, model);
+      for (Detector* d : before[std::size_t(e->kind)]) d->before(*e, model);
       model.apply(*e);
-      for (Detector* d : ds) d->after(*e, model);
+      for (Detector* d : after[std::size_t(e->kind)]) d->after(*e, model);
       if (observer) observer(*e, model);
     }
   };

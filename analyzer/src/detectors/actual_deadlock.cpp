@@ -37,6 +37,7 @@ const char* wait_kind_name(std::uint8_t k) {
 
 class ActualDeadlockDetector : public Detector {
  public:
+  Hook hook() const override { return Hook::kAfter; }
   bool wants(Kind k) const override { return k == Kind::kDeadlock; }
 
   void after(const Event& e, Model&) override {

@@ -64,6 +64,7 @@ enum class Verdict { kNone, kInversion, kSingleThread, kDeadlock };
 
 class LockOrderDetector : public Detector {
  public:
+  Hook hook() const override { return Hook::kBefore; }
   bool wants(Kind k) const override { return k == Kind::kLockAcquired || k == Kind::kLockRequest; }
 
   void before(const Event& e, Model& m) override {

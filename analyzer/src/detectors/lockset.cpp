@@ -32,6 +32,7 @@ struct VarState {
 
 class LocksetDetector : public Detector {
  public:
+  Hook hook() const override { return Hook::kAfter; }
   bool wants(Kind k) const override { return is_plain_access(k) || k == Kind::kMemFree; }
 
   void after(const Event& e, Model& m) override {

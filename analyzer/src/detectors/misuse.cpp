@@ -10,6 +10,7 @@ namespace {
 
 class MisuseDetector : public Detector {
  public:
+  Hook hook() const override { return Hook::kBefore; }
   bool wants(Kind k) const override {
     switch (k) {
       case Kind::kLockRelease:

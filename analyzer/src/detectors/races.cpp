@@ -61,6 +61,7 @@ constexpr std::uint64_t kMaxRangeGranules = 1u << 16;  // larger ranges are chec
 
 class RaceDetector : public Detector {
  public:
+  Hook hook() const override { return Hook::kAfter; }
   bool wants(Kind k) const override { return is_plain_access(k) || k == Kind::kMemFree; }
 
   void after(const Event& e, Model& m) override {
