@@ -65,6 +65,7 @@ std::uint32_t Model::thread_index(std::uint32_t process, std::uint32_t tid) {
     t.vc.set(it->second, 1);
     t.hard.set(it->second, 1);
     threads_.push_back(std::move(t));
+    thread_at_.push_back(&threads_.back());
   }
   return it->second;
 }
@@ -107,7 +108,7 @@ Location Model::location(std::uint32_t process, std::uint32_t site, std::string 
     // Callers in the user's code; system libraries, system headers, lockgraph's own runtime and
     // unsymbolized frames add nothing at 2 a.m.
     // This thread's own way there (each thread records its stack at a site once).
-    if (const SiteStack* stack = s->stack_of(threads_[thread].tid)) {
+    if (const SiteStack* stack = s->stack_of(Model::thread(thread).tid)) {
       for (const SiteFrame& f : stack->frames) {
         if (f.line == 0 || is_system_module(f.module) || f.file.rfind("/usr/", 0) == 0) continue;
         l.stack.push_back(f.function + " (" + f.file + ":" + std::to_string(f.line) + ")");
@@ -117,14 +118,14 @@ Location Model::location(std::uint32_t process, std::uint32_t site, std::string 
     l.file = "?";
   }
   l.role = std::move(role);
-  l.thread = threads_[thread].label;
+  l.thread = Model::thread(thread).label;
   l.locks_held = held_names(thread);
   return l;
 }
 
 std::vector<std::string> Model::held_names(std::uint32_t thread) const {
   std::vector<std::string> out;
-  for (const HeldLock& h : threads_[thread].held) out.push_back(locks_[h.lock].name);
+  for (const HeldLock& h : Model::thread(thread).held) out.push_back(locks_[h.lock].name);
   return out;
 }
 
@@ -224,7 +225,7 @@ void Model::acquire_from(const SyncClock& s, ThreadState& t) {
 void Model::on_lock_acquired(const Event& e, std::uint32_t ti) {
   const std::uint32_t li = current_lock_;
   LockInfo& l = locks_[li];
-  ThreadState& t = threads_[ti];
+  ThreadState& t = thread(ti);
   t.pending_lock.reset();
   bool shared = e.flags & format::kAcqShared;
   t.vc.join(l.release_vc);
@@ -257,7 +258,7 @@ void Model::on_lock_acquired(const Event& e, std::uint32_t ti) {
 void Model::on_lock_release(const Event& e, std::uint32_t ti) {
   const std::uint32_t li = current_lock_;
   LockInfo& l = locks_[li];
-  ThreadState& t = threads_[ti];
+  ThreadState& t = thread(ti);
   std::uint32_t self = ti;
   // Joining, not assigning: a release by a thread that does not hold the lock (misuse) must not
   // erase the previous holder's clock.
@@ -302,11 +303,11 @@ void Model::apply(const Event& e) {
   if (e.time != 0 && e.process < first_ns_.size()) {
     if (first_ns_[e.process] == 0 || e.time < first_ns_[e.process]) first_ns_[e.process] = e.time;
     last_ns_[e.process] = std::max(last_ns_[e.process], e.time);
-    ThreadState& self = threads_[ti];
+    ThreadState& self = thread(ti);
     if (self.first_ns == 0 || e.time < self.first_ns) self.first_ns = e.time;
     self.last_ns = std::max(self.last_ns, e.time);
   }
-  ThreadState& t = threads_[ti];
+  ThreadState& t = thread(ti);
   auto handoff = [&](int kind, std::uint64_t a, std::uint64_t b = 0) -> SyncClock& {
     return handoffs_[{e.process, kind, a, b}];
   };
@@ -348,7 +349,7 @@ void Model::apply(const Event& e) {
         acquire_from(it->second, t);
         handoffs_.erase(it);  // a second join is misuse (misuse.cpp), with nothing to order
       }
-      threads_[thread_index(e.process, std::uint32_t(e.object))].joined = true;
+      thread(thread_index(e.process, std::uint32_t(e.object))).joined = true;
       break;
     }
     case Kind::kThreadName: {
@@ -360,7 +361,7 @@ void Model::apply(const Event& e) {
       break;
     }
     case Kind::kThreadDetach:
-      threads_[thread_index(e.process, std::uint32_t(e.object))].detached = true;
+      thread(thread_index(e.process, std::uint32_t(e.object))).detached = true;
       break;
     case Kind::kProcessFork:
       release_to(handoff(kFork, e.seq), t);

@@ -113,7 +113,10 @@ class Model {
 
   const TraceSet& set() const noexcept { return set_; }
   std::uint32_t thread_index(std::uint32_t process, std::uint32_t tid);
-  ThreadState& thread(std::uint32_t index) { return threads_[index]; }
+  // Through a table of pointers: indexing the deque itself divides, and detectors ask several
+  // times per event.
+  ThreadState& thread(std::uint32_t index) { return *thread_at_[index]; }
+  const ThreadState& thread(std::uint32_t index) const { return *thread_at_[index]; }
   // A deque: references to threads stay valid when new threads appear mid-replay.
   const std::deque<ThreadState>& threads() const noexcept { return threads_; }
   std::uint32_t lock_index(std::uint32_t process, std::uint64_t id);  // creates an unnamed entry if unknown
@@ -127,7 +130,7 @@ class Model {
   // none), and the set of an id. The Model keeps the id up to date as locks come and go, through
   // a cache of transitions (set, lock, acquired or released) -> set: one hash probe per
   // acquisition or release, an allocation only for a set never seen before.
-  std::uint32_t held_set_id(std::uint32_t thread) const { return threads_[thread].held_set; }
+  std::uint32_t held_set_id(std::uint32_t thread) const { return thread_at_[thread]->held_set; }
   const std::vector<std::uint32_t>& held_set(std::uint32_t id) const { return held_sets_[id]; }
   std::string variable_name(std::uint32_t process, std::uint64_t address) const;  // "" when unknown
   std::string variable_label(std::uint32_t process, std::uint64_t address) const;  // name, or the address in hex
@@ -162,6 +165,7 @@ class Model {
   std::uint32_t current_ = 0;
   std::uint32_t current_lock_ = 0;
   std::deque<ThreadState> threads_;
+  std::vector<ThreadState*> thread_at_;  // &threads_[i]: deque elements stay where they are
   std::unordered_map<ObjectKey, std::uint32_t, ObjectKeyHash> thread_ids_;  // (process, tid)
   // The last thread looked up: events come in runs of one thread, and every event looks it up.
   ObjectKey last_thread_key_{~0u, ~std::uint64_t(0)};
