@@ -44,33 +44,26 @@ Model::Model(const TraceSet& set) : set_(set) {
   last_ns_.assign(set.processes().size(), 0);
 }
 
-std::uint32_t Model::thread_index(std::uint32_t process, std::uint32_t tid) {
+std::uint32_t Model::thread_index_slow(std::uint32_t process, std::uint32_t tid, ThreadCacheEntry& cache) {
   const ObjectKey key{process, tid};
-  if (key == last_thread_key_) return last_thread_index_;
-  // find before emplace: emplace allocates a node even when the key exists (once per event).
+  // find before emplace: emplace allocates a node even when the key exists.
   auto found = thread_ids_.find(key);
-  if (found != thread_ids_.end()) {
-    last_thread_key_ = key;
-    last_thread_index_ = found->second;
-    return found->second;
-  }
-  auto [it, fresh] = thread_ids_.emplace(ObjectKey{process, tid}, std::uint32_t(threads_.size()));
-  if (fresh) {
+  if (found == thread_ids_.end()) {
+    found = thread_ids_.emplace(key, std::uint32_t(threads_.size())).first;
     ThreadState t;
     t.process = process;
     t.tid = tid;
     t.label = tid == 0 ? "process" : "thread " + std::to_string(tid);
     if (set_.processes().size() > 1) t.label += " of pid " + std::to_string(set_.processes()[process].pid);
     // Each thread starts its own clock at 1 so its first epoch is distinguishable from "none".
-    t.vc.set(it->second, 1);
-    t.hard.set(it->second, 1);
+    t.vc.set(found->second, 1);
+    t.hard.set(found->second, 1);
     threads_.push_back(std::move(t));
     thread_at_.push_back(&threads_.back());
   }
-  return it->second;
+  cache = ThreadCacheEntry{process, tid, found->second};
+  return found->second;
 }
-
-bool Model::is_lock(std::uint32_t process, std::uint64_t id) const { return lock_ids_.count(ObjectKey{object_scope(process, id), id}) != 0; }
 
 std::uint32_t Model::lock_index(std::uint32_t process, std::uint64_t id) {
   // A small direct-mapped cache in front of the hash map: a lock is looked up by several
