@@ -50,14 +50,24 @@ preload_trace=$(du -sk "$tmp/trace" | cut -f1)
 inst=$(best_of_3 traced "$tmp/instrumented" "${args[@]}")
 inst_analyze=$(best_of_3 "$lg" analyze "$tmp/trace")
 tsan=$(best_of_3 "$tmp/tsan" "${args[@]}")
+# The same work on one thread: with two threads and little WORK the program mostly moves the
+# mutexes' cache lines between the cores, and any third runnable thread (the trace writer, a
+# shell loop) serializes them and makes it faster (docs/performance.md); one thread measures what
+# each lock operation and access costs.
+one_args=(1 "$(( ${args[0]} * ${args[1]} ))" "${args[2]}")
+plain1=$(best_of_3 "$tmp/plain" "${one_args[@]}")
+preload1=$(best_of_3 traced "$tmp/plain" "${one_args[@]}")
+inst1=$(best_of_3 traced "$tmp/instrumented" "${one_args[@]}")
+tsan1=$(best_of_3 "$tmp/tsan" "${one_args[@]}")
 helgrind_args=("${args[0]}" "$(( ${args[1]} / 20 ))" "${args[2]}")
 helgrind=$(best_of_3 valgrind --tool=helgrind "$tmp/plain" "${helgrind_args[@]}")
 plain_small=$(best_of_3 "$tmp/plain" "${helgrind_args[@]}")
 
-python3 - "$plain" "$preload" "$inst" "$tsan" "$helgrind" "$plain_small" "$preload_analyze" "$inst_analyze" "$preload_trace" "${args[@]}" <<'PY'
+python3 - "$plain" "$preload" "$inst" "$tsan" "$helgrind" "$plain_small" "$preload_analyze" "$inst_analyze" "$preload_trace" \
+  "$plain1" "$preload1" "$inst1" "$tsan1" "${args[@]}" <<'PY'
 import sys
-plain, preload, inst, tsan, helgrind, plain_small, pa, ia, kb = map(float, sys.argv[1:10])
-threads, iters, work = sys.argv[10:13]
+plain, preload, inst, tsan, helgrind, plain_small, pa, ia, kb, plain1, preload1, inst1, tsan1 = map(float, sys.argv[1:14])
+threads, iters, work = sys.argv[14:17]
 print(f"lock_heavy: {threads} threads x {iters} critical sections, {work} work steps each (best of 3, wall s)")
 print(f"  plain                     {plain:8.3f}")
 print(f"  lockgraph run (preload)   {preload:8.3f}  {preload/plain:5.2f}x plain   TSan is {tsan/preload:5.2f}x slower"
@@ -65,6 +75,11 @@ print(f"  lockgraph run (preload)   {preload:8.3f}  {preload/plain:5.2f}x plain 
 print(f"  lockgraph instrumented    {inst:8.3f}  {inst/plain:5.2f}x plain   TSan is {tsan/inst:5.2f}x slower   (analysis {ia:.2f} s)")
 print(f"  -fsanitize=thread (TSan)  {tsan:8.3f}  {tsan/plain:5.2f}x plain")
 print(f"  valgrind helgrind         {helgrind:8.3f}  {helgrind/plain_small:5.2f}x plain (on 1/20 of the iterations)")
+print(f"one thread x {int(threads) * int(iters)} critical sections, {work} work steps each (best of 3, wall s)")
+print(f"  plain                     {plain1:8.3f}")
+print(f"  lockgraph run (preload)   {preload1:8.3f}  {preload1/plain1:5.2f}x plain   TSan is {tsan1/preload1:5.2f}x slower")
+print(f"  lockgraph instrumented    {inst1:8.3f}  {inst1/plain1:5.2f}x plain   TSan is {tsan1/inst1:5.2f}x slower")
+print(f"  -fsanitize=thread (TSan)  {tsan1:8.3f}  {tsan1/plain1:5.2f}x plain")
 PY
 echo "memory latency after:"
 "$tmp/memory_latency"
