@@ -2,6 +2,8 @@
 // the race; its absence leaves it.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "analyze_text.hpp"
 
 namespace lockgraph::testing {
@@ -108,6 +110,25 @@ TEST(Races, DisjointBytesOfOneWordDoNotRace) {
   EXPECT_TRUE(of_kind(r, kDataRace).empty()) << kinds(r);
   auto overlapping = analyze_text("2 write obj=0x10 size=4\n3 write obj=0x12 size=4\n");
   EXPECT_EQ(of_kind(overlapping, kDataRace).size(), 1u) << kinds(overlapping);
+}
+
+// Every placement of two accesses around a granule boundary (granules are 8 bytes): a race
+// exactly when their bytes overlap, whether they share a granule, straddle one, or only touch.
+TEST(Races, BytesRaceExactlyWhenTheyOverlap) {
+  for (unsigned a = 0; a < 12; ++a) {
+    for (unsigned size_a : {1u, 2u, 4u, 8u}) {
+      for (unsigned b = 0; b < 12; ++b) {
+        for (unsigned size_b : {1u, 4u}) {
+          char text[128];
+          std::snprintf(text, sizeof text, "2 write obj=0x%x size=%u\n3 write obj=0x%x size=%u\n", 0x100 + a, size_a,
+                        0x100 + b, size_b);
+          const bool overlap = a < b + size_b && b < a + size_a;
+          auto r = analyze_text(text);
+          EXPECT_EQ(of_kind(r, kDataRace).size(), overlap ? 1u : 0u) << text;
+        }
+      }
+    }
+  }
 }
 
 TEST(Races, SameRaceThousandTimesIsOneFindingWithCount) {

@@ -84,9 +84,8 @@ class RaceDetector : public Detector {
     last = std::min(last, first + kMaxRangeGranules - 1);
     for (std::uint64_t g = first; g <= last; ++g) {
       std::uint64_t lo = std::max(e.object, g << 3), hi = std::min(e.object + size, (g + 1) << 3);
-      std::uint8_t mask = 0;
-      for (std::uint64_t b = lo; b < hi; ++b) mask |= std::uint8_t(1u << (b & 7));
-      cur.mask = mask;
+      // Bytes lo & 7 .. (hi - lo) further of the granule (hi - lo is 1..8).
+      cur.mask = std::uint8_t(((1u << (hi - lo)) - 1) << (lo & 7));
       check(m, e.process, e.object, shadow_.find_or_insert(ObjectKey{e.process, g}), cur, t.vc);
     }
   }
