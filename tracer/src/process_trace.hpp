@@ -23,7 +23,8 @@ inline constexpr std::uint64_t kMaxChunks = std::uint64_t(kSegmentChunks) * kMax
 inline constexpr std::size_t kStagingWakeBatch = 8;
 // The writer copies filled slots to the file up to this many per pwritev() (512 KiB).
 inline constexpr std::size_t kCopyRun = 32;
-// The writer keeps this many slots free after each batch (1 MiB), making fresh ones as needed.
+// The writer keeps up to this many slots free after each batch (1 MiB; twice the batch it copied,
+// at most this), making fresh ones as needed.
 inline constexpr std::size_t kSpareSlots = 64;
 
 struct Process {

@@ -301,6 +301,7 @@ void staging_writer_main() {
         recycled.push_back(batch[at + i]);
       }
     }
+    const std::size_t batch_size = batch.size();
     batch.clear();
     std::size_t spare;
     {
@@ -309,11 +310,13 @@ void staging_writer_main() {
     }
     // Slots made ahead: a recording thread that finds the pool empty (the writer was descheduled,
     // on a machine whose cores the program keeps busy) claims and faults in a fresh chunk itself,
-    // one system call per 16 KiB on the program's time. The writer keeps kSpareSlots free instead,
-    // in one call per segment.
+    // one system call per 16 KiB on the program's time. The writer keeps twice the batch it just
+    // copied free instead (at most kSpareSlots), in one call per segment; a program that records
+    // little gets few, so its trace file does not grow by spares it never fills.
+    const std::size_t want = std::min(kSpareSlots, 2 * batch_size);
     std::uint64_t first = 0;
-    if (spare < kSpareSlots) {
-      const std::uint64_t made = claim_fresh_chunks(p, kSpareSlots - spare, &first);
+    if (spare < want) {
+      const std::uint64_t made = claim_fresh_chunks(p, want - spare, &first);
       for (std::uint64_t i = 0; i < made; ++i) recycled.push_back(first + i);
     }
     std::lock_guard<std::mutex> g(p.staging_mu);
