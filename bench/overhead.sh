@@ -6,7 +6,8 @@
 # and run plain, under `lockgraph run` (preload only), instrumented under `lockgraph run`, under
 # TSan and under valgrind --tool=helgrind. Times are the program's wall time (best of 3); the
 # lockgraph rows record into a trace exactly as `lockgraph run` does (LD_PRELOAD +
-# LOCKGRAPH_TRACE_DIR), and the analysis time of that trace is shown separately.
+# LOCKGRAPH_TRACE_DIR), and the analysis time of that trace is shown separately. Then the same
+# work (THREADS x ITERATIONS critical sections) on one thread: plain, preload, instrumented, TSan.
 #   bench/overhead.sh [THREADS ITERATIONS WORK]   (default: 2 1000000 50)
 set -euo pipefail
 cd "$(dirname "$0")/.."
