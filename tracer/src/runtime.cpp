@@ -33,6 +33,29 @@ thread_local constinit int tls_untraced = 0;
 std::atomic<std::uint32_t> g_own_id_high{0};
 std::uint32_t g_timing_mask = 63;  // time 1 in 64 uncontended holds (LOCKGRAPH_TIMING)
 
+void emit_access_slow(ThreadState* t, std::uint64_t a, std::uint32_t size, bool is_write, std::uint32_t site) noexcept {
+  std::uint64_t word = 0;
+  if (format::run_access_word(a, size, is_write, site, site, &word)) {
+    const std::uint64_t word0 = format::make_word0(Kind::kAccessRun, 0, 16, site);
+    emit(t, word0, &word, 1);
+    if (t->cur != nullptr) {
+      t->access_run = t->cur - 2;
+      t->access_run_end = t->cur;
+      t->access_run_word0 = word0;
+      t->access_run_site = site;
+      t->access_run_last = a;
+      t->access_pair = nullptr;
+    }
+    return;
+  }
+  if (size <= 255) {
+    emit(t, format::make_word0(is_write ? Kind::kWrite : Kind::kRead, std::uint8_t(size), 16, site), &a, 1);
+  } else {
+    std::uint64_t payload[4] = {a, 0, 0, size};
+    emit(t, format::make_word0(is_write ? Kind::kWriteRange : Kind::kReadRange, 0, 40, site), payload, 4);
+  }
+}
+
 namespace internal {
 
 Process& process() noexcept {

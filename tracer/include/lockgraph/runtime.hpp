@@ -152,10 +152,15 @@ inline std::size_t site_cache_slot(const void* file, unsigned line) noexcept {
   return ((reinterpret_cast<std::uintptr_t>(file) >> 3) ^ (line * 0x9E3779B1u)) & 255;
 }
 
+// The site id the thread's cache holds for return address `pc`, or nullptr.
+inline const std::uint32_t* cached_pc_site(const ThreadState* t, const void* pc) noexcept {
+  const SiteCacheEntry& e = t->site_cache[site_cache_slot(pc, ~0u)];
+  return e.file == static_cast<const char*>(pc) && e.line == ~0u ? &e.id : nullptr;
+}
+
 // A return-address site: the thread's site cache, then the slow path.
 inline std::uint32_t pc_site_id(ThreadState* t, const void* pc) noexcept {
-  const SiteCacheEntry& e = t->site_cache[site_cache_slot(pc, ~0u)];
-  if (e.file == static_cast<const char*>(pc) && e.line == ~0u) return e.id;
+  if (const std::uint32_t* id = cached_pc_site(t, pc)) return *id;
   return intern_pc_site(t, pc);
 }
 
@@ -260,8 +265,12 @@ inline bool access_is_new(ThreadState* t, std::uint64_t a, bool is_write) noexce
   t->access_run_end = t->cur;
 }
 
+// The cases emit_access leaves out of line: a new run (16 bytes), or a record of its own for an
+// access no run word can hold. Out of line so that the common case saves no registers.
+void emit_access_slow(ThreadState* t, std::uint64_t a, std::uint32_t size, bool is_write, std::uint32_t site) noexcept;
+
 // An access is appended to the thread's open access run when nothing else was recorded since
-// (8 bytes), starts a new run otherwise (16 bytes), or — when it does not fit a run word — gets a
+// (8 bytes, or 4 as half of a pair word); otherwise emit_access_slow starts a new run or writes a
 // record of its own.
 [[gnu::always_inline]] inline void emit_access(ThreadState* t, std::uint64_t a, std::uint32_t size, bool is_write,
                                                std::uint32_t site) noexcept {
@@ -289,25 +298,7 @@ inline bool access_is_new(ThreadState* t, std::uint64_t a, bool is_write) noexce
       return;
     }
   }
-  if (format::run_access_word(a, size, is_write, site, site, &word)) {
-    const std::uint64_t word0 = format::make_word0(Kind::kAccessRun, 0, 16, site);
-    emit(t, word0, &word, 1);
-    if (t->cur != nullptr) {
-      t->access_run = t->cur - 2;
-      t->access_run_end = t->cur;
-      t->access_run_word0 = word0;
-      t->access_run_site = site;
-      t->access_run_last = a;
-      t->access_pair = nullptr;
-    }
-    return;
-  }
-  if (size <= 255) {
-    emit(t, format::make_word0(is_write ? Kind::kWrite : Kind::kRead, std::uint8_t(size), 16, site), &a, 1);
-  } else {
-    std::uint64_t payload[4] = {a, 0, 0, size};
-    emit(t, format::make_word0(is_write ? Kind::kWriteRange : Kind::kReadRange, 0, 40, site), payload, 4);
-  }
+  emit_access_slow(t, a, size, is_write, site);
 }
 
 [[gnu::always_inline]] inline void record_access(const void* addr, std::uint32_t size, bool is_write,

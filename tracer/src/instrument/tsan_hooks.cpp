@@ -40,12 +40,30 @@ thread_local constinit SeenEntry tls_seen[128] = {};
   return rt::recording_self();
 }
 
-[[gnu::always_inline]] inline void access(const volatile void* addr, std::uint32_t size, bool write, const void* pc) noexcept {
+// The rare cases of access(), out of line: a thread's first record (it registers), and a return
+// address the thread's site cache does not hold yet. With them (and emit_access's own slow part)
+// as tail calls, every __tsan_readN/writeN saves no registers on its common path.
+[[gnu::noinline]] void access_unregistered(const volatile void* addr, std::uint32_t size, bool write, const void* pc) noexcept {
   ThreadState* t = recorder();
   if (t == nullptr) return;
   auto a = reinterpret_cast<std::uintptr_t>(addr);
   if (!rt::access_is_new(t, a, write)) return;
   rt::emit_access(t, a, size, write, rt::pc_site_id(t, pc));
+}
+[[gnu::noinline]] void access_new_site(ThreadState* t, std::uintptr_t a, std::uint32_t size, bool write, const void* pc) noexcept {
+  rt::emit_access(t, a, size, write, rt::intern_pc_site(t, pc));
+}
+
+[[gnu::always_inline]] inline void access(const volatile void* addr, std::uint32_t size, bool write, const void* pc) noexcept {
+  if (tls_ignore != 0 || rt::tls_untraced != 0) return;
+  ThreadState* t = rt::tls_state;
+  if (__builtin_expect(t == nullptr, 0)) return access_unregistered(addr, size, write, pc);
+  if (t->in_runtime) return;
+  auto a = reinterpret_cast<std::uintptr_t>(addr);
+  if (!rt::access_is_new(t, a, write)) return;
+  const std::uint32_t* site = rt::cached_pc_site(t, pc);
+  if (__builtin_expect(site == nullptr, 0)) return access_new_site(t, a, size, write, pc);
+  rt::emit_access(t, a, size, write, *site);
 }
 
 int order(int mo) noexcept {
