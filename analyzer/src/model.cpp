@@ -65,6 +65,8 @@ std::uint32_t Model::thread_index_slow(std::uint32_t process, std::uint32_t tid,
   return found->second;
 }
 
+bool Model::is_lock(std::uint32_t process, std::uint64_t id) const { return lock_ids_.count(ObjectKey{object_scope(process, id), id}) != 0; }
+
 std::uint32_t Model::lock_index(std::uint32_t process, std::uint64_t id) {
   // A small direct-mapped cache in front of the hash map: a lock is looked up by several
   // detectors for each of its events.
@@ -392,7 +394,7 @@ void Model::apply(const Event& e) {
       locks_[current_lock_].destroyed = true;
       break;
     case Kind::kLockRequest:
-      if (!(e.flags & (format::kAcqTry | format::kAcqTimed))) {
+      if (resolves_lock(e)) {  // a blocking request: begin() resolved its lock
         t.pending_lock = current_lock_;
         t.pending_site = e.site;
       }

@@ -354,13 +354,14 @@ void TraceFile::scan(int fd) {
       const std::uint64_t common = std::min(len, kept_len);
       const std::uint64_t span = std::min<std::uint64_t>(cs, size_ - std::max(ch.offset, k.offset));
       const std::vector<unsigned char> mine = bytes.copy(ch.offset, span), theirs = bytes.copy(k.offset, span);
-      if (cut_short_of(mine, theirs) || cut_short_of(theirs, mine)) {
-        const bool keep_mine = cut_short_of(theirs, mine);
-        superseded[keep_mine ? it->second : i] = true;
-        if (keep_mine) it->second = i;
+      const bool mine_cut = cut_short_of(mine, theirs), theirs_cut = cut_short_of(theirs, mine);
+      if (mine_cut || theirs_cut) {
+        superseded[theirs_cut ? it->second : i] = true;
+        if (theirs_cut) it->second = i;
         continue;
       }
-      if (bytes.copy(ch.offset, common) != bytes.copy(k.offset, common)) {
+      // Both copies' valid records lie within `span` bytes of their starts (common <= span).
+      if (!std::equal(mine.begin(), mine.begin() + std::ptrdiff_t(common), theirs.begin())) {
         problems_.push_back({path_, ch.offset, "two different copies of chunk " + std::to_string(ch.header.index) +
                                                    " of thread " + std::to_string(ch.header.thread) + "; the longer one is read"});
       }
