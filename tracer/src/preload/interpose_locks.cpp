@@ -63,10 +63,14 @@ ObjectSlot* lock_slot_slow(rt::ThreadState* t, const void* addr, ObjectKind kind
   return s;
 }
 
-// The common case inline: a lock already announced in this process.
+// The common case, inline: a slot found for a lock already announced in this process.
+inline bool announced_here(const ObjectSlot* s) {
+  return __builtin_expect(s != nullptr && s->announced && s->generation == fork_generation(), 1);
+}
+
 inline ObjectSlot* lock_slot(rt::ThreadState* t, const void* addr, ObjectKind kind, LockType type, std::uint32_t site) {
   ObjectSlot* s = find(addr);
-  if (__builtin_expect(s != nullptr && s->announced && s->generation == fork_generation(), 1)) return s;
+  if (announced_here(s)) return s;
   return lock_slot_slow(t, addr, kind, type, site);
 }
 
@@ -75,7 +79,7 @@ inline ObjectSlot* lock_slot(rt::ThreadState* t, const void* addr, ObjectKind ki
 // the line from the core that last held it instead of a read followed by an upgrade to write.
 inline ObjectSlot* mutex_slot(rt::ThreadState* t, pthread_mutex_t* m, std::uint32_t site) {
   ObjectSlot* s = find(m);
-  if (__builtin_expect(s != nullptr && s->announced && s->generation == fork_generation(), 1)) return s;
+  if (announced_here(s)) return s;
   return lock_slot_slow(t, m, ObjectKind::kMutex, mutex_type(m), site);
 }
 
