@@ -373,7 +373,6 @@ void Model::apply(const Event& e) {
       LockInfo& l = locks_[li];
       l.type = e.flags;
       l.create_site = e.site;
-      std::uint32_t n = ++creations_per_site_[{e.process, e.site}];
       std::string_view given = set_.string(e.process, std::uint32_t(e.value));
       // Interposed locks carry the data site of their address: a global is named after itself.
       const Site* var = e.value2 != 0 ? set_.site(e.process, std::uint32_t(e.value2)) : nullptr;
@@ -386,6 +385,9 @@ void Model::apply(const Event& e) {
       } else {
         const Site* s = set_.site(e.process, e.site);
         l.name = std::string(lock_type_name(e.flags)) + "@" + (s ? s->location() : std::string("?"));
+        // Counted by name, not by site: two sites can name one line (a lock made inside an inlined
+        // std::make_unique, reached from two callers, is two sites; see Site::by_caller).
+        const std::uint32_t n = ++creations_per_name_[std::to_string(e.process) + ' ' + l.name];
         if (n > 1) l.name += "#" + std::to_string(n);
       }
       break;

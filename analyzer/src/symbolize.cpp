@@ -52,6 +52,10 @@ bool system_header(const std::string& file) {
   return file.rfind("/usr/include/", 0) == 0 || file.rfind("/usr/lib/", 0) == 0;
 }
 
+// lockgraph's own headers (in the source tree or installed): the wrappers' inlined code, never
+// the line a report should name.
+bool lockgraph_header(const std::string& file) { return file.find("/include/lockgraph/") != std::string::npos; }
+
 // The load base to add to a recorded offset: 0 for position-independent modules.
 std::uint64_t module_base(const TraceFile& file, const std::string& module) {
   std::uint64_t base = 0;
@@ -257,6 +261,8 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
     }
   }
   std::istringstream out(symbolizer.ask(input));
+  // Sites named after their caller where their own frames are all library code (Site::by_caller).
+  std::vector<const CodeQuery*> by_caller;
   // Output: per address, pairs of lines (function, file:line:column) per inlined frame, then a
   // blank line.
   for (const CodeQuery* q : asked) {
@@ -275,13 +281,22 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
       best_function = function;
       best_file = f;
       best_line = l;
-      chosen = !system_header(f);  // keep looking outward past std:: internals
+      chosen = !system_header(f) && !lockgraph_header(f);  // keep looking outward past std:: and lockgraph internals
     }
+    if (q->caller < 0 && !chosen && q->file->sites().at(q->site).by_caller) by_caller.push_back(q);
     if (best_line == 0) continue;
     if (q->caller < 0) {
       q->file->resolve_site(q->site, best_file, best_line, best_function);
     } else {
       q->file->resolve_caller(q->site, std::size_t(q->stack), std::size_t(q->caller), best_file, best_line, best_function);
+    }
+  }
+  for (const CodeQuery* q : by_caller) {
+    const Site& site = q->file->sites().at(q->site);
+    if (site.stacks.empty() || site.stacks[0].frames.empty()) continue;
+    const SiteFrame caller = site.stacks[0].frames[0];
+    if (caller.line != 0 && !system_header(caller.file) && !lockgraph_header(caller.file)) {
+      q->file->resolve_site(q->site, caller.file, caller.line, caller.function);
     }
   }
 }

@@ -444,6 +444,7 @@ void TraceFile::scan(int fd) {
           s.pc = w[0];
           s.module_offset = w[2];
           s.data = (format::word0_flags(w0) & 1) != 0;
+          s.by_caller = !s.data && (format::word0_flags(w0) & format::kSiteByCaller) != 0;
           std::vector<std::uint64_t> caller_modules;
           if (!s.data) {
             // From format v3 each thread's own stack is recorded; before, only the first thread's.

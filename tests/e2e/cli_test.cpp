@@ -84,6 +84,26 @@ TEST(EndToEnd, StaggeredAbBaIsAPotentialDeadlockAndFailsTheGate) {
   EXPECT_EQ(report["summary"]["passed"], false);
 }
 
+// Locks made by std::make_unique (not inlined into main by g++: one template body, two callers)
+// and std::optional::emplace (inlined) are named after the program's lines, each its own.
+TEST(EndToEnd, LocksMadeByLibraryTemplatesAreNamedAfterTheProgramsLines) {
+  auto t = trace_program("e2e_heap_locks");
+  ASSERT_EQ(t->program.exit_code, 0) << t->program.err;
+  json report = analyze_json(t->trace());
+  auto d = findings_of(report, "deadlock_potential");
+  ASSERT_EQ(d.size(), 1u) << report.dump(2);
+  const json& cycle = d[0]["cycle"];
+  ASSERT_EQ(cycle.size(), 4u) << cycle.dump();
+  std::set<std::string> lines;
+  for (std::size_t i = 0; i + 1 < cycle.size(); ++i) {
+    const std::string name = cycle[i];
+    ASSERT_EQ(name.rfind("mutex@", 0), 0u) << name;
+    ASSERT_NE(name.find("heap_locks.cpp:"), std::string::npos) << name;
+    lines.insert(name.substr(name.find("heap_locks.cpp:") + std::strlen("heap_locks.cpp:")));
+  }
+  EXPECT_EQ(lines, (std::set<std::string>{"14", "15", "16"})) << cycle.dump();
+}
+
 TEST(EndToEnd, UnlockedCounterRacesOnItsName) {
   auto t = trace_program("e2e_counter", {"race"});
   ASSERT_EQ(t->program.exit_code, 0) << t->program.err;

@@ -555,6 +555,7 @@ void atfork_child() {
   p.strings.clear();
   p.sites.clear();
   p.pc_sites.clear();
+  p.creation_sites.clear();
   p.site_names.clear();
   p.next_string = 1;
   p.next_site = 1;
@@ -797,6 +798,51 @@ std::size_t caller_frames(Process& p, ThreadState* t, const void* addr, std::uin
   return 1 + 2 * k;
 }
 
+// `caller` as a stack of one frame, in caller_frames()'s layout. Called with intern_mu held.
+std::size_t one_caller_frame(Process& p, ThreadState* t, const void* caller, std::uint64_t* out) {
+  Dl_info ci{};
+  if (dladdr(caller, &ci) == 0 || ci.dli_fname == nullptr) {
+    out[0] = 0;
+    return 1;
+  }
+  out[0] = 1;
+  out[1] = intern_string_locked(p, t, ci.dli_fname);
+  out[2] = reinterpret_cast<std::uintptr_t>(caller) - reinterpret_cast<std::uintptr_t>(ci.dli_fbase);
+  return 3;
+}
+
+// Writes a new kSiteDefPc for `addr` and returns its id, or 0 for a data address outside every
+// module. A code site's stack is `caller` when given, else the callers backtrace() finds above
+// `addr`. Called with intern_mu held.
+std::uint32_t define_address_site(Process& p, ThreadState* t, const void* addr, bool data, const void* caller) {
+  Dl_info info{};
+  std::uint64_t offset = 0;
+  std::uint32_t module = 0;
+  if (dladdr(addr, &info) != 0 && info.dli_fname != nullptr) {
+    module = intern_string_locked(p, t, info.dli_fname);
+    offset = reinterpret_cast<std::uintptr_t>(addr) - reinterpret_cast<std::uintptr_t>(info.dli_fbase);
+  }
+  if (module == 0 && data) return 0;
+  const std::uint32_t id = p.next_site++;
+  std::uint64_t payload[4 + 2 * kSiteCallers] = {reinterpret_cast<std::uintptr_t>(addr), module, offset, 0};
+  std::size_t words = 3;
+  if (!data) {
+    words += caller != nullptr ? one_caller_frame(p, t, caller, payload + 3) : caller_frames(p, t, addr, payload + 3);
+    first_stack_of_thread(t, id);
+  }
+  const std::uint8_t flags = data ? 1 : caller != nullptr ? format::kSiteByCaller : 0;
+  emit(t, format::make_word0(Kind::kSiteDefPc, flags, std::uint16_t((words + 1) * 8), id), payload, words);
+  if (p.site_names.size() <= id) p.site_names.resize(id + 1);
+  // The watchdog's live lines name sites this way: "prog+0x12b5" is what addr2line -e prog takes.
+  const char* path = module != 0 && info.dli_fname[0] != '\0' ? info.dli_fname : nullptr;
+  const char* base = path != nullptr ? std::strrchr(path, '/') : nullptr;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%s+0x%llx", base != nullptr ? base + 1 : path != nullptr ? path : "pc",
+                static_cast<unsigned long long>(offset));
+  p.site_names[id] = buf;
+  return id;
+}
+
 // Interns a kSiteDefPc for `addr` under `key` (the pc, or the address with the top bit set for
 // data sites); returns 0 for a data address outside every module. A code site's definition holds
 // the stack of the thread that reached it first; each other thread records its own stack there
@@ -812,32 +858,7 @@ std::uint32_t intern_address_site(ThreadState* t, const void* addr, std::uintptr
       }
       return id;
     }
-    Dl_info info{};
-    std::uint64_t offset = 0;
-    std::uint32_t module = 0;
-    if (dladdr(addr, &info) != 0 && info.dli_fname != nullptr) {
-      module = intern_string_locked(p, t, info.dli_fname);
-      offset = reinterpret_cast<std::uintptr_t>(addr) - reinterpret_cast<std::uintptr_t>(info.dli_fbase);
-    }
-    std::uint32_t id = 0;
-    if (module != 0 || !data) {
-      id = p.next_site++;
-      std::uint64_t payload[4 + 2 * kSiteCallers] = {reinterpret_cast<std::uintptr_t>(addr), module, offset, 0};
-      std::size_t words = 3;
-      if (!data) {
-        words += caller_frames(p, t, addr, payload + 3);
-        first_stack_of_thread(t, id);
-      }
-      emit(t, format::make_word0(Kind::kSiteDefPc, data ? 1 : 0, std::uint16_t((words + 1) * 8), id), payload, words);
-      if (p.site_names.size() <= id) p.site_names.resize(id + 1);
-      // The watchdog's live lines name sites this way: "prog+0x12b5" is what addr2line -e prog takes.
-      const char* path = module != 0 && info.dli_fname[0] != '\0' ? info.dli_fname : nullptr;
-      const char* base = path != nullptr ? std::strrchr(path, '/') : nullptr;
-      char buf[96];
-      std::snprintf(buf, sizeof buf, "%s+0x%llx", base != nullptr ? base + 1 : path != nullptr ? path : "pc",
-                    static_cast<unsigned long long>(offset));
-      p.site_names[id] = buf;
-    }
+    const std::uint32_t id = define_address_site(p, t, addr, data, nullptr);
     p.pc_sites.emplace(key, id);
     return id;
   });
@@ -849,6 +870,16 @@ std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept {
   std::uint32_t id = intern_address_site(t, pc, reinterpret_cast<std::uintptr_t>(pc), false);
   t->site_cache[site_cache_slot(pc, ~0u)] = SiteCacheEntry{static_cast<const char*>(pc), ~0u, id};
   return id;
+}
+
+std::uint32_t creation_site_id(ThreadState* t, const void* pc, const void* caller) noexcept {
+  return under_intern_mu(t, [&](Process& p) -> std::uint32_t {
+    const auto key = std::make_pair(reinterpret_cast<std::uintptr_t>(pc), reinterpret_cast<std::uintptr_t>(caller));
+    if (auto it = p.creation_sites.find(key); it != p.creation_sites.end()) return it->second;
+    const std::uint32_t id = define_address_site(p, t, pc, false, caller);
+    p.creation_sites.emplace(key, id);
+    return id;
+  });
 }
 
 std::uint32_t intern_data_site(ThreadState* t, const void* addr) noexcept {
@@ -952,3 +983,9 @@ extern "C" [[gnu::used]] const char lockgraph_static_runtime_marker[] = "lockgra
 __attribute__((constructor)) static void lockgraph_register_main() { (void)self(); }
 
 }  // namespace lockgraph::rt
+
+namespace lockgraph::detail {
+
+[[gnu::noinline]] const void* code_address() noexcept { return __builtin_return_address(0); }
+
+}  // namespace lockgraph::detail

@@ -28,8 +28,10 @@ class basic_mutex {
   using lockgraph_traced = void;
   using native_handle_type = pthread_mutex_t*;
 
-  explicit basic_mutex(const char* name = nullptr, source_site where = source_site::current()) noexcept {
-    core_.create(kType, name, where);
+  // always_inline: the creation site is taken inside the code that constructs (creation_site).
+  [[gnu::always_inline]] explicit basic_mutex(const char* name = nullptr,
+                                              source_site where = source_site::current()) noexcept {
+    core_.create(kType, name, creation_site(where));
   }
   // A mutex in shared memory, usable by fork()ed processes (process_shared.hpp).
   basic_mutex(process_shared_t, const char* name = nullptr, source_site where = source_site::current()) noexcept {
@@ -38,7 +40,7 @@ class basic_mutex {
     pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
     pthread_mutex_init(&m_, &a);
     pthread_mutexattr_destroy(&a);
-    core_.create(kType, name, where, true);
+    core_.create(kType, name, {where}, true);
   }
   ~basic_mutex() {
     core_.destroy(source_site{});

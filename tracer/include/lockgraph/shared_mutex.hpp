@@ -21,8 +21,10 @@ class shared_mutex {
   using lockgraph_traced = void;
   using native_handle_type = pthread_rwlock_t*;
 
-  explicit shared_mutex(const char* name = nullptr, source_site where = source_site::current()) noexcept {
-    core_.create(format::LockType::kSharedMutex, name, where);
+  // always_inline: the creation site is taken inside the code that constructs (creation_site).
+  [[gnu::always_inline]] explicit shared_mutex(const char* name = nullptr,
+                                               source_site where = source_site::current()) noexcept {
+    core_.create(format::LockType::kSharedMutex, name, detail::creation_site(where));
   }
   ~shared_mutex() {
     core_.destroy(source_site{});

@@ -5,7 +5,8 @@
 // thread_pool::submit) cannot take a trailing parameter; they record the caller's return address
 // instead (from_pc), which the analyzer shows as module+offset. (clang 14 with this libstdc++ has no
 // std::source_location; the __builtin_FILE/LINE/FUNCTION default arguments behave the same in g++
-// and clang++.) Cost: the struct is 32 bytes, which the ABI passes through memory, so the hot
+// and clang++.) Locks made inside standard-library templates are the exception (creation_site
+// below). Cost: the struct is 32 bytes, which the ABI passes through memory, so the hot
 // operations (mutex lock/unlock, LG_READ/LG_WRITE) are always inlined and use its values as constants.
 #pragma once
 
@@ -27,5 +28,40 @@ struct source_site {
     return source_site{file, function, line, nullptr};
   }
 };
+
+namespace detail {
+
+// The address right after the call to it: a point in the caller's code (out of line on purpose).
+const void* code_address() noexcept;
+
+// A header of the compiler's standard library, as __builtin_FILE() spells it (g++:
+// /usr/include/c++/12/..., clang++: /usr/bin/../lib/gcc/.../include/c++/12/...).
+inline bool in_standard_header(const char* file) noexcept {
+  if (file == nullptr || __builtin_strncmp(file, "/usr/", 5) != 0) return false;
+  return __builtin_strncmp(file, "/usr/include/", 13) == 0 || __builtin_strstr(file, "/include/c++/") != nullptr;
+}
+
+// Where a lock is created. A lock that std::make_unique, std::optional::emplace or a container's
+// constructor makes gets the library's line as its source_site — the same line for every such lock
+// of the program, so reports named them all `mutex@.../unique_ptr.h:1065#n`. In optimized code
+// such a lock is recorded at `code`, a point inside the library template where it constructs, and
+// `caller`, the return address of the function that point is in: the analyzer symbolizes `code`
+// with its inlined frames (the template inlined into the program's function: the program's line)
+// and else `caller` (the template left a function of its own: its caller is the program's line).
+// Unoptimized code keeps `where`: every frame is a function there and lockgraph's own constructors
+// would stand between. always_inline, like the constructors that call it, so `code` lies in the
+// constructing code. Cost: a prefix compare per lock made, two calls for the library-made ones.
+struct creation_point {
+  source_site where;
+  const void* caller = nullptr;  // set for a lock made inside a standard-library template
+};
+[[gnu::always_inline]] inline creation_point creation_site(const source_site& where) noexcept {
+#if defined(__OPTIMIZE__)
+  if (in_standard_header(where.file)) return {source_site::from_pc(code_address()), __builtin_return_address(0)};
+#endif
+  return {where, nullptr};
+}
+
+}  // namespace detail
 
 }  // namespace lockgraph

@@ -203,7 +203,7 @@ class Model {
   static constexpr std::size_t kLockCacheSize = 256;
   std::array<LockCacheEntry, kLockCacheSize> lock_cache_{};
   std::unordered_map<ObjectKey, std::uint32_t, ObjectKeyHash> lock_ids_;
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> creations_per_site_;
+  std::unordered_map<std::string, std::uint32_t> creations_per_name_;  // unnamed locks per "process name"
   std::unordered_map<ObjectKey, SyncClock, ObjectKeyHash> sync_;            // semaphores, events, annotations
   std::map<std::tuple<std::uint32_t, int, std::uint64_t, std::uint64_t>, SyncClock> handoffs_;  // create, end, task, fork
   std::map<std::uint32_t, std::map<std::uint64_t, std::pair<std::uint64_t, std::string>>> variables_;  // addr -> size, name

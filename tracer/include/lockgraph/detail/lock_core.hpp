@@ -87,14 +87,15 @@ class lock_core {
   std::uint64_t id() const noexcept { return id_; }
   std::uint32_t owner() const noexcept { return owner_.load(std::memory_order_relaxed); }
 
-  void create(format::LockType type, const char* name, const source_site& where, bool process_shared = false) noexcept {
+  void create(format::LockType type, const char* name, const creation_point& at, bool process_shared = false) noexcept {
     id_ = rt::new_object_id(process_shared);
     rt::ThreadState* t = rt::recording_self();
     if (t == nullptr) return;
     std::uint32_t name_id = name ? rt::intern_lock_name(t, id_, name) : 0;
     named_ = name != nullptr;
     std::uint8_t flags = static_cast<std::uint8_t>(type) | (process_shared ? format::kLockProcessShared : 0);
-    rt::emit_sync(t, Kind::kLockCreate, flags, rt::site_id(t, where), id_, 0, 0, name_id, 0, 4);
+    const std::uint32_t site = at.caller != nullptr ? rt::creation_site_id(t, at.where.pc, at.caller) : rt::site_id(t, at.where);
+    rt::emit_sync(t, Kind::kLockCreate, flags, site, id_, 0, 0, name_id, 0, 4);
   }
 
   // For objects that are not locks but need an id and a sequence (the preload's semaphores,
