@@ -85,11 +85,19 @@ TEST(EndToEnd, StaggeredAbBaIsAPotentialDeadlockAndFailsTheGate) {
 }
 
 // Locks made by std::make_unique (not inlined into main by g++: one template body, two callers)
-// and std::optional::emplace (inlined) are named after the program's lines, each its own.
+// and std::optional::emplace (inlined), and a semaphore made by std::make_unique, are named after
+// the program's lines, each its own.
 TEST(EndToEnd, LocksMadeByLibraryTemplatesAreNamedAfterTheProgramsLines) {
   auto t = trace_program("e2e_heap_locks");
   ASSERT_EQ(t->program.exit_code, 0) << t->program.err;
   json report = analyze_json(t->trace());
+  EXPECT_EQ(report["findings"].size(), 2u) << report.dump(2);
+  auto misuse = findings_of(report, "lock_misuse");
+  ASSERT_EQ(misuse.size(), 1u) << report.dump(2);
+  ASSERT_EQ(misuse[0]["objects"].size(), 1u);
+  const std::string semaphore = misuse[0]["objects"][0];
+  EXPECT_EQ(semaphore.rfind("semaphore@", 0), 0u) << semaphore;
+  EXPECT_TRUE(semaphore.ends_with("/heap_locks.cpp:18")) << semaphore;
   auto d = findings_of(report, "deadlock_potential");
   ASSERT_EQ(d.size(), 1u) << report.dump(2);
   const json& cycle = d[0]["cycle"];
@@ -101,7 +109,7 @@ TEST(EndToEnd, LocksMadeByLibraryTemplatesAreNamedAfterTheProgramsLines) {
     ASSERT_NE(name.find("heap_locks.cpp:"), std::string::npos) << name;
     lines.insert(name.substr(name.find("heap_locks.cpp:") + std::strlen("heap_locks.cpp:")));
   }
-  EXPECT_EQ(lines, (std::set<std::string>{"14", "15", "16"})) << cycle.dump();
+  EXPECT_EQ(lines, (std::set<std::string>{"15", "16", "17"})) << cycle.dump();
 }
 
 TEST(EndToEnd, UnlockedCounterRacesOnItsName) {

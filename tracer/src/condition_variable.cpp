@@ -8,12 +8,12 @@
 
 namespace lockgraph {
 
-condition_variable::condition_variable(const char* name, source_site where) noexcept {
+void condition_variable::init(const char* name, const detail::creation_point& at) noexcept {
   detail::init_monotonic_cond(&cv_, false);
   id_ = rt::new_object_id();
   if (rt::ThreadState* t = rt::recording_self()) {
     std::uint32_t name_id = name ? rt::intern_string(t, name) : 0;
-    rt::emit_sync(t, format::Kind::kCondCreate, 0, rt::site_id(t, where), id_, 0, 0, name_id, 0, 4);
+    rt::emit_sync(t, format::Kind::kCondCreate, 0, rt::creation_site_id(t, at), id_, 0, 0, name_id, 0, 4);
   }
 }
 

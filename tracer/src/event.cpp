@@ -6,17 +6,13 @@
 
 namespace lockgraph {
 
-event::event(const char* name, source_site where) noexcept { init(false, name, where); }
-
-event::event(process_shared_t, const char* name, source_site where) noexcept { init(true, name, where); }
-
-void event::init(bool process_shared, const char* name, const source_site& where) noexcept {
+void event::init(bool process_shared, const char* name, const detail::creation_point& at) noexcept {
   detail::init_mutex(&mu_, process_shared);
   detail::init_monotonic_cond(&cv_, process_shared);
   id_ = rt::new_object_id(process_shared);
   if (rt::ThreadState* t = rt::recording_self()) {
     std::uint32_t name_id = name ? rt::intern_string(t, name) : 0;
-    rt::emit_sync(t, format::Kind::kEventCreate, 0, rt::site_id(t, where), id_, 0, 0, name_id, 0, 4);
+    rt::emit_sync(t, format::Kind::kEventCreate, 0, rt::creation_site_id(t, at), id_, 0, 0, name_id, 0, 4);
   }
 }
 

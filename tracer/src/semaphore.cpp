@@ -7,7 +7,7 @@
 namespace lockgraph::detail {
 
 semaphore_core::semaphore_core(std::ptrdiff_t initial, std::ptrdiff_t max, const char* name,
-                               const source_site& where, bool process_shared) noexcept
+                               const creation_point& at, bool process_shared) noexcept
     : count_(initial) {
   init_mutex(&mu_, process_shared);
   init_monotonic_cond(&cv_, process_shared);
@@ -15,7 +15,7 @@ semaphore_core::semaphore_core(std::ptrdiff_t initial, std::ptrdiff_t max, const
   if (rt::ThreadState* t = rt::recording_self()) {
     std::uint32_t name_id = name ? rt::intern_string(t, name) : 0;
     std::uint64_t payload[6] = {id_, 0, 0, std::uint64_t(initial), std::uint64_t(max), name_id};
-    rt::emit(t, format::make_word0(format::Kind::kSemCreate, 0, 56, rt::site_id(t, where)), payload, 6);
+    rt::emit(t, format::make_word0(format::Kind::kSemCreate, 0, 56, rt::creation_site_id(t, at)), payload, 6);
   }
 }
 

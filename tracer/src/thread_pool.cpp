@@ -25,12 +25,11 @@ void record_pool_event(format::Kind kind, std::uint8_t flags, std::uint64_t pool
 }
 }  // namespace detail
 
-thread_pool::thread_pool(unsigned max_workers, const char* name, source_site where)
-    : max_workers_(max_workers == 0 ? 1 : max_workers) {
+void thread_pool::init(const char* name, const detail::creation_point& at) {
   id_ = rt::new_object_id();
   if (rt::ThreadState* t = rt::recording_self()) {
     std::uint32_t name_id = name ? rt::intern_string(t, name) : 0;
-    rt::emit_sync(t, format::Kind::kPoolCreate, 0, rt::site_id(t, where), id_, 0, 0, max_workers_, name_id, 5);
+    rt::emit_sync(t, format::Kind::kPoolCreate, 0, rt::creation_site_id(t, at), id_, 0, 0, max_workers_, name_id, 5);
   }
 }
 

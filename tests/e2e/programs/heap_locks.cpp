@@ -1,7 +1,8 @@
 // Locks that standard-library templates construct — two by std::make_unique (one template body,
 // two callers when it is not inlined) and one by std::optional::emplace — in a three-lock cycle,
-// staggered by latches so the run completes. The report must name each lock after the line of
-// this file that made it (lines 14, 15 and 16), not after the library's line.
+// staggered by latches so the run completes, and a semaphore by std::make_unique, released past
+// its maximum. The report must name each object after the line of this file that made it (lines
+// 15, 16, 17 and 18), not after the library's line.
 #include <latch>
 #include <lockgraph/lockgraph.hpp>
 #include <memory>
@@ -14,6 +15,7 @@ int main() {
   a = std::make_unique<lockgraph::mutex>();
   b = std::make_unique<lockgraph::mutex>();
   lockgraph::mutex& c = c_slot.emplace();
+  auto s = std::make_unique<lockgraph::binary_semaphore>(1);
   std::latch first_done(1), second_done(1);
   lockgraph::thread t1([&] {
     {
@@ -38,4 +40,5 @@ int main() {
   t1.join();
   t2.join();
   t3.join();
+  s->release();  // past its maximum of 1: lock_misuse
 }

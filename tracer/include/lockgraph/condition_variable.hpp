@@ -20,7 +20,11 @@ namespace lockgraph {
 
 class condition_variable {
  public:
-  explicit condition_variable(const char* name = nullptr, source_site where = source_site::current()) noexcept;
+  // always_inline: the creation site is taken inside the code that constructs (creation_site).
+  [[gnu::always_inline]] explicit condition_variable(const char* name = nullptr,
+                                                     source_site where = source_site::current()) noexcept {
+    init(name, detail::creation_site(where));
+  }
   ~condition_variable();
   condition_variable(const condition_variable&) = delete;
   condition_variable& operator=(const condition_variable&) = delete;
@@ -66,6 +70,7 @@ class condition_variable {
   std::uint64_t trace_id() const noexcept { return id_; }
 
  private:
+  void init(const char* name, const detail::creation_point& at) noexcept;
   std::cv_status wait_ns(std::unique_lock<mutex>& lk, std::uint64_t deadline, const source_site& where);
 
   pthread_cond_t cv_;

@@ -18,9 +18,14 @@ namespace lockgraph {
 
 class event {
  public:
-  explicit event(const char* name = nullptr, source_site where = source_site::current()) noexcept;
+  // always_inline: the creation site is taken inside the code that constructs (creation_site).
+  [[gnu::always_inline]] explicit event(const char* name = nullptr, source_site where = source_site::current()) noexcept {
+    init(false, name, detail::creation_site(where));
+  }
   // An event in shared memory, usable by fork()ed processes (process_shared.hpp).
-  event(process_shared_t, const char* name = nullptr, source_site where = source_site::current()) noexcept;
+  event(process_shared_t, const char* name = nullptr, source_site where = source_site::current()) noexcept {
+    init(true, name, {where});
+  }
   ~event();
   event(const event&) = delete;
   event& operator=(const event&) = delete;
@@ -38,7 +43,7 @@ class event {
  private:
   bool wait_until_ns(std::uint64_t deadline, const source_site& where) noexcept;
 
-  void init(bool process_shared, const char* name, const source_site& where) noexcept;
+  void init(bool process_shared, const char* name, const detail::creation_point& at) noexcept;
 
   pthread_mutex_t mu_;
   pthread_cond_t cv_;

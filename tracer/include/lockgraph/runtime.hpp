@@ -175,6 +175,11 @@ inline std::uint32_t site_id(ThreadState* t, const source_site& where) noexcept 
   return intern_site_slow(t, where.file, where.function, where.line);
 }
 
+// The site of an object's creation record (see detail::creation_site).
+inline std::uint32_t creation_site_id(ThreadState* t, const detail::creation_point& at) noexcept {
+  return at.caller != nullptr ? creation_site_id(t, at.where.pc, at.caller) : site_id(t, at.where);
+}
+
 // Appends one record of `n` words (word0 included). The payload words are written first and word0
 // last with release order, so a reader never sees a half-written record as valid.
 [[gnu::always_inline]] inline void emit(ThreadState* t, std::uint64_t word0, const std::uint64_t* payload,

@@ -22,7 +22,7 @@ namespace detail {
 
 class semaphore_core {
  public:
-  semaphore_core(std::ptrdiff_t initial, std::ptrdiff_t max, const char* name, const source_site& where,
+  semaphore_core(std::ptrdiff_t initial, std::ptrdiff_t max, const char* name, const creation_point& at,
                  bool process_shared) noexcept;
   ~semaphore_core();
   semaphore_core(const semaphore_core&) = delete;
@@ -48,13 +48,14 @@ template <std::ptrdiff_t Max = 0x7fffffff>
 class counting_semaphore {
  public:
   static constexpr std::ptrdiff_t max() noexcept { return Max; }
-  explicit counting_semaphore(std::ptrdiff_t desired, const char* name = nullptr,
-                              source_site where = source_site::current()) noexcept
-      : core_(desired, Max, name, where, false) {}
+  // always_inline: the creation site is taken inside the code that constructs (creation_site).
+  [[gnu::always_inline]] explicit counting_semaphore(std::ptrdiff_t desired, const char* name = nullptr,
+                                                     source_site where = source_site::current()) noexcept
+      : core_(desired, Max, name, detail::creation_site(where), false) {}
   // A semaphore in shared memory, usable by fork()ed processes (process_shared.hpp).
   counting_semaphore(process_shared_t, std::ptrdiff_t desired, const char* name = nullptr,
                      source_site where = source_site::current()) noexcept
-      : core_(desired, Max, name, where, true) {}
+      : core_(desired, Max, name, {where}, true) {}
   counting_semaphore(const counting_semaphore&) = delete;
   counting_semaphore& operator=(const counting_semaphore&) = delete;
 

@@ -41,19 +41,19 @@ inline bool in_standard_header(const char* file) noexcept {
   return __builtin_strncmp(file, "/usr/include/", 13) == 0 || __builtin_strstr(file, "/include/c++/") != nullptr;
 }
 
-// Where a lock is created. A lock that std::make_unique, std::optional::emplace or a container's
-// constructor makes gets the library's line as its source_site — the same line for every such lock
-// of the program, so reports named them all `mutex@.../unique_ptr.h:1065#n`. In optimized code
-// such a lock is recorded at `code`, a point inside the library template where it constructs, and
+// Where a lock (or semaphore, event, condition variable, pool) is created. One that std::make_unique,
+// std::optional::emplace or a container's constructor makes gets the library's line as its
+// source_site — the same line for every such object of the program, so reports named them all
+// `mutex@.../unique_ptr.h:1065#n`. In optimized code such an object is recorded at `code`, a point inside the library template where it constructs, and
 // `caller`, the return address of the function that point is in: the analyzer symbolizes `code`
 // with its inlined frames (the template inlined into the program's function: the program's line)
 // and else `caller` (the template left a function of its own: its caller is the program's line).
 // Unoptimized code keeps `where`: every frame is a function there and lockgraph's own constructors
 // would stand between. always_inline, like the constructors that call it, so `code` lies in the
-// constructing code. Cost: a prefix compare per lock made, two calls for the library-made ones.
+// constructing code. Cost: a prefix compare per object made, two calls for the library-made ones.
 struct creation_point {
   source_site where;
-  const void* caller = nullptr;  // set for a lock made inside a standard-library template
+  const void* caller = nullptr;  // set for an object made inside a standard-library template
 };
 [[gnu::always_inline]] inline creation_point creation_site(const source_site& where) noexcept {
 #if defined(__OPTIMIZE__)

@@ -96,7 +96,12 @@ class future {
 
 class thread_pool {
  public:
-  explicit thread_pool(unsigned max_workers, const char* name = nullptr, source_site where = source_site::current());
+  // always_inline: the creation site is taken inside the code that constructs (creation_site).
+  [[gnu::always_inline]] explicit thread_pool(unsigned max_workers, const char* name = nullptr,
+                                              source_site where = source_site::current())
+      : max_workers_(max_workers == 0 ? 1 : max_workers) {
+    init(name, detail::creation_site(where));
+  }
   ~thread_pool();
   thread_pool(const thread_pool&) = delete;
   thread_pool& operator=(const thread_pool&) = delete;
@@ -153,6 +158,7 @@ class thread_pool {
   std::uint64_t trace_id() const noexcept { return id_; }
 
  private:
+  void init(const char* name, const detail::creation_point& at);
   void enqueue(std::function<void()> job);
   void worker_loop();
 

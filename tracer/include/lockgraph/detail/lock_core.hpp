@@ -94,8 +94,7 @@ class lock_core {
     std::uint32_t name_id = name ? rt::intern_lock_name(t, id_, name) : 0;
     named_ = name != nullptr;
     std::uint8_t flags = static_cast<std::uint8_t>(type) | (process_shared ? format::kLockProcessShared : 0);
-    const std::uint32_t site = at.caller != nullptr ? rt::creation_site_id(t, at.where.pc, at.caller) : rt::site_id(t, at.where);
-    rt::emit_sync(t, Kind::kLockCreate, flags, site, id_, 0, 0, name_id, 0, 4);
+    rt::emit_sync(t, Kind::kLockCreate, flags, rt::creation_site_id(t, at), id_, 0, 0, name_id, 0, 4);
   }
 
   // For objects that are not locks but need an id and a sequence (the preload's semaphores,
