@@ -291,12 +291,14 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
       q->file->resolve_caller(q->site, std::size_t(q->stack), std::size_t(q->caller), best_file, best_line, best_function);
     }
   }
+  // The first of the caller and the frames above it (up to four) that is the program's own.
   for (const CodeQuery* q : by_caller) {
     const Site& site = q->file->sites().at(q->site);
-    if (site.stacks.empty() || site.stacks[0].frames.empty()) continue;
-    const SiteFrame caller = site.stacks[0].frames[0];
-    if (caller.line != 0 && !system_header(caller.file) && !lockgraph_header(caller.file)) {
-      q->file->resolve_site(q->site, caller.file, caller.line, caller.function);
+    if (site.stacks.empty()) continue;
+    for (const SiteFrame& f : site.stacks[0].frames) {
+      if (f.line == 0 || system_header(f.file) || lockgraph_header(f.file)) continue;
+      q->file->resolve_site(q->site, f.file, f.line, f.function);
+      break;
     }
   }
 }

@@ -86,9 +86,11 @@ TEST(EndToEnd, StaggeredAbBaIsAPotentialDeadlockAndFailsTheGate) {
 
 // Locks made by std::make_unique (not inlined into main by g++: one template body, two callers)
 // and std::optional::emplace (inlined), and a semaphore made by std::make_unique, are named after
-// the program's lines, each its own.
-TEST(EndToEnd, LocksMadeByLibraryTemplatesAreNamedAfterTheProgramsLines) {
-  auto t = trace_program("e2e_heap_locks");
+// the program's lines, each its own; built with -O2 and with -O0 (nothing inlined).
+class LibraryMadeLocks : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(LibraryMadeLocks, AreNamedAfterTheProgramsLines) {
+  auto t = trace_program(GetParam());
   ASSERT_EQ(t->program.exit_code, 0) << t->program.err;
   json report = analyze_json(t->trace());
   EXPECT_EQ(report["findings"].size(), 2u) << report.dump(2);
@@ -111,6 +113,8 @@ TEST(EndToEnd, LocksMadeByLibraryTemplatesAreNamedAfterTheProgramsLines) {
   }
   EXPECT_EQ(lines, (std::set<std::string>{"15", "16", "17"})) << cycle.dump();
 }
+
+INSTANTIATE_TEST_SUITE_P(EndToEnd, LibraryMadeLocks, ::testing::Values("e2e_heap_locks", "e2e_heap_locks_O0"));
 
 TEST(EndToEnd, UnlockedCounterRacesOnItsName) {
   auto t = trace_program("e2e_counter", {"race"});

@@ -2,6 +2,7 @@
 // thread registry and the intern tables. Shared by runtime.cpp, fork handling and the watchdog.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -74,7 +75,7 @@ struct Process {
   std::unordered_map<std::string, std::uint32_t> strings;                 // intern_mu
   std::map<std::pair<std::string, unsigned>, std::uint32_t> sites;        // intern_mu
   std::unordered_map<std::uintptr_t, std::uint32_t> pc_sites;             // intern_mu
-  std::map<std::pair<std::uintptr_t, std::uintptr_t>, std::uint32_t> creation_sites;  // intern_mu: (pc, caller)
+  std::map<std::array<std::uintptr_t, 5>, std::uint32_t> creation_sites;  // intern_mu: pc and a short stack
   std::vector<std::string> site_names;                                    // intern_mu, for messages
   std::unordered_map<std::uint64_t, std::string> lock_names;              // intern_mu, for messages
   std::uint32_t next_string = 1;

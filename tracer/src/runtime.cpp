@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -760,6 +761,7 @@ std::uint32_t intern_site_slow(ThreadState* t, const char* site_file, const char
 namespace {
 
 constexpr std::uint64_t kSiteCallers = 4;  // frames of stack kept per return-address site and thread
+static_assert(std::tuple_size_v<decltype(Process::creation_sites)::key_type> == 1 + kSiteCallers);
 
 // Marks site `id` as having t's stack recorded; false when it already had (or when the bitmap
 // cannot grow: the thread's stack is then left out, never recorded twice).
@@ -779,42 +781,52 @@ bool first_stack_of_thread(ThreadState* t, std::uint32_t id) {
   return true;
 }
 
-// Writes the callers above return address `addr` (up to kSiteCallers frames) into `out` as
-// n, then (module string, offset) pairs; returns the words written. Called with intern_mu held.
-std::size_t caller_frames(Process& p, ThreadState* t, const void* addr, std::uint64_t* out) {
+// The return addresses of a short stack: up to kSiteCallers frames, innermost first.
+struct ShortStack {
+  const void* frames[kSiteCallers] = {};
+  std::uint64_t n = 0;
+};
+
+// The frames backtrace() finds above return address `addr` — or, with `from_addr`, `addr` and
+// the frames above it (`addr` alone when the walk does not reach it).
+ShortStack stack_at(const void* addr, bool from_addr) {
   void* frames[24];
   int n = backtrace(frames, 24);
   int at = 0;
   while (at < n && frames[at] != addr) ++at;
+  ShortStack s;
+  if (from_addr && at == n) {
+    s.frames[s.n++] = addr;
+    return s;
+  }
+  for (int i = from_addr ? at : at + 1; i < n && s.n < kSiteCallers; ++i) s.frames[s.n++] = frames[i];
+  return s;
+}
+
+// Writes `stack` into `out` as n, then (module string, offset) pairs (frames outside every module
+// left out); returns the words written. Called with intern_mu held.
+std::size_t stack_words(Process& p, ThreadState* t, const ShortStack& stack, std::uint64_t* out) {
   std::uint64_t k = 0;
-  for (int i = at + 1; i < n && k < kSiteCallers; ++i) {
+  for (std::uint64_t i = 0; i < stack.n; ++i) {
     Dl_info ci{};
-    if (dladdr(frames[i], &ci) == 0 || ci.dli_fname == nullptr) continue;
+    if (dladdr(stack.frames[i], &ci) == 0 || ci.dli_fname == nullptr) continue;
     out[1 + 2 * k] = intern_string_locked(p, t, ci.dli_fname);
-    out[2 + 2 * k] = reinterpret_cast<std::uintptr_t>(frames[i]) - reinterpret_cast<std::uintptr_t>(ci.dli_fbase);
+    out[2 + 2 * k] = reinterpret_cast<std::uintptr_t>(stack.frames[i]) - reinterpret_cast<std::uintptr_t>(ci.dli_fbase);
     ++k;
   }
   out[0] = k;
   return 1 + 2 * k;
 }
 
-// `caller` as a stack of one frame, in caller_frames()'s layout. Called with intern_mu held.
-std::size_t one_caller_frame(Process& p, ThreadState* t, const void* caller, std::uint64_t* out) {
-  Dl_info ci{};
-  if (dladdr(caller, &ci) == 0 || ci.dli_fname == nullptr) {
-    out[0] = 0;
-    return 1;
-  }
-  out[0] = 1;
-  out[1] = intern_string_locked(p, t, ci.dli_fname);
-  out[2] = reinterpret_cast<std::uintptr_t>(caller) - reinterpret_cast<std::uintptr_t>(ci.dli_fbase);
-  return 3;
+// The callers above return address `addr`, written as stack_words() does. Called with intern_mu held.
+std::size_t caller_frames(Process& p, ThreadState* t, const void* addr, std::uint64_t* out) {
+  return stack_words(p, t, stack_at(addr, false), out);
 }
 
 // Writes a new kSiteDefPc for `addr` and returns its id, or 0 for a data address outside every
-// module. A code site's stack is `caller` when given, else the callers backtrace() finds above
-// `addr`. Called with intern_mu held.
-std::uint32_t define_address_site(Process& p, ThreadState* t, const void* addr, bool data, const void* caller) {
+// module. A code site's stack is `stack` when given (a creation site), else the callers
+// backtrace() finds above `addr`. Called with intern_mu held.
+std::uint32_t define_address_site(Process& p, ThreadState* t, const void* addr, bool data, const ShortStack* stack) {
   Dl_info info{};
   std::uint64_t offset = 0;
   std::uint32_t module = 0;
@@ -827,10 +839,10 @@ std::uint32_t define_address_site(Process& p, ThreadState* t, const void* addr, 
   std::uint64_t payload[4 + 2 * kSiteCallers] = {reinterpret_cast<std::uintptr_t>(addr), module, offset, 0};
   std::size_t words = 3;
   if (!data) {
-    words += caller != nullptr ? one_caller_frame(p, t, caller, payload + 3) : caller_frames(p, t, addr, payload + 3);
+    words += stack != nullptr ? stack_words(p, t, *stack, payload + 3) : caller_frames(p, t, addr, payload + 3);
     first_stack_of_thread(t, id);
   }
-  const std::uint8_t flags = data ? 1 : caller != nullptr ? format::kSiteByCaller : 0;
+  const std::uint8_t flags = data ? 1 : stack != nullptr ? format::kSiteByCaller : 0;
   emit(t, format::make_word0(Kind::kSiteDefPc, flags, std::uint16_t((words + 1) * 8), id), payload, words);
   if (p.site_names.size() <= id) p.site_names.resize(id + 1);
   // The watchdog's live lines name sites this way: "prog+0x12b5" is what addr2line -e prog takes.
@@ -873,10 +885,14 @@ std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept {
 }
 
 std::uint32_t creation_site_id(ThreadState* t, const void* pc, const void* caller) noexcept {
+  // Keyed by the whole short stack, not by `caller` alone: when that caller is itself a library
+  // function, the program's lines that reach it differ only further up.
+  const ShortStack stack = stack_at(caller, true);
+  std::array<std::uintptr_t, 1 + kSiteCallers> key{reinterpret_cast<std::uintptr_t>(pc)};
+  for (std::uint64_t i = 0; i < stack.n; ++i) key[1 + i] = reinterpret_cast<std::uintptr_t>(stack.frames[i]);
   return under_intern_mu(t, [&](Process& p) -> std::uint32_t {
-    const auto key = std::make_pair(reinterpret_cast<std::uintptr_t>(pc), reinterpret_cast<std::uintptr_t>(caller));
     if (auto it = p.creation_sites.find(key); it != p.creation_sites.end()) return it->second;
-    const std::uint32_t id = define_address_site(p, t, pc, false, caller);
+    const std::uint32_t id = define_address_site(p, t, pc, false, &stack);
     p.creation_sites.emplace(key, id);
     return id;
   });

@@ -94,8 +94,9 @@ std::uint32_t intern_lock_name(ThreadState* t, std::uint64_t id, const char* nam
 void forget_lock_name(std::uint64_t id) noexcept;
 std::uint32_t intern_pc_site(ThreadState* t, const void* pc) noexcept;    // slow path of pc_site_id
 // The site of an object made inside a standard-library template (detail::creation_point): code at
-// `pc` in a function that returns to `caller`, one site per pair — a template body that was not
-// inlined is shared by all its callers — with `caller` as its stack. Not cached: once per object.
+// `pc` in a function that returns to `caller`, with `caller` and the frames above it as its stack
+// and its key (a template body that was not inlined is shared by all its callers: the stack tells
+// them apart). Walks the stack at every call (~1 us): once per object made.
 std::uint32_t creation_site_id(ThreadState* t, const void* pc, const void* caller) noexcept;
 // The address of a global variable as a site the analyzer names from debug info; 0 when `addr`
 // is not inside a loaded module (heap, stack). Slow path.

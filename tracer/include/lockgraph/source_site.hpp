@@ -42,23 +42,23 @@ inline bool in_standard_header(const char* file) noexcept {
 }
 
 // Where a lock (or semaphore, event, condition variable, pool) is created. One that std::make_unique,
-// std::optional::emplace or a container's constructor makes gets the library's line as its
-// source_site — the same line for every such object of the program, so reports named them all
-// `mutex@.../unique_ptr.h:1065#n`. In optimized code such an object is recorded at `code`, a point inside the library template where it constructs, and
-// `caller`, the return address of the function that point is in: the analyzer symbolizes `code`
-// with its inlined frames (the template inlined into the program's function: the program's line)
-// and else `caller` (the template left a function of its own: its caller is the program's line).
-// Unoptimized code keeps `where`: every frame is a function there and lockgraph's own constructors
-// would stand between. always_inline, like the constructors that call it, so `code` lies in the
-// constructing code. Cost: a prefix compare per object made, two calls for the library-made ones.
+// std::optional::emplace, std::map::operator[] or a container's constructor makes gets the
+// library's line as its source_site — the same line for every such object of the program, so
+// reports named them all `mutex@.../unique_ptr.h:1065#n`. Such an object is recorded instead at
+// `code`, a point inside the library template where it constructs, and `caller`, the return
+// address of the function that point is in; the runtime keys the site by `code` and the short
+// stack from `caller` up (rt::creation_site_id), and the analyzer names it by `code`'s inlined
+// frames (the template inlined into the program's function: the program's line) or else by the
+// first frame of that stack in the program's own code (library and lockgraph headers skipped);
+// when the program's frame is further up than the stack reaches, the library's line stays.
+// always_inline, like the constructors that call it, so `code` lies in the constructing code.
+// Cost: a prefix compare per object made; a stack walk (~1 us) for the library-made ones.
 struct creation_point {
   source_site where;
   const void* caller = nullptr;  // set for an object made inside a standard-library template
 };
 [[gnu::always_inline]] inline creation_point creation_site(const source_site& where) noexcept {
-#if defined(__OPTIMIZE__)
   if (in_standard_header(where.file)) return {source_site::from_pc(code_address()), __builtin_return_address(0)};
-#endif
   return {where, nullptr};
 }
 

@@ -62,7 +62,7 @@ struct Site {
   std::string module;
   std::uint64_t module_offset = 0;
   bool data = false;              // a global variable's address: `function` becomes its name
-  bool by_caller = false;         // code: named after its one caller where its own frames are library code
+  bool by_caller = false;         // code: named after its stack's first own frame where its inlined frames are library code
   std::uint64_t data_offset = 0;  // data sites: where the address lies in the variable
   std::uint64_t data_size = 0;    // data sites: the variable's size (0 unknown)
   std::string data_member;        // data sites: the part of the variable, from debug info ("[1].m"; "" unknown)
