@@ -5,7 +5,7 @@
 // thread_pool::submit) cannot take a trailing parameter; they record the caller's return address
 // instead (from_pc), which the analyzer shows as module+offset. (clang 14 with this libstdc++ has no
 // std::source_location; the __builtin_FILE/LINE/FUNCTION default arguments behave the same in g++
-// and clang++.) Locks made inside standard-library templates are the exception (creation_site
+// and clang++.) Objects made inside standard-library templates are the exception (creation_site
 // below). Cost: the struct is 32 bytes, which the ABI passes through memory, so the hot
 // operations (mutex lock/unlock, LG_READ/LG_WRITE) are always inlined and use its values as constants.
 #pragma once

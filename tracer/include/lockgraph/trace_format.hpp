@@ -36,7 +36,7 @@ enum class Kind : std::uint8_t {
   // metadata
   kStringDef = 1,  // site=string id; payload: bytes, NUL padded to 8
   kSiteDef = 2,    // site=site id; payload: file string, line, function string, pc
-  kSiteDefPc = 3,  // site=site id; payload: pc, module string, offset in module (no file:line yet); flags bit0: a data address (a global), not code, bit1 (kSiteByCaller): keyed by pc and its first caller, named after the first caller frame of the program's own where its own frames are library code; then n callers as (module string, offset) pairs after a count word
+  kSiteDefPc = 3,  // site=site id; payload: pc, module string, offset in module (no file:line yet); flags bit0: a data address (a global), not code, bit1 (kSiteByCaller): an object made inside a library template, whose callers start at its function's caller; named after the first of them in the program's own code where its own frames are library code; then n callers as (module string, offset) pairs after a count word
   kSiteCallers = 5,  // site=site id of a code kSiteDefPc; payload: n, then n callers as (module string, offset): the stack above the site when this chunk's thread first reached it, for every thread but the one whose stack the kSiteDefPc holds (format version 3)
   kTrailer = 4,    // time = end ns; value = chunks used; value2 = records lost; value3 = threads; extra[0] = reason (0 exit, 1 watchdog)
   kModule = 7,     // a loaded module: load bias, first and end address of its segments, then its path (NUL padded)
@@ -130,9 +130,10 @@ enum class LockType : std::uint8_t {
   kSharedTimedMutex = 7,
 };
 inline constexpr std::uint8_t kLockProcessShared = 0x80;  // or-ed into LockType flags
-// kSiteDefPc flag: a site keyed by its pc and its function's caller (an object made inside a
-// standard-library template), whose stack starts at that caller: where the pc's inlined frames are
-// all library or lockgraph code, the first frame of the stack in the program's own code names it.
+// kSiteDefPc flag: the site of an object made inside a standard-library template, whose stack
+// starts at the caller of the function its pc is in (the tracer keys such sites by pc and stack):
+// where the pc's inlined frames are all library or lockgraph code, the first frame of the stack in
+// the program's own code names it.
 inline constexpr std::uint8_t kSiteByCaller = 2;
 
 // Flags of acquisition records (locks and semaphores).
