@@ -96,9 +96,19 @@ class VariableTables {
   }
   void grow(std::uint32_t x) {
     variables_ = std::max<std::uint32_t>(x + 1, variables_ + variables_ / 2);
-    lists_.resize(std::size_t(variables_) * stride_);
-    latest_.resize(2 * std::size_t(variables_) * stride_, 0);
-    cursors_.resize(2 * std::size_t(variables_) * stride_ * stride_, 0);
+    grow_to(lists_, std::size_t(variables_) * stride_);
+    grow_to(latest_, 2 * std::size_t(variables_) * stride_);
+    grow_to(cursors_, 2 * std::size_t(variables_) * stride_ * stride_);
+  }
+  // Room for four times the old capacity at once, of which only the entries in use are written
+  // (value-initialized): each reallocation writes its whole new block (the copy and the zeros), and
+  // fresh memory's first touch is the cost here — a page fault per huge page, ~0.1-1.2 ms per MiB
+  // on this project's VM. Growing the room by 1.5x with the variables touched 3x the final tables
+  // (24 MiB for the cursors of 4,096 variables and 16 threads against 8): 5% of syncp's time.
+  template <class T>
+  static void grow_to(std::vector<T>& v, std::size_t n) {
+    if (n > v.capacity()) v.reserve(std::max(n, 4 * v.capacity()));
+    v.resize(n);
   }
   // More threads than a row holds (rare: threads start early): the tables are laid out again.
   void restride(std::uint32_t threads) {
