@@ -48,12 +48,16 @@ bool color_wanted(const std::string& output) {
   return isatty(STDOUT_FILENO) != 0;
 }
 
-std::string render(const std::string& format, const RenderContext& ctx) {
-  if (format == "json") return render_json(ctx);
-  if (format == "sarif") return render_sarif(ctx);
-  if (format == "dot") return render_dot(ctx.result);
-  if (format == "html") return render_html(ctx);
-  return render_text(ctx);
+// Text, JSON and SARIF go to the output as they are made (report.hpp says why); DOT and HTML
+// whole.
+int write_report(const std::string& format, const RenderContext& ctx, const std::string& path) {
+  return write_output_with(path, [&](std::ostream& out) {
+    if (format == "json") return write_json(ctx, out);
+    if (format == "sarif") return write_sarif(ctx, out);
+    if (format == "dot") return void(out << render_dot(ctx.result));
+    if (format == "html") return void(out << render_html(ctx));
+    write_text(ctx, out);
+  });
 }
 
 }  // namespace
@@ -74,13 +78,13 @@ int report_and_gate(const AnalyzeOptions& o, GateConfig& gate, const AnalysisRes
   if (!o.write_baseline.empty() && !write_baseline(o.write_baseline, result.findings, &error)) return fail(error);
   GateOutcome outcome = apply_gate(result.findings, gate);
   RenderContext ctx{result, outcome, processes, result.threads.size(), color_wanted(o.output), scope};
-  if (int rc = write_output(render(o.format, ctx), o.output); rc != kExitOk) return rc;
+  if (int rc = write_report(o.format, ctx, o.output); rc != kExitOk) return rc;
   ctx.color = false;
   if (!o.sarif.empty()) {
-    if (int rc = write_output(render("sarif", ctx), o.sarif); rc != kExitOk) return rc;
+    if (int rc = write_report("sarif", ctx, o.sarif); rc != kExitOk) return rc;
   }
   if (!o.html.empty()) {
-    if (int rc = write_output(render("html", ctx), o.html); rc != kExitOk) return rc;
+    if (int rc = write_report("html", ctx, o.html); rc != kExitOk) return rc;
   }
   for (const Suppression& s : outcome.stale) {
     warn(o.suppress + ":" + std::to_string(s.line) + ": stale suppression " + s.type + ":" + s.pattern + " matched nothing");

@@ -78,13 +78,41 @@ void write_physical(JsonWriter& w, const Location& l) {
   w.end_object();
 }
 
+// The document is made in a buffer of about kChunk bytes that goes to the stream whenever it is
+// full at a finding's end: the buffer stays in the cache instead of growing through fresh memory.
+constexpr std::size_t kChunk = 256 * 1024;
+
+struct ChunkedOutput {
+  explicit ChunkedOutput(std::ostream& o) : out(o) { text.reserve(2 * kChunk); }
+  void maybe_flush() {
+    if (text.size() >= kChunk) flush();
+  }
+  void flush() {
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    text.clear();
+  }
+  std::ostream& out;
+  std::string text;
+};
+
 }  // namespace
 
 std::string render_json(const RenderContext& ctx) {
+  std::ostringstream o;
+  write_json(ctx, o);
+  return std::move(o).str();
+}
+
+std::string render_sarif(const RenderContext& ctx) {
+  std::ostringstream o;
+  write_sarif(ctx, o);
+  return std::move(o).str();
+}
+
+void write_json(const RenderContext& ctx, std::ostream& stream) {
   const AnalysisResult& r = ctx.result;
-  std::string out;
-  out.reserve(1024 + 1024 * r.findings.size());
-  JsonWriter w(&out);
+  ChunkedOutput out(stream);
+  JsonWriter w(&out.text);
   w.begin_object().member("version", 1).key("findings").begin_array();
   for (std::size_t i = 0; i < r.findings.size(); ++i) {
     const Finding& f = r.findings[i];
@@ -113,6 +141,7 @@ std::string render_json(const RenderContext& ctx) {
       w.end_array().member("omitted", f.witness_omitted).end_object();
     }
     w.end_object();
+    out.maybe_flush();
   }
   w.end_array();
   w.key("summary").begin_object().member("events", r.events).member("processes", ctx.processes).member("threads", ctx.thread_count);
@@ -125,14 +154,13 @@ std::string render_json(const RenderContext& ctx) {
   for (const Suppression& s : ctx.gate.stale) w.value(s.type + ":" + s.pattern);
   w.end_array().end_object();
   w.end_object();
-  return out;
+  out.flush();
 }
 
-std::string render_sarif(const RenderContext& ctx) {
+void write_sarif(const RenderContext& ctx, std::ostream& stream) {
   const AnalysisResult& r = ctx.result;
-  std::string out;
-  out.reserve(16384 + 1536 * r.findings.size());
-  JsonWriter w(&out);
+  ChunkedOutput out(stream);
+  JsonWriter w(&out.text);
   w.begin_object()
       .member("$schema", "https://json.schemastore.org/sarif-2.1.0.json")
       .member("version", "2.1.0")
@@ -189,10 +217,11 @@ std::string render_sarif(const RenderContext& ctx) {
       w.member("baselineState", "unchanged");
     }
     w.end_object();
+    out.maybe_flush();
   }
   w.end_array().member("columnKind", "utf16CodeUnits");
   w.end_object().end_array().end_object();  // the run, runs, the document
-  return out;
+  out.flush();
 }
 
 std::string render_dot(const AnalysisResult& r, bool cycles_only) {

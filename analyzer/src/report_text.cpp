@@ -44,9 +44,33 @@ FindingCounts count_findings(const RenderContext& ctx) {
 std::string location_text(const Location& l) { return l.line ? l.file + ":" + std::to_string(l.line) : l.file; }
 
 std::string render_text(const RenderContext& ctx) {
+  std::ostringstream o;
+  write_text(ctx, o);
+  return std::move(o).str();
+}
+
+void write_text(const RenderContext& ctx, std::ostream& o) {
   const AnalysisResult& r = ctx.result;
   Style st{ctx.color};
-  std::ostringstream o;
+  // The verdict's head first; it counts the findings without rendering them.
+  const FindingCounts counts = count_findings(ctx);
+  if (ctx.scope.empty()) {
+    o << "lockgraph: analyzed " << r.events << " events from " << plural(ctx.processes, "process", "processes")
+      << ", " << plural(ctx.thread_count, "thread", "threads") << "\n";
+  } else {
+    o << "lockgraph: " << ctx.scope << "\n";
+  }
+  if (counts.shown == 0) {
+    o << st.bold() << "No findings." << st.reset() << "\n";
+  } else {
+    o << st.bold() << plural(counts.shown, "finding", "findings") << st.reset() << ": ";
+    bool first = true;
+    for (const auto& [k, n] : counts.by_kind) {
+      o << (first ? "" : ", ") << k << " " << n;
+      first = false;
+    }
+    o << "\n";
+  }
   for (std::size_t i = 0; i < r.findings.size(); ++i) {
     const Finding& f = r.findings[i];
     Disposition d = ctx.gate.disposition[i];
@@ -92,26 +116,7 @@ std::string render_text(const RenderContext& ctx) {
     if (!f.advice.empty()) o << "  fix:     " << f.advice << "\n";
     o << st.dim() << "  id:      " << f.fingerprint << st.reset() << "\n";
   }
-  const FindingCounts counts = count_findings(ctx);
-  std::ostringstream head;
-  if (ctx.scope.empty()) {
-    head << "lockgraph: analyzed " << r.events << " events from " << plural(ctx.processes, "process", "processes")
-         << ", " << plural(ctx.thread_count, "thread", "threads") << "\n";
-  } else {
-    head << "lockgraph: " << ctx.scope << "\n";
-  }
-  if (counts.shown == 0) {
-    head << st.bold() << "No findings." << st.reset() << "\n";
-  } else {
-    head << st.bold() << plural(counts.shown, "finding", "findings") << st.reset() << ": ";
-    bool first = true;
-    for (const auto& [k, n] : counts.by_kind) {
-      head << (first ? "" : ", ") << k << " " << n;
-      first = false;
-    }
-    head << "\n";
-  }
-  std::ostringstream tail;
+  std::ostream& tail = o;
   if (counts.suppressed) tail << "\n" << plural(counts.suppressed, "finding", "findings") << " suppressed.";
   if (counts.baselined) tail << "\n" << plural(counts.baselined, "finding", "findings") << " accepted by the baseline.";
   for (const Suppression& s : ctx.gate.stale) {
@@ -121,7 +126,6 @@ std::string render_text(const RenderContext& ctx) {
   tail << "\n"
        << (ctx.gate.failed() ? st.red() + "FAILED" : st.bold() + "PASSED") << st.reset() << ": "
        << plural(ctx.gate.failing, "finding fails", "findings fail") << " the gate.\n";
-  return head.str() + o.str() + tail.str();
 }
 
 std::string render_stats_text(const AnalysisResult& r) {

@@ -5,9 +5,11 @@
 
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <string>
 
 #include "json_writer.hpp"
+#include "lockgraph/analyzer/report.hpp"
 
 namespace lockgraph::analysis {
 namespace {
@@ -79,6 +81,53 @@ TEST(JsonWriter, LaysOutDocumentsLikeNlohmannsIndentedDump) {
   j["items"] = nlohmann::ordered_json::array({item, -42, false, "tail"});
   j["nested"]["deeper"]["line"] = 12u;
   EXPECT_EQ(out, j.dump(2) + "\n");
+}
+
+// Counts the stream's writes: a report goes out in pieces while it is made, not as one string.
+class CountingBuffer : public std::stringbuf {
+ public:
+  std::size_t writes = 0, largest = 0;
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    ++writes;
+    largest = std::max(largest, static_cast<std::size_t>(n));
+    return std::stringbuf::xsputn(s, n);
+  }
+};
+
+TEST(Reports, JsonAndSarifOfManyFindingsAreStreamedWholeAndInOrder) {
+  AnalysisResult result;
+  for (int i = 0; i < 3000; ++i) {
+    Finding f;
+    f.kind = i % 2 ? "data_race" : "deadlock_potential";
+    f.message = "finding " + std::to_string(i) + " " + std::string(200, 'm');
+    f.locations.push_back(Location{});
+    f.locations.back().file = "/src/file" + std::to_string(i) + ".cpp";
+    f.locations.back().line = static_cast<std::uint32_t>(i + 1);
+    assign_fingerprint(f);
+    result.findings.push_back(std::move(f));
+  }
+  GateConfig config{default_fail_on(), {}, {}};
+  const GateOutcome gate = apply_gate(result.findings, config);
+  const RenderContext ctx{result, gate, 1, 2, false, ""};
+  for (const bool sarif : {false, true}) {
+    CountingBuffer buffer;
+    std::ostream out(&buffer);
+    sarif ? write_sarif(ctx, out) : write_json(ctx, out);
+    const std::string text = buffer.str();
+    EXPECT_GT(text.size(), std::size_t(1) << 20);
+    EXPECT_GT(buffer.writes, 4u) << "written as one string";
+    EXPECT_LT(buffer.largest, text.size() / 2);
+    EXPECT_EQ(text, sarif ? render_sarif(ctx) : render_json(ctx));
+    const auto j = nlohmann::json::parse(text);
+    const auto& list = sarif ? j["runs"][0]["results"] : j["findings"];
+    ASSERT_EQ(list.size(), result.findings.size());
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string message = sarif ? list[i]["message"]["text"].get<std::string>() : list[i]["message"].get<std::string>();
+      ASSERT_EQ(message.substr(0, result.findings[i].message.size()), result.findings[i].message) << i;
+    }
+  }
 }
 
 }  // namespace
