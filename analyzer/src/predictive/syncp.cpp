@@ -10,6 +10,9 @@
 #endif
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 #include <vector>
 
 #include "positioned_list.hpp"
@@ -30,17 +33,111 @@ struct HeldLock {
 // so the lists follow the live candidates, not the trace.
 using HeldPool = PositionedList<HeldLock>;
 
+// 12 bytes: a list with one candidate keeps it in its own record (CandidateList).
 struct Candidate {
-  std::uint32_t index = 0;      // on its thread
-  std::uint32_t location = 0;
-  std::uint32_t held = 0;       // position of the locks held in the thread's HeldPool (when held_count > 0)
-  std::uint16_t held_count = 0;
-  bool write = false;
+  static constexpr std::uint32_t kWrite = 0x80000000u;
+  std::uint32_t index = 0;               // on its thread
+  std::uint32_t location_and_write = 0;  // the location's id, kWrite set for a write (ids index
+                                         // StdTrace::locations, a vector of strings: below 2^31)
+  std::uint32_t held = 0;  // 0: no lock held; else the position of its locks in the thread's
+                           // HeldPool (their count in the header entry just before)
+  std::uint32_t location() const { return location_and_write & ~kWrite; }
+  bool write() const { return (location_and_write & kWrite) != 0; }
 };
+static_assert(sizeof(Candidate) == 12);
 
-// One thread's accesses (or writes) to one variable, in trace order; candidates every thread's
-// closure has passed are dropped from the front (State::append) without moving the cursors.
-using CandidateList = PositionedList<Candidate>;
+// One thread's accesses (or writes) to one variable, in trace order, by position (an absolute
+// index: candidates every thread's closure has passed are dropped from the front without moving
+// the cursors that point into the list). A list of at most one candidate keeps it in place, in
+// this record, which sits in the variable's row that the access loads anyway; longer ones live
+// in a heap block. Most appends find the list's earlier candidates passed (on the benchmark
+// trace, two in three find none alive and one in fourteen one), so they write into the line
+// already loaded instead of missing the cache at a heap block's tail (~20% of syncp's time).
+// Cost: 32 bytes, plus the block of a list that once held more than one (kept for reuse).
+class CandidateList {
+ public:
+  CandidateList() = default;
+  CandidateList(CandidateList&& o) noexcept { take(o); }
+  CandidateList& operator=(CandidateList&& o) noexcept {
+    if (this != &o) {
+      std::free(heap_);
+      take(o);
+    }
+    return *this;
+  }
+  CandidateList(const CandidateList&) = delete;
+  CandidateList& operator=(const CandidateList&) = delete;
+  ~CandidateList() { std::free(heap_); }
+
+  std::uint32_t base() const { return base_; }
+  std::uint32_t size() const { return size_; }
+  std::uint32_t end() const { return base_ + size_; }
+  const Candidate* data() const { return size_ <= 1 ? &one_ : heap_; }
+  const Candidate& operator[](std::uint32_t position) const { return data()[position - base_]; }
+  // Where the next append may write, for a prefetch (nullptr: in this record).
+  const Candidate* next_slot() const { return size_ == 0 || heap_ == nullptr ? nullptr : heap_ + size_; }
+
+  // Appends c. When the list is full, the candidates at or before `passed` (inside every closure
+  // there is) are dropped first; returns whether any were.
+  [[gnu::always_inline]] bool push(const Candidate& c, std::uint32_t passed) {
+    if (size_ == 0) {
+      one_ = c, size_ = 1;
+      return false;
+    }
+    bool dropped = false;
+    if (size_ == 1 || size_ == capacity_) dropped = make_room(passed);
+    if (size_ == 0) {
+      one_ = c, size_ = 1;
+    } else {
+      heap_[size_++] = c;
+    }
+    return dropped;
+  }
+
+ private:
+  void take(CandidateList& o) {
+    heap_ = o.heap_, base_ = o.base_, size_ = o.size_, capacity_ = o.capacity_, one_ = o.one_;
+    o.heap_ = nullptr, o.size_ = 0, o.capacity_ = 0;
+  }
+  // A full list (one candidate in place, or a full block): its passed candidates are dropped
+  // (scanning back from its end: almost all of a full list is usually passed, and a binary
+  // search's probes were a cache miss each); what is left has room for one more after.
+  [[gnu::noinline]] bool make_room(std::uint32_t passed) {
+    Candidate* items = size_ == 1 ? &one_ : heap_;
+    std::uint32_t keep = size_;
+    while (keep > 0 && items[keep - 1].index > passed) --keep;
+    const std::uint32_t drop = keep, kept = size_ - keep;
+    if (drop != 0) {
+      if (kept == 1) {
+        one_ = items[size_ - 1];
+      } else if (kept > 1) {
+        std::memmove(heap_, heap_ + drop, kept * sizeof(Candidate));
+      }
+      base_ += drop, size_ = kept;
+    }
+    if (size_ == 1) {  // the next append leaves the record: its candidate moves to the block
+      reserve(2);
+      heap_[0] = one_;
+    } else if (size_ > 1 && size_ == capacity_) {
+      reserve(2 * capacity_);
+    }
+    return drop != 0;
+  }
+  void reserve(std::uint32_t n) {
+    if (n <= capacity_) return;
+    // A block starts at 8: lists hold a few between trims, and starting there saves each the
+    // growth through 2 and 4.
+    n = std::max<std::uint32_t>(n, 8);
+    void* grown = std::realloc(heap_, std::size_t(n) * sizeof(Candidate));
+    if (grown == nullptr) throw std::bad_alloc();
+    heap_ = static_cast<Candidate*>(grown), capacity_ = n;
+  }
+
+  Candidate* heap_ = nullptr;  // positions [base_, end()) when size_ > 1
+  std::uint32_t base_ = 0, size_ = 0, capacity_ = 0;
+  Candidate one_;  // the candidate when size_ == 1
+};
+static_assert(sizeof(CandidateList) == 32);
 
 // A thread's accesses and writes to one variable: the two lists an access of it appends to, in
 // one cache line (the look-ahead loads it with one prefetch).
@@ -72,7 +169,7 @@ class VariableTables {
   bool spans(std::uint32_t threads) const { return threads <= stride_; }
   std::size_t candidates() const {
     std::size_t n = 0;
-    for (const ThreadLists& l : lists_) n += l.all.items.size() + l.writes.items.size();
+    for (const ThreadLists& l : lists_) n += l.all.size() + l.writes.size();
     return n;
   }
 
@@ -215,7 +312,7 @@ struct SyncpPredictor::State {
   std::vector<SyncIdeal> prefix;                       // J_t
   std::vector<std::vector<std::uint32_t>> last_acquire;  // [thread][lock]: trace position, 0 = never
   // Per thread: the snapshot of the locks it holds now — its position in the thread's pool, or
-  // kUnbounded when the locks changed since — and how many (the candidate's held_count).
+  // kUnbounded when the locks changed since — and how many (0: none, and no position).
   struct Snapshot {
     std::uint32_t position = kUnbounded;
     std::uint16_t count = 0;
@@ -252,7 +349,7 @@ struct SyncpPredictor::State {
     const auto& held = history.held(t);
     Snapshot& now = held_snapshot[t];
     now = Snapshot{0, static_cast<std::uint16_t>(std::min<std::size_t>(held.size(), 65535))};
-    if (held.empty()) return now;  // held_count 0: the position is never looked at
+    if (held.empty()) return now;  // no locks: candidates say held 0
     HeldPool& pool = held_pools[t];
     pool.items.push_back(HeldLock{static_cast<std::uint32_t>(held.size()), index});
     now.position = pool.end();
@@ -266,11 +363,12 @@ struct SyncpPredictor::State {
   // inside every closure that was in use, and only a thread seen later without a fork can reach
   // it — one whose races with what was let go of are not looked for (warned about).
   bool refuted_by_locks(const Candidate& c, std::uint32_t u, std::uint32_t t) const {
-    if (c.held_count == 0) return false;
+    if (c.held == 0) return false;
     const HeldPool& pool = held_pools[u];
     if (c.held < pool.base) return true;
     const auto& mine = last_acquire[t];
-    for (std::uint32_t i = 0; i < c.held_count; ++i) {
+    const std::uint32_t count = pool[c.held - 1].lock;  // the snapshot's header
+    for (std::uint32_t i = 0; i < count; ++i) {
       const HeldLock& h = pool[c.held + i];
       if (h.lock < mine.size() && mine[h.lock] > h.position) return true;
     }
@@ -299,17 +397,16 @@ struct SyncpPredictor::State {
   // close to it: galloping (doubling steps, then a binary search in the last one) touches a few
   // entries where a binary search over the whole rest would miss the cache at every step.
   static std::uint32_t first_after(const CandidateList& candidates, std::uint32_t from, std::uint32_t frontier) {
-    from = std::max(from, candidates.base);  // what was dropped is inside every closure
-    const std::vector<Candidate>& list = candidates.items;
-    const std::size_t n = list.size();
-    std::size_t lo = from - candidates.base;
+    from = std::max(from, candidates.base());  // what was dropped is inside every closure
+    const Candidate* list = candidates.data();
+    const std::uint32_t n = candidates.size();
+    std::uint32_t lo = from - candidates.base();
     if (lo >= n || list[lo].index > frontier) return from;
-    std::size_t step = 1;  // list[lo].index <= frontier
+    std::uint32_t step = 1;  // list[lo].index <= frontier
     while (lo + step < n && list[lo + step].index <= frontier) lo += step, step *= 2;
-    auto it = std::upper_bound(list.begin() + static_cast<std::ptrdiff_t>(lo) + 1,
-                               list.begin() + static_cast<std::ptrdiff_t>(std::min(n, lo + step + 1)), frontier,
-                               [](std::uint32_t f, const Candidate& c) { return f < c.index; });
-    return candidates.base + static_cast<std::uint32_t>(it - list.begin());
+    const Candidate* it = std::upper_bound(list + lo + 1, list + std::min(n, lo + step + 1), frontier,
+                                           [](std::uint32_t f, const Candidate& c) { return f < c.index; });
+    return candidates.base() + static_cast<std::uint32_t>(it - list);
   }
 
   // Memory bounded by what can still race, not by the trace: a candidate of thread u at or
@@ -405,26 +502,7 @@ struct SyncpPredictor::State {
   }
 
   [[gnu::always_inline]] void append(CandidateList& list, std::uint32_t u, const Candidate& c) {
-    if (__builtin_expect(list.items.size() == list.items.capacity(), 0)) make_room(list, u);
-    list.items.push_back(c);
-  }
-  // A full list: its passed candidates are dropped first, and it grows only if that freed nothing.
-  [[gnu::noinline]] void make_room(CandidateList& list, std::uint32_t u) {
-    if (!list.items.empty() && u < dead_before.size()) {
-      // From the end: almost all of a full list is usually passed, and a binary search's probes
-      // were a cache miss each (and, when the list is all live, no trimming happens and the scan
-      // is paid once per doubling).
-      const std::uint32_t bound = dead_before[u];
-      auto keep = list.items.end();
-      while (keep != list.items.begin() && std::prev(keep)->index > bound) --keep;
-      if (keep != list.items.begin()) {
-        list.drop_before(list.base + static_cast<std::uint32_t>(keep - list.items.begin()));
-        dropped_any = true;
-      }
-    }
-    // A list's first room holds 8: lists hold a few entries between trims, and starting there
-    // saves each the growth through 1, 2 and 4 (three allocations and copies).
-    if (list.items.capacity() == 0) list.items.reserve(8);
+    if (list.push(c, u < dead_before.size() ? dead_before[u] : 0)) dropped_any = true;
   }
 
   // For access e (event `index` of its thread t), the threads base + bit of `todo` that may hold
@@ -460,7 +538,7 @@ struct SyncpPredictor::State {
           continue;
         }
         j.rollback();
-        ++races[PairKey{x, cand.location, e.location, u, t, cand.write, write}];
+        ++races[PairKey{x, cand.location(), e.location, u, t, cand.write(), write}];
         break;
       }
       cursor = c;
@@ -500,7 +578,7 @@ struct SyncpPredictor::State {
       history.read(t, x, index);
     }
     const Snapshot held = snapshot(t, index);
-    const Candidate mine{index, e.location, held.position, held.count, write};
+    const Candidate mine{index, e.location | (write ? Candidate::kWrite : 0), held.count != 0 ? held.position : 0};
     ThreadLists& own = vars.lists(x, t);
     append(own.all, t, mine);
     vars.latest(true, x)[t] = index + 1;
@@ -533,8 +611,10 @@ struct SyncpPredictor::State {
     if (!vars.has(x, t)) return 0;
     const bool write = e.op == StdOp::kWrite;
     const ThreadLists& own = vars.lists(x, t);
-    __builtin_prefetch(own.all.items.data() + own.all.items.size());
-    if (write) __builtin_prefetch(own.writes.items.data() + own.writes.items.size());
+    if (const Candidate* slot = own.all.next_slot()) __builtin_prefetch(slot);
+    if (write) {
+      if (const Candidate* slot = own.writes.next_slot()) __builtin_prefetch(slot);
+    }
     const std::uint32_t threads = history.threads();
     if (t >= known_threads || threads > 64 || !vars.spans(threads) || prefix[t].frontiers().size() < threads) return 0;
     std::uint64_t todo = outside(vars.latest(write, x), prefix[t].frontiers().data(), threads) & ~(std::uint64_t(1) << t);
@@ -555,8 +635,8 @@ struct SyncpPredictor::State {
       const std::uint32_t u = static_cast<std::uint32_t>(__builtin_ctzll(todo));
       const ThreadLists& of_u = vars.lists(x, u);
       const CandidateList& list = write ? of_u.all : of_u.writes;
-      const std::uint32_t at = std::max(cursors[u], list.base) - list.base;
-      if (at < list.items.size()) __builtin_prefetch(list.items.data() + at);
+      const std::uint32_t at = std::max(cursors[u], list.base()) - list.base();
+      if (at < list.size()) __builtin_prefetch(list.data() + at);
     }
   }
 
