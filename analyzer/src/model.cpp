@@ -105,7 +105,7 @@ Location Model::location(std::uint32_t process, std::uint32_t site, std::string 
     // This thread's own way there (each thread records its stack at a site once).
     if (const SiteStack* stack = s->stack_of(Model::thread(thread).tid)) {
       for (const SiteFrame& f : stack->frames) {
-        if (f.line == 0 || is_system_module(f.module) || f.file.rfind("/usr/", 0) == 0) continue;
+        if (f.line == 0 || is_system_module(f.module) || !is_programs_own_source(f.file)) continue;
         l.stack.push_back(f.function + " (" + f.file + ":" + std::to_string(f.line) + ")");
       }
     }

@@ -52,11 +52,6 @@ bool system_header(const std::string& file) {
   return file.rfind("/usr/include/", 0) == 0 || file.rfind("/usr/lib/", 0) == 0;
 }
 
-// A file a report may name as a site: neither a system header nor one of lockgraph's own headers
-// (in the source tree or installed: the wrappers' inlined code).
-bool programs_own(const std::string& file) {
-  return !system_header(file) && file.find("/include/lockgraph/") == std::string::npos;
-}
 
 // The load base to add to a recorded offset: 0 for position-independent modules.
 std::uint64_t module_base(const TraceFile& file, const std::string& module) {
@@ -106,6 +101,10 @@ std::string GlobalNames::name(const std::vector<Module>& modules, std::uint64_t 
            : offset != 0 && offset < d->size ? d->name + "+" + std::to_string(offset)
                                              : d->name;
   return result;
+}
+
+bool is_programs_own_source(const std::string& file) {
+  return !system_header(file) && file.find("/include/lockgraph/") == std::string::npos;
 }
 
 bool is_system_module(const std::string& module) {
@@ -283,7 +282,7 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
       best_function = function;
       best_file = f;
       best_line = l;
-      chosen = programs_own(f);  // keep looking outward past std:: and lockgraph internals
+      chosen = is_programs_own_source(f);  // keep looking outward past std:: and lockgraph internals
     }
     if (q->caller < 0 && !chosen && q->file->sites().at(q->site).by_caller) by_caller.push_back(q);
     if (best_line == 0) continue;
@@ -298,7 +297,7 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
     const Site& site = q->file->sites().at(q->site);
     if (site.stacks.empty()) continue;
     for (const SiteFrame& f : site.stacks[0].frames) {
-      if (f.line == 0 || !programs_own(f.file)) continue;
+      if (f.line == 0 || !is_programs_own_source(f.file)) continue;
       q->file->resolve_site(q->site, f.file, f.line, f.function);
       break;
     }

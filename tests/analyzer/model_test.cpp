@@ -1,6 +1,7 @@
 // The Model's interned held sets: after every event, a thread's held-set id names exactly the
 // locks it holds (sorted, each once), through re-entry, a double acquisition and out-of-order
-// releases; equal sets share one id across threads.
+// releases; equal sets share one id across threads. And which source files a report may name
+// sites and callers in.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 
 #include "analyze_text.hpp"
 #include "lockgraph/analyzer/model.hpp"
+#include "lockgraph/analyzer/symbolize.hpp"
 
 namespace lockgraph::testing {
 namespace {
@@ -56,6 +58,19 @@ TEST(Model, HeldSetIdFollowsEveryAcquisitionAndRelease) {
   EXPECT_EQ(checked, 19u);
   EXPECT_EQ(sizes, (std::set<std::uint32_t>{0, 1, 2, 3, 4}));  // the walk reached every depth
   EXPECT_EQ(id_of.at({}), 0u);                                 // no locks: id 0
+}
+
+TEST(Model, ReportsNameOnlyTheProgramsOwnSourceFiles) {
+  using analysis::is_programs_own_source;
+  EXPECT_TRUE(is_programs_own_source("/home/dev/app/src/worker.cpp"));
+  // Built inside /usr (a container's /usr/src/app): still the program's own code.
+  EXPECT_TRUE(is_programs_own_source("/usr/src/app/main.cpp"));
+  EXPECT_TRUE(is_programs_own_source("/usr/local/src/service/queue.hpp"));
+  EXPECT_FALSE(is_programs_own_source("/usr/include/c++/12/bits/unique_ptr.h"));
+  EXPECT_FALSE(is_programs_own_source("/usr/lib/gcc/x86_64-linux-gnu/12/../../../../include/c++/12/mutex"));
+  // lockgraph's own headers, installed or in a source tree: the wrappers' inlined code.
+  EXPECT_FALSE(is_programs_own_source("/usr/local/include/lockgraph/mutex.hpp"));
+  EXPECT_FALSE(is_programs_own_source("/work/lockgraph/tracer/include/lockgraph/detail/lock_core.hpp"));
 }
 
 }  // namespace

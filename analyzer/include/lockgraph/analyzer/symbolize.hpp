@@ -72,6 +72,11 @@ void symbolize_pc_sites(const std::vector<TraceFile*>& files, SymbolizerProcess&
 
 // Modules the user did not write: the system's (libc, libstdc++) and lockgraph's own runtime.
 bool is_system_module(const std::string& module);
+// Source files the user did not write either: system headers (/usr/include, the compiler's under
+// /usr/lib) and lockgraph's own headers, installed or in a source tree (the wrappers' inlined
+// code). A report names sites and callers only in the program's own files (the rest add nothing
+// at 2 a.m.); other files under /usr — a program built in /usr/src/app — are the program's.
+bool is_programs_own_source(const std::string& file);
 
 // Names global variables by address for the race reports of instrumented programs: "counter",
 // and the part of an aggregate from debug info ("accounts[1].balance", "stats.hits"), else the
