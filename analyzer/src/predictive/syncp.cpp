@@ -139,20 +139,21 @@ class CandidateList {
 };
 static_assert(sizeof(CandidateList) == 32);
 
-// A thread's accesses and writes to one variable: the two lists an access of it appends to, in
-// one cache line (the look-ahead loads it with one prefetch).
-struct alignas(64) ThreadLists {
-  CandidateList all, writes;
+// A thread's accesses to one variable (one list for reads and writes: a read is checked against
+// the writes in it, skipping the reads, which its cursor then passes for good), two to a cache
+// line (the look-ahead loads one with one prefetch).
+struct alignas(32) ThreadAccesses {
+  CandidateList list;
 };
-static_assert(sizeof(ThreadLists) == 64);
+static_assert(sizeof(ThreadAccesses) == 32);
 
 // Per (variable, thread) state in flat tables whose row x holds `stride` entries, one per thread,
 // so an access finds its state by arithmetic on (x, t) instead of through a per-variable record
 // and its vectors (each level of those was a cache miss per access): the candidate lists; the
 // index + 1 (0: none) of each thread's latest write and latest access — a thread whose latest one
 // is inside the checking thread's closure has no candidate left and is skipped without touching
-// its list or cursor; and the cursors each checking thread keeps into every thread's write list
-// and access list. Cost per variable and thread: 64 bytes of list headers, 8 bytes of latest
+// its list or cursor; and the two cursors each checking thread keeps into every thread's list
+// (one for its reads, one for its writes). Cost per variable and thread: 32 bytes of list, 8 bytes of latest
 // indices and 8 x stride bytes of cursors (stride: the threads seen, rounded up to a power of
 // two) — the cursors grow with threads squared, as they did per variable before the tables.
 class VariableTables {
@@ -169,18 +170,19 @@ class VariableTables {
   bool spans(std::uint32_t threads) const { return threads <= stride_; }
   std::size_t candidates() const {
     std::size_t n = 0;
-    for (const ThreadLists& l : lists_) n += l.all.size() + l.writes.size();
+    for (const ThreadAccesses& a : lists_) n += a.list.size();
     return n;
   }
 
-  ThreadLists& lists(std::uint32_t x, std::uint32_t u) { return lists_[row(x) + u]; }
-  const ThreadLists& lists(std::uint32_t x, std::uint32_t u) const { return lists_[row(x) + u]; }
+  CandidateList& list(std::uint32_t x, std::uint32_t u) { return lists_[row(x) + u].list; }
+  const CandidateList& list(std::uint32_t x, std::uint32_t u) const { return lists_[row(x) + u].list; }
   // Every thread's latest write to x (of_all false) or access (true), as index + 1.
   std::uint32_t* latest(bool of_all, std::uint32_t x) { return &latest_[2 * row(x) + (of_all ? stride_ : 0)]; }
   const std::uint32_t* latest(bool of_all, std::uint32_t x) const {
     return &latest_[2 * row(x) + (of_all ? stride_ : 0)];
   }
-  // The cursors checking thread t keeps into every thread's write list (of_all false) or access list.
+  // The cursors checking thread t keeps into every thread's list, for its reads (of_all false:
+  // they pass reads and stop at writes) or its writes.
   std::uint32_t* cursors(bool of_all, std::uint32_t x, std::uint32_t t) { return &cursors_[cursor_row(x, t, of_all)]; }
   const std::uint32_t* cursors(bool of_all, std::uint32_t x, std::uint32_t t) const {
     return &cursors_[cursor_row(x, t, of_all)];
@@ -219,7 +221,7 @@ class VariableTables {
     t.cursors_.resize(2 * std::size_t(variables_) * wider * wider, 0);
     for (std::uint32_t x = 0; x < variables_; ++x) {
       for (std::uint32_t u = 0; u < stride_; ++u) {
-        t.lists(x, u) = std::move(lists(x, u));
+        t.list(x, u) = std::move(list(x, u));
         for (bool of_all : {false, true}) {
           t.latest(of_all, x)[u] = latest(of_all, x)[u];
           std::copy_n(cursors(of_all, x, u), stride_, t.cursors(of_all, x, u));
@@ -230,7 +232,7 @@ class VariableTables {
   }
 
   std::uint32_t stride_ = 0, variables_ = 0;
-  std::vector<ThreadLists> lists_;
+  std::vector<ThreadAccesses> lists_;
   std::vector<std::uint32_t> latest_, cursors_;
 };
 
@@ -514,13 +516,12 @@ struct SyncpPredictor::State {
     std::uint32_t* cursors = vars.cursors(write, x, t);
     for (; todo != 0; todo &= todo - 1) {
       const std::uint32_t u = base + static_cast<std::uint32_t>(__builtin_ctzll(todo));
-      const ThreadLists& of_u = vars.lists(x, u);
-      const CandidateList& list = write ? of_u.all : of_u.writes;
+      const CandidateList& list = vars.list(x, u);
       std::uint32_t& cursor = cursors[u];
       std::uint32_t c = first_after(list, cursor, j.frontier(u));
       while (c < list.end()) {
         const Candidate& cand = list[c];
-        if (refuted_by_locks(cand, u, t)) {
+        if ((!write && !cand.write()) || refuted_by_locks(cand, u, t)) {
           ++c;
           continue;
         }
@@ -579,10 +580,9 @@ struct SyncpPredictor::State {
     }
     const Snapshot held = snapshot(t, index);
     const Candidate mine{index, e.location | (write ? Candidate::kWrite : 0), held.count != 0 ? held.position : 0};
-    ThreadLists& own = vars.lists(x, t);
-    append(own.all, t, mine);
+    append(vars.list(x, t), t, mine);
     vars.latest(true, x)[t] = index + 1;
-    if (write) append(own.writes, t, mine), vars.latest(false, x)[t] = index + 1;
+    if (write) vars.latest(false, x)[t] = index + 1;
   }
 
   // Hints for an access some steps of the look-ahead away (SyncpPredictor::on_events): each
@@ -590,19 +590,19 @@ struct SyncpPredictor::State {
   // They change nothing, and what they work out may be stale by the time the access comes (its
   // thread's closure may grow meanwhile): a wrong guess costs a useless load, never a result.
   //
-  // Far: what every access reads by position — its thread's lists' headers and the latest
+  // Far: what every access reads by position — its thread's list and the latest
   // accesses it is checked against (a write against every access, a read against writes).
   [[gnu::always_inline]] void prefetch_far(const StdEvent& e) const {
     if (e.op != StdOp::kRead && e.op != StdOp::kWrite) return;
     const std::uint32_t x = e.target, t = e.thread;
     if (!vars.has(x, t)) return;
     const bool write = e.op == StdOp::kWrite;
-    __builtin_prefetch(&vars.lists(x, t));
+    __builtin_prefetch(&vars.list(x, t));
     __builtin_prefetch(vars.latest(write, x));
   }
-  // Near: the lists' tails, where the access appends, and — when its check will likely visit
+  // Near: the list's tail, where the access appends, and — when its check will likely visit
   // threads (its closure as it stands now: about one access in nine) — its cursors and those
-  // threads' lists' headers. (Loading the cursors for every access cost more than it saved: the
+  // threads' lists. (Loading the cursors for every access cost more than it saved: the
   // loads in flight are few, and eight in nine of those were never read.) Returns the threads
   // (0: none or unknown) for prefetch_partners().
   [[gnu::always_inline]] std::uint64_t prefetch_near(const StdEvent& e) const {
@@ -610,17 +610,13 @@ struct SyncpPredictor::State {
     const std::uint32_t x = e.target, t = e.thread;
     if (!vars.has(x, t)) return 0;
     const bool write = e.op == StdOp::kWrite;
-    const ThreadLists& own = vars.lists(x, t);
-    if (const Candidate* slot = own.all.next_slot()) __builtin_prefetch(slot);
-    if (write) {
-      if (const Candidate* slot = own.writes.next_slot()) __builtin_prefetch(slot);
-    }
+    if (const Candidate* slot = vars.list(x, t).next_slot()) __builtin_prefetch(slot);
     const std::uint32_t threads = history.threads();
     if (t >= known_threads || threads > 64 || !vars.spans(threads) || prefix[t].frontiers().size() < threads) return 0;
     std::uint64_t todo = outside(vars.latest(write, x), prefix[t].frontiers().data(), threads) & ~(std::uint64_t(1) << t);
     if (todo != 0) __builtin_prefetch(vars.cursors(write, x, t));
     for (std::uint64_t left = todo; left != 0; left &= left - 1) {
-      __builtin_prefetch(&vars.lists(x, static_cast<std::uint32_t>(__builtin_ctzll(left))));
+      __builtin_prefetch(&vars.list(x, static_cast<std::uint32_t>(__builtin_ctzll(left))));
     }
     return todo;
   }
@@ -633,8 +629,7 @@ struct SyncpPredictor::State {
     const std::uint32_t* cursors = vars.cursors(write, x, t);
     for (; todo != 0; todo &= todo - 1) {
       const std::uint32_t u = static_cast<std::uint32_t>(__builtin_ctzll(todo));
-      const ThreadLists& of_u = vars.lists(x, u);
-      const CandidateList& list = write ? of_u.all : of_u.writes;
+      const CandidateList& list = vars.list(x, u);
       const std::uint32_t at = std::max(cursors[u], list.base()) - list.base();
       if (at < list.size()) __builtin_prefetch(list.data() + at);
     }
