@@ -1,6 +1,6 @@
 // Sync-preserving race prediction (--races syncp): hand-written STD traces with known answers,
 // and an exhaustive check against an independent oracle — a search over every sync-preserving
-// correct reordering of small generated traces.
+// correct reordering of small generated traces. And the candidate list's storage on its own.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include "lockgraph/analyzer/std_generator.hpp"
 #include "reorderings.hpp"
 #include "std_test_support.hpp"
+#include "predictive/candidate_list.hpp"
 #include "predictive/sync_ideal.hpp"
 #include "predictive/syncp.hpp"
 
@@ -291,6 +292,54 @@ TEST(SyncHistory, ThreadsOutsideTheClosureMatchTheirDefinitionForEveryCount) {
     ASSERT_EQ(threads_outside_sse2(latest, frontier, threads), want) << "round " << round << ", " << threads << " threads";
   }
   if (!threads_outside_uses_avx2()) GTEST_SKIP() << "no AVX2 here: only the SSE2 path was compared";
+}
+
+TEST(CandidateList, KeepsOneInPlaceMovesToABlockAndDropsOnlyWhatIsPassedWhenFull) {
+  using predictive::Candidate;
+  using predictive::CandidateList;
+  const auto access = [](std::uint32_t i) { return Candidate{i, (100 + i) | (i % 2 ? Candidate::kWrite : 0), i % 3}; };
+  const auto expect_indices = [](const CandidateList& l, std::uint32_t first, std::uint32_t last) {
+    ASSERT_EQ(l.end() - l.base(), last - first + 1);
+    for (std::uint32_t p = l.base(); p < l.end(); ++p) {
+      const Candidate& c = l[p];
+      const std::uint32_t i = first + (p - l.base());
+      ASSERT_EQ(c.index, i) << p;
+      ASSERT_EQ(c.location(), 100 + i);
+      ASSERT_EQ(c.write(), i % 2 == 1);
+      ASSERT_EQ(c.held, i % 3);
+    }
+  };
+  CandidateList l;
+  EXPECT_FALSE(l.push(access(1), 0));
+  EXPECT_EQ(l.next_slot(), nullptr);  // in place
+  expect_indices(l, 1, 1);
+  // A second while the first is alive: both in a block, at the same positions.
+  EXPECT_FALSE(l.push(access(2), 0));
+  EXPECT_NE(l.next_slot(), nullptr);
+  expect_indices(l, 1, 2);
+  // Not full: nothing is dropped, whatever is passed.
+  for (std::uint32_t i = 3; i <= 8; ++i) EXPECT_FALSE(l.push(access(i), 100));
+  expect_indices(l, 1, 8);
+  EXPECT_EQ(l.base(), 0u);
+  // Full: the passed ones (indices up to 5) go, positions stay.
+  EXPECT_TRUE(l.push(access(9), 5));
+  EXPECT_EQ(l.base(), 5u);
+  expect_indices(l, 6, 9);
+  EXPECT_EQ(l[5].index, 6u);
+  // Full again and every one passed: the new one is in place again.
+  for (std::uint32_t i = 10; i <= 13; ++i) EXPECT_FALSE(l.push(access(i), 0));
+  EXPECT_TRUE(l.push(access(14), 13));
+  expect_indices(l, 14, 14);
+  EXPECT_EQ(l.base(), 13u);
+  // In place and passed: replaced without a block.
+  EXPECT_TRUE(l.push(access(15), 14));
+  expect_indices(l, 15, 15);
+  // Nothing passed: the block grows past its first room.
+  for (std::uint32_t i = 16; i <= 40; ++i) EXPECT_FALSE(l.push(access(i), 0));
+  expect_indices(l, 15, 40);
+  CandidateList moved = std::move(l);
+  expect_indices(moved, 15, 40);
+  EXPECT_EQ(l.end() - l.base(), 0u);
 }
 
 }  // namespace
