@@ -67,12 +67,8 @@ std::uint32_t Model::thread_index_slow(std::uint32_t process, std::uint32_t tid,
 
 bool Model::is_lock(std::uint32_t process, std::uint64_t id) const { return lock_ids_.count(ObjectKey{object_scope(process, id), id}) != 0; }
 
-std::uint32_t Model::lock_index(std::uint32_t process, std::uint64_t id) {
-  // A small direct-mapped cache in front of the hash map: a lock is looked up by several
-  // detectors for each of its events.
+std::uint32_t Model::lock_index_slow(std::uint32_t process, std::uint64_t id, LockCacheEntry& c) {
   ObjectKey key{object_scope(process, id), id};
-  LockCacheEntry& c = lock_cache_[(id ^ (id >> 17) ^ process) & (kLockCacheSize - 1)];
-  if (c.valid && c.key == key) return c.index;
   auto found = lock_ids_.find(key);
   if (found != lock_ids_.end()) {
     c = LockCacheEntry{key, found->second, true};

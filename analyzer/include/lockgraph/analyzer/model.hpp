@@ -125,7 +125,13 @@ class Model {
   const ThreadState& thread(std::uint32_t index) const { return *thread_at_[index]; }
   // A deque: references to threads stay valid when new threads appear mid-replay.
   const std::deque<ThreadState>& threads() const noexcept { return threads_; }
-  std::uint32_t lock_index(std::uint32_t process, std::uint64_t id);  // creates an unnamed entry if unknown
+  // Creates an unnamed entry if unknown. A direct-mapped cache in front of the hash map, inline
+  // (every lock event looks its lock up; the call was ~33 instructions a time, the hit is ~10).
+  std::uint32_t lock_index(std::uint32_t process, std::uint64_t id) {
+    LockCacheEntry& c = lock_cache_[(id ^ (id >> 17) ^ process) & (kLockCacheSize - 1)];
+    if (c.valid && c.key.id == id && c.key.process == object_scope(process, id)) return c.index;
+    return lock_index_slow(process, id, c);
+  }
   LockInfo& lock(std::uint32_t index) { return locks_[index]; }
   const std::vector<LockInfo>& locks() const noexcept { return locks_; }
   bool is_lock(std::uint32_t process, std::uint64_t id) const;
@@ -200,6 +206,7 @@ class Model {
     std::uint32_t index = 0;
     bool valid = false;
   };
+  std::uint32_t lock_index_slow(std::uint32_t process, std::uint64_t id, LockCacheEntry& c);
   static constexpr std::size_t kLockCacheSize = 256;
   std::array<LockCacheEntry, kLockCacheSize> lock_cache_{};
   std::unordered_map<ObjectKey, std::uint32_t, ObjectKeyHash> lock_ids_;
