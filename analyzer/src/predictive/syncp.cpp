@@ -205,13 +205,9 @@ struct SyncpPredictor::State {
   SyncHistory history;
   std::vector<SyncIdeal> prefix;                       // J_t
   std::vector<std::vector<std::uint32_t>> last_acquire;  // [thread][lock]: trace position, 0 = never
-  // Per thread: the snapshot of the locks it holds now — its position in the thread's pool, or
-  // kUnbounded when the locks changed since — and how many (0: none, and no position).
-  struct Snapshot {
-    std::uint32_t position = kUnbounded;
-    std::uint16_t count = 0;
-  };
-  std::vector<Snapshot> held_snapshot;
+  // Per thread: the snapshot of the locks it holds now — its position in the thread's pool (the
+  // first lock's; 0 while it holds none), or kUnbounded when the locks changed since.
+  std::vector<std::uint32_t> held_snapshot;
   std::vector<HeldPool> held_pools;                    // per thread
   VariableTables vars;
 
@@ -229,24 +225,24 @@ struct SyncpPredictor::State {
     life.resize(t + 1, Life::kUnseen);
     prefix.resize(t + 1);
     last_acquire.resize(t + 1);
-    held_snapshot.resize(t + 1);
+    held_snapshot.resize(t + 1, kUnbounded);
     held_pools.resize(t + 1);
     known_threads = t + 1;
   }
 
   // The locks t holds now (the history's critical sections) as of its event `index`, in t's pool:
   // one copy per change. Nothing is stored while t holds none.
-  [[gnu::always_inline]] Snapshot snapshot(std::uint32_t t, std::uint32_t index) {
-    return held_snapshot[t].position != kUnbounded ? held_snapshot[t] : take_snapshot(t, index);
+  [[gnu::always_inline]] std::uint32_t snapshot(std::uint32_t t, std::uint32_t index) {
+    return held_snapshot[t] != kUnbounded ? held_snapshot[t] : take_snapshot(t, index);
   }
-  [[gnu::noinline]] Snapshot take_snapshot(std::uint32_t t, std::uint32_t index) {
+  [[gnu::noinline]] std::uint32_t take_snapshot(std::uint32_t t, std::uint32_t index) {
     const auto& held = history.held(t);
-    Snapshot& now = held_snapshot[t];
-    now = Snapshot{0, static_cast<std::uint16_t>(std::min<std::size_t>(held.size(), 65535))};
+    std::uint32_t& now = held_snapshot[t];
+    now = 0;
     if (held.empty()) return now;  // no locks: candidates say held 0
     HeldPool& pool = held_pools[t];
     pool.items.push_back(HeldLock{static_cast<std::uint32_t>(held.size()), index});
-    now.position = pool.end();
+    now = pool.end();
     for (const auto& h : held) pool.items.push_back(HeldLock{h.lock, history.rules(t)[h.info].position});
     return now;
   }
@@ -470,8 +466,7 @@ struct SyncpPredictor::State {
     } else {
       history.read(t, x, index);
     }
-    const Snapshot held = snapshot(t, index);
-    const Candidate mine{index, e.location | (write ? Candidate::kWrite : 0), held.count != 0 ? held.position : 0};
+    const Candidate mine{index, e.location | (write ? Candidate::kWrite : 0), snapshot(t, index)};
     append(vars.list(x, t), t, mine);
     vars.latest(true, x)[t] = index + 1;
     if (write) vars.latest(false, x)[t] = index + 1;
@@ -546,7 +541,7 @@ struct SyncpPredictor::State {
       case StdOp::kWrite: access(e, e.op == StdOp::kWrite, races); return;
       case StdOp::kAcquire: {
         const std::uint32_t index = history.next_event(t);
-        if (history.acquire(t, e.target, index)) held_snapshot[t].position = kUnbounded;
+        if (history.acquire(t, e.target, index)) held_snapshot[t] = kUnbounded;
         auto& last = last_acquire[t];
         if (last.size() <= e.target) last.resize(e.target + 1, 0);
         last[e.target] = history.position();
@@ -554,7 +549,7 @@ struct SyncpPredictor::State {
       }
       case StdOp::kRelease: {
         const std::uint32_t index = history.next_event(t);
-        if (history.release(t, e.target, index)) held_snapshot[t].position = kUnbounded;
+        if (history.release(t, e.target, index)) held_snapshot[t] = kUnbounded;
         return;
       }
       case StdOp::kFork: {
