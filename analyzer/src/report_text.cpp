@@ -116,16 +116,15 @@ void write_text(const RenderContext& ctx, std::ostream& o) {
     if (!f.advice.empty()) o << "  fix:     " << f.advice << "\n";
     o << st.dim() << "  id:      " << f.fingerprint << st.reset() << "\n";
   }
-  std::ostream& tail = o;
-  if (counts.suppressed) tail << "\n" << plural(counts.suppressed, "finding", "findings") << " suppressed.";
-  if (counts.baselined) tail << "\n" << plural(counts.baselined, "finding", "findings") << " accepted by the baseline.";
+  if (counts.suppressed) o << "\n" << plural(counts.suppressed, "finding", "findings") << " suppressed.";
+  if (counts.baselined) o << "\n" << plural(counts.baselined, "finding", "findings") << " accepted by the baseline.";
   for (const Suppression& s : ctx.gate.stale) {
-    tail << "\n" << st.yellow() << "stale suppression" << st.reset() << " (line " << s.line << ") " << s.type << ":"
-         << s.pattern << " matched nothing";
+    o << "\n" << st.yellow() << "stale suppression" << st.reset() << " (line " << s.line << ") " << s.type << ":"
+      << s.pattern << " matched nothing";
   }
-  tail << "\n"
-       << (ctx.gate.failed() ? st.red() + "FAILED" : st.bold() + "PASSED") << st.reset() << ": "
-       << plural(ctx.gate.failing, "finding fails", "findings fail") << " the gate.\n";
+  o << "\n"
+    << (ctx.gate.failed() ? st.red() + "FAILED" : st.bold() + "PASSED") << st.reset() << ": "
+    << plural(ctx.gate.failing, "finding fails", "findings fail") << " the gate.\n";
 }
 
 std::string render_stats_text(const AnalysisResult& r) {

@@ -52,7 +52,6 @@ bool system_header(const std::string& file) {
   return file.rfind("/usr/include/", 0) == 0 || file.rfind("/usr/lib/", 0) == 0;
 }
 
-
 // The load base to add to a recorded offset: 0 for position-independent modules.
 std::uint64_t module_base(const TraceFile& file, const std::string& module) {
   std::uint64_t base = 0;
