@@ -231,7 +231,8 @@ AnalysisResult analyze(TraceSet& set, const ProgressFn& progress, const EventObs
     result.threads.push_back(ThreadStats{t.label, t.blocked_ns});
   }
   fill_timeline(model, result.timeline);
-  result.problems = set.problems();
+  // The trace's problems first, then what a detector could not cover.
+  result.problems.insert(result.problems.begin(), set.problems().begin(), set.problems().end());
   if (g_leave_state_to_exit) {
     (void)model_owner.release();  // see leave_analysis_state_to_process_exit()
     for (auto& d : detectors) (void)d.release();

@@ -2,9 +2,12 @@
 // the race; its absence leaves it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include "analyze_text.hpp"
+#include "detectors/race_shadow.hpp"
 
 namespace lockgraph::testing {
 namespace {
@@ -129,6 +132,78 @@ TEST(Races, BytesRaceExactlyWhenTheyOverlap) {
       }
     }
   }
+}
+
+// A granule's shadow keeps two accesses in place and more in a heap block: five readers (the
+// block), then a writer unordered with all of them, then one ordered after all (back in place).
+TEST(Races, AWriteRacesWithEveryUnorderedReaderOfItsBytes) {
+  std::string t;
+  for (int reader = 2; reader <= 6; ++reader) {
+    t += std::to_string(reader) + " read obj=0x100 size=" + (reader == 6 ? "2" : "8") + " at=r.cpp:" +
+         std::to_string(reader) + "\n";
+  }
+  t += "7 write obj=0x104 size=4 at=r.cpp:7\n";  // bytes 4-7: reader 6 (bytes 0-1) is not touched
+  for (int reader = 2; reader <= 7; ++reader) t += std::to_string(reader) + " thread_end\n";
+  for (int reader = 2; reader <= 7; ++reader) t += "8 thread_join obj=" + std::to_string(reader) + "\n";
+  t += "8 write obj=0x100 size=8 at=r.cpp:8\n";  // ordered after everything by the joins
+  auto r = analyze_text(t);
+  auto d = of_kind(r, kDataRace);
+  ASSERT_EQ(d.size(), 4u) << kinds(r);
+  std::vector<unsigned> reader_lines;
+  for (const auto* f : d) {
+    ASSERT_EQ(f->locations.size(), 2u);
+    EXPECT_EQ(f->locations[1].line, 7u);
+    EXPECT_EQ(f->locations[1].role, "write by thread 7");
+    reader_lines.push_back(f->locations[0].line);
+  }
+  std::sort(reader_lines.begin(), reader_lines.end());
+  EXPECT_EQ(reader_lines, (std::vector<unsigned>{2, 3, 4, 5}));
+}
+
+TEST(RaceShadow, KeepsTwoInPlaceMoreInABlockInOrderAndComesBack) {
+  using analysis::Access;
+  using analysis::RaceShadow;
+  const auto threads = [](const RaceShadow& s) {
+    std::vector<std::uint32_t> v;
+    for (const Access& a : s) v.push_back(a.thread());
+    return v;
+  };
+  RaceShadow s;
+  for (std::uint32_t t = 1; t <= 6; ++t) {
+    Access a(t, 10 * t, 100 + t, t % 2, t % 2 == 0);
+    a.set_mask(std::uint8_t(1u << t));
+    s.add(a);
+  }
+  EXPECT_EQ(threads(s), (std::vector<std::uint32_t>{1, 2, 3, 4, 5, 6}));
+  const Access& fourth = s.begin()[3];
+  EXPECT_EQ(fourth.clock(), 40u);
+  EXPECT_EQ(fourth.site(), 104u);
+  EXPECT_TRUE(fourth.write());
+  EXPECT_EQ(fourth.mask(), 1u << 4);
+  EXPECT_EQ(fourth.lockset(), 0u);
+  s.erase_if([](const Access& a) { return a.thread() == 2 || a.thread() == 5; });
+  EXPECT_EQ(threads(s), (std::vector<std::uint32_t>{1, 3, 4, 6}));
+  s.erase_if([](Access& a) {
+    a.set_mask(0x80);
+    return a.thread() % 3 == 0;
+  });
+  EXPECT_EQ(threads(s), (std::vector<std::uint32_t>{1, 4}));  // in place again, in order
+  EXPECT_EQ(s.begin()[1].mask(), 0x80);
+  EXPECT_EQ(s.begin()[1].thread(), 4u);  // the mask shares the word with the thread
+  RaceShadow moved(std::move(s));
+  EXPECT_EQ(threads(moved), (std::vector<std::uint32_t>{1, 4}));
+  EXPECT_EQ(s.size(), 0u);
+  for (std::uint32_t t = 7; t <= 9; ++t) moved.add(Access(t, 0, 0, 0, false));
+  RaceShadow assigned;
+  assigned = std::move(moved);  // a block changes hands
+  EXPECT_EQ(threads(assigned), (std::vector<std::uint32_t>{1, 4, 7, 8, 9}));
+  assigned.erase_if([](const Access&) { return true; });
+  EXPECT_EQ(assigned.size(), 0u);
+  assigned.add(Access(Access::kMaxThreads - 1, 0, 0x7fffffffu, 0, true));
+  EXPECT_EQ(assigned.begin()->thread(), Access::kMaxThreads - 1);
+  EXPECT_EQ(assigned.begin()->site(), 0x7fffffffu);
+  EXPECT_TRUE(assigned.begin()->write());
+  EXPECT_EQ(assigned.begin()->mask(), 0u);
 }
 
 TEST(Races, SameRaceThousandTimesIsOneFindingWithCount) {

@@ -14,25 +14,10 @@
 
 #include "detector.hpp"
 #include "lockgraph/analyzer/flat_map.hpp"
+#include "race_shadow.hpp"
 
 namespace lockgraph::analysis {
 namespace {
-
-struct Access {
-  std::uint32_t thread = 0;  // Model thread index
-  std::uint32_t clock = 0;
-  std::uint32_t site = 0;
-  std::uint32_t lockset = 0;
-  std::uint8_t mask = 0;
-  bool write = false;
-};  // 20 bytes, kept in the shadow of every granule it touched
-
-// The last write and the reads since, per byte of the granule: a write to some bytes leaves the
-// accesses to the other bytes in place (two variables can share a granule), so at most 8 of each.
-struct Shadow {
-  std::vector<Access> writes;
-  std::vector<Access> reads;
-};
 
 // One finding per (variable, pair of sites, pair of access kinds). The variable is its label's
 // id (labels_), so the per-race lookup hashes integers instead of comparing names.
@@ -72,25 +57,28 @@ class RaceDetector : public Detector {
     }
     if (!is_plain_access(e.kind)) return;
     std::uint32_t ti = m.current_thread();
+    if (ti >= Access::kMaxThreads) {  // a shadow entry has 24 bits for the thread: said in finish()
+      ++unchecked_;
+      return;
+    }
     const ThreadState& t = m.thread(ti);
     std::uint64_t size = std::max<std::uint64_t>(1, e.access_size());
-    Access cur;
-    cur.thread = ti;
-    cur.clock = t.vc.get(ti);
-    cur.site = e.site;
-    cur.write = is_write(e.kind);
-    cur.lockset = lockset_id(m, ti, t);
+    Access cur(ti, t.vc.get(ti), e.site, lockset_id(m, ti, t), is_write(e.kind));
     std::uint64_t first = e.object >> 3, last = (e.object + size - 1) >> 3;
     last = std::min(last, first + kMaxRangeGranules - 1);
     for (std::uint64_t g = first; g <= last; ++g) {
       std::uint64_t lo = std::max(e.object, g << 3), hi = std::min(e.object + size, (g + 1) << 3);
       // Bytes lo & 7 .. (hi - lo) further of the granule (hi - lo is 1..8).
-      cur.mask = std::uint8_t(((1u << (hi - lo)) - 1) << (lo & 7));
+      cur.set_mask(std::uint8_t(((1u << (hi - lo)) - 1) << (lo & 7)));
       check(m, e.process, e.object, shadow_.find_or_insert(ObjectKey{e.process, g}), cur, t.vc);
     }
   }
 
   void finish(Model& m, AnalysisResult& result) override {
+    if (unchecked_ != 0) {
+      result.problems.push_back({"", 0, "data_race: " + std::to_string(unchecked_) + " accesses of threads beyond the " +
+                                            std::to_string(Access::kMaxThreads) + "th were not checked"});
+    }
     // In the order of the variables' names (then sites and kinds): reports do not depend on hashing.
     std::vector<std::pair<const RaceKey*, const RaceRecord*>> order;
     races_.for_each([&](const RaceKey& k, const RaceRecord& r) { order.emplace_back(&k, &r); });
@@ -107,24 +95,24 @@ class RaceDetector : public Detector {
       f.kind = std::string(kDataRace);
       f.severity = Severity::kError;
       f.count = rec.count;
-      const ThreadState& ta = m.thread(rec.first.thread);
-      const ThreadState& tb = m.thread(rec.second.thread);
+      const ThreadState& ta = m.thread(rec.first.thread());
+      const ThreadState& tb = m.thread(rec.second.thread());
       const std::string& what = labels_[key.label];
       f.objects.push_back(what);
       f.threads = {ta.label, tb.label};
       auto kind = [](bool w) { return w ? "write" : "read"; };
-      Location a = m.location(ta.process, rec.first.site, std::string(kind(rec.first.write)) + " by " + ta.label,
-                              rec.first.thread);
-      Location b = m.location(tb.process, rec.second.site, std::string(kind(rec.second.write)) + " by " + tb.label,
-                              rec.second.thread);
-      a.locks_held = locksets_[rec.first.lockset];
-      b.locks_held = locksets_[rec.second.lockset];
+      Location a = m.location(ta.process, rec.first.site(), std::string(kind(rec.first.write())) + " by " + ta.label,
+                              rec.first.thread());
+      Location b = m.location(tb.process, rec.second.site(), std::string(kind(rec.second.write())) + " by " + tb.label,
+                              rec.second.thread());
+      a.locks_held = locksets_[rec.first.lockset()];
+      b.locks_held = locksets_[rec.second.lockset()];
       const bool no_locks = a.locks_held.empty() && b.locks_held.empty();
       f.locations.reserve(2);
       f.locations.push_back(std::move(a));
       f.locations.push_back(std::move(b));
-      f.message = "data race on " + what + ": " + kind(rec.first.write) + " by " + ta.label + " and " +
-                  kind(rec.second.write) + " by " + tb.label + " are not ordered by any synchronization" +
+      f.message = "data race on " + what + ": " + kind(rec.first.write()) + " by " + ta.label + " and " +
+                  kind(rec.second.write()) + " by " + tb.label + " are not ordered by any synchronization" +
                   (rec.count > 1 ? " (seen " + std::to_string(rec.count) + " times)" : "");
       f.advice = no_locks
                      ? "Protect " + what + " with a mutex held on both paths, make it std::atomic, or order the threads (join, event, semaphore)."
@@ -136,35 +124,42 @@ class RaceDetector : public Detector {
 
  private:
   // `address`: where the current access starts (it names the variable).
-  void check(Model& m, std::uint32_t process, std::uint64_t address, Shadow& s, const Access& cur,
+  void check(Model& m, std::uint32_t process, std::uint64_t address, RaceShadow& s, const Access& cur,
              const VectorClock& vc) {
+    // A read conflicts with the writes, a write with everything. Writes are reported before
+    // reads (the order of the two lists this one replaced: the first report of a pair of sites
+    // is the one a finding shows).
     auto races_with = [&](const Access& prev) {
-      return prev.thread != cur.thread && (prev.mask & cur.mask) != 0 && !vc.covers(Epoch{prev.thread, prev.clock});
+      return prev.thread() != cur.thread() && (prev.mask() & cur.mask()) != 0 &&
+             !vc.covers(Epoch{prev.thread(), prev.clock()});
     };
-    for (const Access& w : s.writes) {
-      if (races_with(w)) report(m, process, address, w, cur);
+    bool any_read = false;
+    for (const Access& a : s) {
+      any_read |= !a.write();
+      if (a.write() && races_with(a)) report(m, process, address, a, cur);
     }
-    if (cur.write) {
-      for (const Access& r : s.reads) {
-        if (races_with(r)) report(m, process, address, r, cur);
+    if (cur.write()) {
+      if (any_read) {
+        for (const Access& a : s) {
+          if (!a.write() && races_with(a)) report(m, process, address, a, cur);
+        }
       }
       // This write supersedes earlier accesses to its bytes only.
-      auto supersede = [&](std::vector<Access>& v) {
-        for (Access& a : v) a.mask = std::uint8_t(a.mask & ~cur.mask);
-        std::erase_if(v, [](const Access& a) { return a.mask == 0; });
-      };
-      supersede(s.reads);
-      supersede(s.writes);
-      s.writes.push_back(cur);
-    } else {
+      s.erase_if([&](Access& a) {
+        a.set_mask(std::uint8_t(a.mask() & ~cur.mask()));
+        return a.mask() == 0;
+      });
+    } else if (any_read) {
       // Reads that happen-before this one add nothing any more.
-      std::erase_if(s.reads, [&](const Access& r) { return vc.covers(Epoch{r.thread, r.clock}) && (r.mask & ~cur.mask) == 0; });
-      s.reads.push_back(cur);
+      s.erase_if([&](const Access& a) {
+        return !a.write() && vc.covers(Epoch{a.thread(), a.clock()}) && (a.mask() & ~cur.mask()) == 0;
+      });
     }
+    s.add(cur);
   }
 
   void report(Model& m, std::uint32_t process, std::uint64_t address, const Access& prev, const Access& cur) {
-    RaceKey key{label_of(m, process, address), process, prev.site, cur.site, prev.write, cur.write};
+    RaceKey key{label_of(m, process, address), process, prev.site(), cur.site(), prev.write(), cur.write()};
     RaceRecord& r = races_.find_or_insert(key);
     if (r.count == 0) {
       r.first = prev;
@@ -206,7 +201,7 @@ class RaceDetector : public Detector {
   }
 
  private:
-  FlatMap<ObjectKey, Shadow, ObjectKeyHash> shadow_;
+  FlatMap<ObjectKey, RaceShadow, ObjectKeyHash> shadow_;
   FlatMap<RaceKey, RaceRecord, RaceKeyHash> races_;
   FlatMap<ObjectKey, std::uint32_t, ObjectKeyHash> label_cache_;
   std::uint64_t names_version_ = 0;
@@ -214,6 +209,7 @@ class RaceDetector : public Detector {
   std::vector<std::string> labels_;
   std::vector<std::vector<std::string>> locksets_;  // per held set id: the names of its locks
   std::vector<bool> lockset_named_;
+  std::uint64_t unchecked_ = 0;  // accesses of threads the shadow cannot name
 };
 
 }  // namespace
