@@ -24,9 +24,9 @@ struct WriteSite {
 };
 
 struct VarState {
+  bool reported = false;    // first: every access reads it, and it shares the hash slot's first line
   std::vector<Epoch> last;  // latest access of each thread, on the hard (non-lock) clock
   LocksetState lockset;     // lock indices
-  bool reported = false;
   std::vector<WriteSite> writers;  // one per distinct writing thread (first two kept)
 };
 
