@@ -80,10 +80,8 @@ class LockOrderDetector : public Detector {
     std::uint32_t held_set = m.held_set_id(ti);
     for (const HeldLock& h : t.held) {
       if (h.lock == to) continue;  // re-lock of a held lock: misuse / self-deadlock, not an order
-      // The hash index in front of the ordered map: finish() walks edges_ in key order.
-      std::vector<Evidence>*& slot = edge_index_.find_or_insert(EdgeKey{h.lock, to});
-      if (slot == nullptr) slot = &edges_[EdgeKey{h.lock, to}];
-      auto& list = *slot;
+      // The evidence lives in the hash slot (no node to chase); finish() sorts the edges.
+      auto& list = edges_.find_or_insert(EdgeKey{h.lock, to});
       bool merged = false;
       for (Evidence& ev : list) {
         if (ev.thread == ti && ev.held_site == h.site && ev.acq_site == e.site && ev.held_set == held_set &&
@@ -109,13 +107,18 @@ class LockOrderDetector : public Detector {
 
   void finish(Model& m, AnalysisResult& result) override {
     model_ = &m;  // for gates_of(): the held sets live in the model
+    // In key order: what follows (cycles, the saved graph) must not depend on hashing.
+    std::vector<std::pair<EdgeKey, const std::vector<Evidence>*>> ordered_edges;
+    ordered_edges.reserve(edges_.size());
+    edges_.for_each([&](const EdgeKey& k, const std::vector<Evidence>& list) { ordered_edges.emplace_back(k, &list); });
+    std::sort(ordered_edges.begin(), ordered_edges.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     Adjacency<std::uint32_t> adj;
-    for (const auto& [k, list] : edges_) adj[k.from].push_back(k.to);
+    for (const auto& [k, list] : ordered_edges) adj[k.from].push_back(k.to);
     // Only an edge inside a strongly connected component can be on a cycle: the search below
     // runs for those alone (a 1,000-lock nesting order is 500,000 edges and no cycle).
     std::map<std::uint32_t, std::uint32_t> component = strongly_connected(adj);
     std::set<std::vector<std::uint32_t>> cycles;
-    for (const auto& [k, list] : edges_) {
+    for (const auto& [k, list] : ordered_edges) {
       if (component[k.from] != component[k.to]) continue;
       std::vector<std::uint32_t> cyc = smallest_cycle_through(adj, k.from, k.to);
       if (!cyc.empty()) cycles.insert(std::move(cyc));
@@ -147,8 +150,9 @@ class LockOrderDetector : public Detector {
       }
       return it->second;
     };
-    result.graph.reserve(edges_.size());
-    for (const auto& [k, list] : edges_) {
+    result.graph.reserve(ordered_edges.size());
+    for (const auto& [k, evidence] : ordered_edges) {
+      const std::vector<Evidence>& list = *evidence;
       LockOrderEdge e;
       e.from = m.lock(k.from).name;
       e.to = m.lock(k.to).name;
@@ -184,7 +188,7 @@ class LockOrderDetector : public Detector {
   Verdict classify(const std::vector<std::uint32_t>& cyc, std::vector<const Evidence*>* best) {
     const std::size_t n = cyc.size();
     std::vector<const std::vector<Evidence>*> lists;
-    for (std::size_t i = 0; i < n; ++i) lists.push_back(&edges_.at(EdgeKey{cyc[i], cyc[(i + 1) % n]}));
+    for (std::size_t i = 0; i < n; ++i) lists.push_back(edges_.find(EdgeKey{cyc[i], cyc[(i + 1) % n]}));
     Verdict verdict = Verdict::kNone;
     std::vector<const Evidence*> pick(n, nullptr);
     std::uint64_t budget = kSearchBudget;
@@ -318,8 +322,7 @@ class LockOrderDetector : public Detector {
     return f;
   }
 
-  std::map<EdgeKey, std::vector<Evidence>> edges_;
-  FlatMap<EdgeKey, std::vector<Evidence>*, EdgeKeyHash> edge_index_;  // map nodes never move
+  FlatMap<EdgeKey, std::vector<Evidence>, EdgeKeyHash> edges_;
   const Model* model_ = nullptr;
 };
 
