@@ -160,6 +160,35 @@ TEST(Races, AWriteRacesWithEveryUnorderedReaderOfItsBytes) {
   EXPECT_EQ(reader_lines, (std::vector<unsigned>{2, 3, 4, 5}));
 }
 
+// Freed memory ends its bytes' history: the next owner's accesses start afresh for both views.
+// Word states given back by a reported word and by a freed one are reused for other words.
+TEST(Races, FreedMemoryStartsAfreshForRacesAndLocksets) {
+  const std::string before =
+      "2 lock_acquired obj=A seq=1\n2 write obj=0x100 size=4 at=f.cpp:1\n2 lock_release obj=A seq=2\n"
+      "3 lock_acquired obj=B seq=1\n3 write obj=0x100 size=4 at=f.cpp:2\n3 lock_release obj=B seq=2\n";
+  const std::string freed = "3 mem_free obj=0x9 seq=1 value=16 value2=0x100\n";
+  const std::string after =
+      "4 lock_acquired obj=C seq=1\n4 write obj=0x100 size=4 at=f.cpp:3\n4 lock_release obj=C seq=2\n"
+      "4 write obj=0x200 size=4 at=f.cpp:4\n5 write obj=0x200 size=4 at=f.cpp:5\n"
+      "5 lock_acquired obj=D seq=1\n5 write obj=0x100 size=4 at=f.cpp:6\n5 lock_release obj=D seq=2\n";
+  auto kept = analyze_text(before + after);
+  auto fresh = analyze_text(before + freed + after);
+  const auto line_pairs = [](const std::vector<const analysis::Finding*>& findings) {
+    std::vector<std::pair<unsigned, unsigned>> lines;
+    for (const auto* f : findings) lines.emplace_back(f->locations[0].line, f->locations[1].line);
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  using Lines = std::vector<std::pair<unsigned, unsigned>>;
+  // Without the free, thread 4's write races with thread 3's, and 0x100 stays reported once.
+  EXPECT_EQ(line_pairs(of_kind(kept, kDataRace)), (Lines{{1, 2}, {2, 3}, {3, 6}, {4, 5}})) << kinds(kept);
+  EXPECT_EQ(line_pairs(of_kind(kept, kUnprotectedWrite)), (Lines{{1, 2}, {4, 5}})) << kinds(kept);
+  // With it, 0x100's new owners (lines 3 and 6, in a state given back by the reported word)
+  // race and lose their common lock afresh; 0x200 is untouched by the free.
+  EXPECT_EQ(line_pairs(of_kind(fresh, kDataRace)), (Lines{{1, 2}, {3, 6}, {4, 5}})) << kinds(fresh);
+  EXPECT_EQ(line_pairs(of_kind(fresh, kUnprotectedWrite)), (Lines{{1, 2}, {3, 6}, {4, 5}})) << kinds(fresh);
+}
+
 TEST(RaceShadow, KeepsTwoInPlaceMoreInABlockInOrderAndComesBack) {
   using analysis::Access;
   using analysis::RaceShadow;

@@ -24,11 +24,14 @@ struct WriteSite {
 };
 
 struct VarState {
-  bool reported = false;    // first: every access reads it, and it shares the hash slot's first line
   std::vector<Epoch> last;  // latest access of each thread, on the hard (non-lock) clock
   LocksetState lockset;     // lock indices
   std::vector<WriteSite> writers;  // one per distinct writing thread (first two kept)
 };
+
+// A word's entry in the hash map: its VarState's index + 1, 0 before its first access (or after
+// its memory was freed), kReported once reported.
+constexpr std::uint32_t kReported = 0xffffffffu;
 
 class LocksetDetector : public Detector {
  public:
@@ -37,18 +40,21 @@ class LocksetDetector : public Detector {
 
   void after(const Event& e, Model& m) override {
     if (e.kind == Kind::kMemFree && e.value != 0) {
-      reset_range<decltype(vars_), ObjectKey>(vars_, e.process, e.value2 >> 2, (e.value2 + e.value - 1) >> 2);
+      reset_range<decltype(words_), ObjectKey>(words_, e.process, e.value2 >> 2, (e.value2 + e.value - 1) >> 2,
+                                                [&](std::uint32_t& w) { release_state(w); });
       return;
     }
     if (!is_plain_access(e.kind)) return;
     std::uint32_t ti = m.current_thread();
     const ThreadState& t = m.thread(ti);
     std::uint64_t granule = e.object >> 2;
-    bool fresh = false;
-    VarState& v = vars_.find_or_insert(ObjectKey{e.process, granule}, &fresh);
+    std::uint32_t& word = words_.find_or_insert(ObjectKey{e.process, granule});
     // Reported: nothing an access does can change what this word reports (no transfer, no
     // second report) until its memory is freed and the state starts afresh.
-    if (v.reported) return;
+    if (word == kReported) return;
+    bool fresh = word == 0;
+    if (fresh) word = new_state() + 1;
+    VarState& v = states_[word - 1];
     const bool write = is_write(e.kind);
     const std::vector<std::uint32_t>& held = held_set(ti, t, write);
     // Ownership transfer: an access ordered after every earlier access by thread start/join,
@@ -74,8 +80,9 @@ class LocksetDetector : public Detector {
       v.writers.push_back(WriteSite{ti, e.site, m.held_names(ti)});
     }
     if (v.writers.size() >= 2 && v.lockset.emptied()) {
-      v.reported = true;
       report(m, e.process, e.object, v);
+      release_state(word);
+      word = kReported;
     }
   }
 
@@ -135,8 +142,29 @@ class LocksetDetector : public Detector {
     std::uint64_t version = ~std::uint64_t(0);
     std::vector<std::uint32_t> any, exclusive;
   };
+  // A fresh state's index in states_ (one a reported or freed word gave back, if any).
+  std::uint32_t new_state() {
+    if (free_states_.empty()) {
+      states_.emplace_back();
+      return std::uint32_t(states_.size() - 1);
+    }
+    const std::uint32_t i = free_states_.back();
+    free_states_.pop_back();
+    states_[i] = VarState{};
+    return i;
+  }
+  void release_state(std::uint32_t word) {
+    if (word != 0 && word != kReported) free_states_.push_back(word - 1);
+  }
+
   std::vector<HeldCache> held_cache_;
-  FlatMap<ObjectKey, VarState, ObjectKeyHash> vars_;
+  // Every access looks its word up; most words in a long run are reported early and need nothing
+  // more, so the map holds 4-byte entries (a 24-byte slot, where the state in place made 136: a
+  // table of a few thousand words no longer fit the caches) and the states live beside it,
+  // recycled once their word is reported or freed.
+  FlatMap<ObjectKey, std::uint32_t, ObjectKeyHash> words_;
+  std::vector<VarState> states_;
+  std::vector<std::uint32_t> free_states_;
   std::map<std::tuple<std::string, std::uint32_t, std::uint32_t, std::uint32_t>, Finding> findings_;
 };
 

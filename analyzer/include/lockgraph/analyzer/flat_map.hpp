@@ -83,20 +83,31 @@ class FlatMap {
   std::size_t size_ = 0;
 };
 
-// Resets to Value{} every entry whose key (process, unit) has a unit in [first, last]: one
-// lookup per unit for small ranges, one pass over the map for ranges larger than the map.
-template <class Map, class KeyT>
-void reset_range(Map& map, std::uint32_t process, std::uint64_t first, std::uint64_t last) {
+// Resets to Value{} every entry whose key (process, unit) has a unit in [first, last], calling
+// on_reset(value) first: one lookup per unit for small ranges, one pass over the map for ranges
+// larger than the map.
+template <class Map, class KeyT, class OnReset>
+void reset_range(Map& map, std::uint32_t process, std::uint64_t first, std::uint64_t last, OnReset on_reset) {
   using V = std::remove_reference_t<decltype(*map.find(KeyT{}))>;
   if (last - first + 1 <= map.size()) {
     for (std::uint64_t u = first; u <= last; ++u) {
-      if (V* v = map.find(KeyT{process, u})) *v = V{};
+      if (V* v = map.find(KeyT{process, u})) {
+        on_reset(*v);
+        *v = V{};
+      }
     }
     return;
   }
   map.for_each([&](const KeyT& k, V& v) {
-    if (k.process == process && k.id >= first && k.id <= last) v = V{};
+    if (k.process == process && k.id >= first && k.id <= last) {
+      on_reset(v);
+      v = V{};
+    }
   });
+}
+template <class Map, class KeyT>
+void reset_range(Map& map, std::uint32_t process, std::uint64_t first, std::uint64_t last) {
+  reset_range<Map, KeyT>(map, process, first, last, [](auto&) {});
 }
 
 }  // namespace lockgraph::analysis
