@@ -220,7 +220,7 @@ void Model::on_lock_acquired(const Event& e, std::uint32_t ti) {
   t.pending_lock.reset();
   bool shared = e.flags & format::kAcqShared;
   t.vc.join(l.release_vc);
-  if (!shared) t.vc.join(l.read_release_vc);
+  if (!shared && !l.read_release_vc.empty()) t.vc.join(l.read_release_vc);  // empty unless a reader released
   if (e.flags & format::kAcqRecursive) {
     for (HeldLock& h : t.held) {
       if (h.lock == li) ++h.depth;
@@ -240,7 +240,7 @@ void Model::on_lock_acquired(const Event& e, std::uint32_t ti) {
   }
   t.pending_since = 0;
   const bool already = std::any_of(t.held.begin(), t.held.end(), [&](const HeldLock& h) { return h.lock == li; });
-  t.held.push_back(HeldLock{li, e.site, shared, 1, e.time});
+  t.held.push_back(HeldLock{li, e.site, shared, 1, e.time, t.held_set});
   ++t.held_version;
   if (!already) t.held_set = held_set_after(t.held_set, li, true);
   l.holders.push_back(ti);
@@ -272,9 +272,16 @@ void Model::on_lock_release(const Event& e, std::uint32_t ti) {
     ++l.holds_timed;
     add_span(ti, li, it->acquired_time, e.time, false);
   }
-  t.held.erase(std::next(it).base());
+  // Released last-in first-out (the usual case) the set goes back to what it was before the
+  // acquisition, without a lookup; out of order, the entries after it cannot count on theirs.
+  const bool last = it == t.held.rbegin();
+  const std::uint32_t set_before = it->set_before;
+  auto erased = t.held.erase(std::next(it).base());
+  for (; erased != t.held.end(); ++erased) erased->set_before = HeldLock::kSetUnknown;
   ++t.held_version;
-  if (std::none_of(t.held.begin(), t.held.end(), [&](const HeldLock& h) { return h.lock == li; })) {
+  if (last && set_before != HeldLock::kSetUnknown) {
+    t.held_set = set_before;
+  } else if (std::none_of(t.held.begin(), t.held.end(), [&](const HeldLock& h) { return h.lock == li; })) {
     t.held_set = held_set_after(t.held_set, li, false);
   }
   auto hit = std::find(l.holders.begin(), l.holders.end(), ti);

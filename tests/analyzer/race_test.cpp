@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <vector>
 
 #include "analyze_text.hpp"
@@ -258,6 +259,36 @@ TEST(Races, DifferentLocksOnEachPathStillRaceAndSayWhichLocks) {
   EXPECT_EQ(d[0]->locations[0].locks_held, (std::vector<std::string>{"L1"}));
   EXPECT_EQ(d[0]->locations[1].locks_held, (std::vector<std::string>{"L2"}));
   EXPECT_EQ(of_kind(r, kUnprotectedWrite).size(), 1u);
+}
+
+// The locks an access holds follow releases in any order: a lock released last-in first-out
+// gives back the set from before its acquisition; one released out of order does not.
+TEST(Races, LocksHeldFollowReleasesInAnyOrder) {
+  // Thread 4 first names the set {L1}: a wrong set id later would show its name.
+  auto r = analyze_text(R"(
+4 lock_acquired obj=L1
+4 read obj=0x9000 size=4
+4 lock_release obj=L1
+2 lock_acquired obj=L1
+2 lock_acquired obj=L2
+2 lock_acquired obj=L3
+2 lock_release obj=L3
+2 write obj=0x1000 size=4 at=r.cpp:1
+2 lock_release obj=L1
+2 write obj=0x2000 size=4 at=r.cpp:2
+2 lock_release obj=L2
+2 write obj=0x3000 size=4 at=r.cpp:3
+3 write obj=0x1000 size=4 at=r.cpp:11
+3 write obj=0x2000 size=4 at=r.cpp:12
+3 write obj=0x3000 size=4 at=r.cpp:13
+)");
+  auto d = of_kind(r, kDataRace);
+  ASSERT_EQ(d.size(), 3u) << kinds(r);
+  std::map<unsigned, std::vector<std::string>> held;
+  for (const auto* f : d) held[f->locations[0].line] = f->locations[0].locks_held;
+  EXPECT_EQ(held[1], (std::vector<std::string>{"L1", "L2"}));  // L3 released last-in first-out
+  EXPECT_EQ(held[2], (std::vector<std::string>{"L2"}));        // L1 released out of order
+  EXPECT_EQ(held[3], (std::vector<std::string>{}));            // then L2, the last one left
 }
 
 TEST(Lockset, OrderedOnlyByThisRunsLockTimingIsUnprotectedNotARace) {

@@ -42,11 +42,15 @@ struct ObjectKeyHash {
 };
 
 struct HeldLock {
+  static constexpr std::uint32_t kSetUnknown = 0xffffffffu;
   std::uint32_t lock = 0;  // index into Model::locks()
   std::uint32_t site = 0;
   bool shared = false;
   std::uint32_t depth = 1;  // recursion
   std::uint64_t acquired_time = 0;
+  // The thread's held-set id before this acquisition, while releasing this entry gives it back
+  // (every entry after it was released, none before it); kSetUnknown once an earlier one was.
+  std::uint32_t set_before = kSetUnknown;
 };
 
 struct ThreadState {
