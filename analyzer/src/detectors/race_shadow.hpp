@@ -45,7 +45,7 @@ static_assert(sizeof(Access) == 16);
 // The accesses of one granule, writes and reads in one list (a read is checked against the
 // writes, a write against everything: one pass with a test of the kind). Two in place saved a
 // cache miss per checked access: the heap blocks of two per-kind vectors were a second line to
-// fetch after the hash slot (docs/performance.md, 2026-12-08).
+// fetch after the hash slot (docs/performance.md, "2026-12-07, fifth session").
 class RaceShadow {
  public:
   RaceShadow() = default;
