@@ -7,7 +7,8 @@
 # TSan and under valgrind --tool=helgrind. Times are the program's wall time (best of 3); the
 # lockgraph rows record into a trace exactly as `lockgraph run` does (LD_PRELOAD +
 # LOCKGRAPH_TRACE_DIR), and the analysis time of that trace is shown separately. Then the same
-# work (THREADS x ITERATIONS critical sections) on one thread: plain, preload, instrumented, TSan.
+# work (THREADS x ITERATIONS critical sections) on one thread: plain, preload, instrumented, TSan;
+# and the test suite's clean programs (tests/unmodified/programs/clean.cpp) the same five ways.
 #   bench/overhead.sh [THREADS ITERATIONS WORK]   (default: 2 1000000 50)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,15 +61,37 @@ plain1=$(best_of_3 "$tmp/plain" "${one_args[@]}")
 preload1=$(best_of_3 traced "$tmp/plain" "${one_args[@]}")
 inst1=$(best_of_3 traced "$tmp/instrumented" "${one_args[@]}")
 tsan1=$(best_of_3 "$tmp/tsan" "${one_args[@]}")
+# The test suite's correctly synchronized programs (tests/unmodified/programs/clean.cpp), each
+# scenario once, one process each as the suite runs them: what tracing costs a small program
+# (start, trace file, writer thread) more than per operation.
+suite_src=tests/unmodified/programs/clean.cpp
+suite_inc=-Itests/unmodified/programs
+g++ -std=c++20 -O2 -pthread $suite_inc "$suite_src" -o "$tmp/suite_plain"
+g++ -std=c++20 -O2 $($lg config --cxxflags) $suite_inc -c "$suite_src" -o "$tmp/suite_inst.o"
+g++ "$tmp/suite_inst.o" $($lg config --compiler g++ --ldflags) -o "$tmp/suite_instrumented"
+clang++-14 -std=c++20 -O2 -g -fsanitize=thread $suite_inc "$suite_src" -o "$tmp/suite_tsan"
+read -r -a scenarios <<<"$("$tmp/suite_plain" 2>&1 | sed 's/.*one of://')"
+every_scenario() {  # runs "$@ SCENARIO" for each scenario; their verdicts are the test suite's business
+  for s in "${scenarios[@]}"; do "$@" "$s" >/dev/null 2>&1 || true; done
+}
+suite_plain=$(best_of_3 every_scenario "$tmp/suite_plain")
+suite_preload=$(best_of_3 every_scenario traced "$tmp/suite_plain")
+suite_inst=$(best_of_3 every_scenario traced "$tmp/suite_instrumented")
+suite_tsan=$(best_of_3 every_scenario "$tmp/suite_tsan")
+suite_helgrind=$(best_of_3 every_scenario valgrind --tool=helgrind "$tmp/suite_plain")
+
 helgrind_args=("${args[0]}" "$(( ${args[1]} / 20 ))" "${args[2]}")
 helgrind=$(best_of_3 valgrind --tool=helgrind "$tmp/plain" "${helgrind_args[@]}")
 plain_small=$(best_of_3 "$tmp/plain" "${helgrind_args[@]}")
 
 python3 - "$plain" "$preload" "$inst" "$tsan" "$helgrind" "$plain_small" "$preload_analyze" "$inst_analyze" "$preload_trace" \
-  "$plain1" "$preload1" "$inst1" "$tsan1" "${args[@]}" <<'PY'
+  "$plain1" "$preload1" "$inst1" "$tsan1" "$suite_plain" "$suite_preload" "$suite_inst" "$suite_tsan" "$suite_helgrind" \
+  "${#scenarios[@]}" "${args[@]}" <<'PY'
 import sys
 plain, preload, inst, tsan, helgrind, plain_small, pa, ia, kb, plain1, preload1, inst1, tsan1 = map(float, sys.argv[1:14])
-threads, iters, work = sys.argv[14:17]
+s_plain, s_preload, s_inst, s_tsan, s_helgrind = map(float, sys.argv[14:19])
+n_scenarios = sys.argv[19]
+threads, iters, work = sys.argv[20:23]
 print(f"lock_heavy: {threads} threads x {iters} critical sections, {work} work steps each (best of 3, wall s)")
 print(f"  plain                     {plain:8.3f}")
 print(f"  lockgraph run (preload)   {preload:8.3f}  {preload/plain:5.2f}x plain   TSan is {tsan/preload:5.2f}x slower"
@@ -81,6 +104,12 @@ print(f"  plain                     {plain1:8.3f}")
 print(f"  lockgraph run (preload)   {preload1:8.3f}  {preload1/plain1:5.2f}x plain   TSan is {tsan1/preload1:5.2f}x slower")
 print(f"  lockgraph instrumented    {inst1:8.3f}  {inst1/plain1:5.2f}x plain   TSan is {tsan1/inst1:5.2f}x slower")
 print(f"  -fsanitize=thread (TSan)  {tsan1:8.3f}  {tsan1/plain1:5.2f}x plain")
+print(f"the test suite's clean programs: {n_scenarios} scenarios, one process each (best of 3, total wall s)")
+print(f"  plain                     {s_plain:8.3f}")
+print(f"  lockgraph run (preload)   {s_preload:8.3f}  {s_preload/s_plain:5.2f}x plain   TSan is {s_tsan/s_preload:5.2f}x slower")
+print(f"  lockgraph instrumented    {s_inst:8.3f}  {s_inst/s_plain:5.2f}x plain   TSan is {s_tsan/s_inst:5.2f}x slower")
+print(f"  -fsanitize=thread (TSan)  {s_tsan:8.3f}  {s_tsan/s_plain:5.2f}x plain")
+print(f"  valgrind helgrind         {s_helgrind:8.3f}  {s_helgrind/s_plain:5.2f}x plain")
 PY
 echo "memory latency after:"
 "$tmp/memory_latency"

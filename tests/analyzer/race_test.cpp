@@ -229,10 +229,11 @@ TEST(RaceShadow, KeepsTwoInPlaceMoreInABlockInOrderAndComesBack) {
   EXPECT_EQ(threads(assigned), (std::vector<std::uint32_t>{1, 4, 7, 8, 9}));
   assigned.erase_if([](const Access&) { return true; });
   EXPECT_EQ(assigned.size(), 0u);
-  assigned.add(Access(Access::kMaxThreads - 1, 0, 0x7fffffffu, 0, true));
+  assigned.add(Access(Access::kMaxThreads - 1, 0, 0xffffffffu, 0x7fffffffu, false));  // a damaged site id too
   EXPECT_EQ(assigned.begin()->thread(), Access::kMaxThreads - 1);
-  EXPECT_EQ(assigned.begin()->site(), 0x7fffffffu);
-  EXPECT_TRUE(assigned.begin()->write());
+  EXPECT_EQ(assigned.begin()->site(), 0xffffffffu);
+  EXPECT_EQ(assigned.begin()->lockset(), 0x7fffffffu);
+  EXPECT_FALSE(assigned.begin()->write());
   EXPECT_EQ(assigned.begin()->mask(), 0u);
 }
 

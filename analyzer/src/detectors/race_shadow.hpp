@@ -2,7 +2,8 @@
 // the last write to each of its bytes and the reads since. Internal to detectors/ (and tests).
 // Contract: the accesses stay in the order they were added; erase_if() keeps the order of the
 // rest. Pointers into the list are valid until the next add() or erase_if(). Thread indices
-// below Access::kMaxThreads (2^24) and site ids below 2^31.
+// below Access::kMaxThreads (2^24; the detector checks), held-set ids below 2^31 (each is an
+// interned set of locks in the Model's memory).
 // Cost: 40 bytes, so that with its 16-byte key the detector's hash slot is one cache line; a
 // granule holding up to two accesses (the usual case: the last writes of its two halves, or a
 // write and a read) keeps them there, more live in a heap block, freed when the list is back to two.
@@ -21,13 +22,13 @@ class Access {
   static constexpr std::uint32_t kMaxThreads = 1u << 24;
   Access() = default;
   Access(std::uint32_t thread, std::uint32_t clock, std::uint32_t site, std::uint32_t lockset, bool write)
-      : thread_and_mask_(thread), clock_(clock), site_and_write_(site | (write ? kWrite : 0)), lockset_(lockset) {}
+      : thread_and_mask_(thread), clock_(clock), site_(site), lockset_and_write_(lockset | (write ? kWrite : 0)) {}
 
   std::uint32_t thread() const { return thread_and_mask_ & (kMaxThreads - 1); }
   std::uint32_t clock() const { return clock_; }
-  std::uint32_t site() const { return site_and_write_ & ~kWrite; }
-  std::uint32_t lockset() const { return lockset_; }
-  bool write() const { return (site_and_write_ & kWrite) != 0; }
+  std::uint32_t site() const { return site_; }  // any id a trace holds, damaged ones too
+  std::uint32_t lockset() const { return lockset_and_write_ & ~kWrite; }
+  bool write() const { return (lockset_and_write_ & kWrite) != 0; }
   // The granule's bytes it touched.
   std::uint8_t mask() const { return std::uint8_t(thread_and_mask_ >> 24); }
   void set_mask(std::uint8_t m) { thread_and_mask_ = (thread_and_mask_ & (kMaxThreads - 1)) | std::uint32_t(m) << 24; }
@@ -37,8 +38,8 @@ class Access {
   // No initializers: trivial, so RaceShadow can keep two in a union (value-initialized: zeros).
   std::uint32_t thread_and_mask_;  // Model thread index, the mask in the top byte
   std::uint32_t clock_;
-  std::uint32_t site_and_write_;   // kWrite set for a write
-  std::uint32_t lockset_;          // the Model's held-set id
+  std::uint32_t site_;
+  std::uint32_t lockset_and_write_;  // the Model's held-set id, kWrite set for a write
 };
 static_assert(sizeof(Access) == 16);
 
