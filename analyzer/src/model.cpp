@@ -296,7 +296,7 @@ void Model::add_span(std::uint32_t thread, std::uint32_t lock, std::uint64_t beg
   spans_.push_back(TimelineSpan{thread, lock, begin, end, wait});
 }
 
-void Model::apply(const Event& e) {
+void Model::apply_event(const Event& e) {
   std::uint32_t ti = current_;
   if (e.time != 0 && e.process < first_ns_.size()) {
     if (first_ns_[e.process] == 0 || e.time < first_ns_[e.process]) first_ns_[e.process] = e.time;

@@ -32,10 +32,5 @@ std::unique_ptr<Detector> make_lockset_detector();
 std::unique_ptr<Detector> make_misuse_detector();
 std::unique_ptr<Detector> make_actual_deadlock_detector();
 
-// True for the accesses race detection looks at (plain reads and writes, not atomics).
-inline bool is_plain_access(Kind k) {
-  return k == Kind::kRead || k == Kind::kWrite || k == Kind::kReadRange || k == Kind::kWriteRange;
-}
-inline bool is_write(Kind k) { return k == Kind::kWrite || k == Kind::kWriteRange; }
 
 }  // namespace lockgraph::analysis

@@ -38,6 +38,12 @@ struct Event {
 
 static_assert(sizeof(Event) <= 72, "Event travels through the analysis pipeline by the million: keep it small");
 
+// True for the accesses race detection looks at (plain reads and writes, not atomics).
+inline bool is_plain_access(Kind k) {
+  return k == Kind::kRead || k == Kind::kWrite || k == Kind::kReadRange || k == Kind::kWriteRange;
+}
+inline bool is_write(Kind k) { return k == Kind::kWrite || k == Kind::kWriteRange; }
+
 // The process an object belongs to for identity: process-shared objects (fork()ed programs'
 // shared-memory locks, semaphores, events) are one object across every process of the run.
 inline constexpr std::uint32_t kAllProcesses = 0xffffffffu;

@@ -113,7 +113,12 @@ class Model {
     return e.kind == Kind::kLockAcquired || e.kind == Kind::kLockRelease || e.kind == Kind::kLockDestroy ||
            (e.kind == Kind::kLockRequest && !(e.flags & (format::kAcqTry | format::kAcqTimed)));
   }
-  void apply(const Event& e);  // after begin(e), which resolved its thread and lock
+  // After begin(e), which resolved its thread and lock. Inline for the third of a trace's events
+  // that change nothing here: untimed plain accesses (the detectors keep their shadows).
+  void apply(const Event& e) {
+    if (is_plain_access(e.kind) && e.time == 0) return;
+    apply_event(e);
+  }
 
   const TraceSet& set() const noexcept { return set_; }
   // A direct-mapped cache in front of the hash map, inline: every event looks its thread up, and
@@ -175,6 +180,7 @@ class Model {
   std::uint32_t intern_held_set(const std::vector<std::uint32_t>& sorted);
   // The held set `from` with lock `lock` added or removed.
   std::uint32_t held_set_after(std::uint32_t from, std::uint32_t lock, bool added);
+  void apply_event(const Event& e);
   void add_span(std::uint32_t thread, std::uint32_t lock, std::uint64_t begin, std::uint64_t end, bool wait);
 
   const TraceSet& set_;
