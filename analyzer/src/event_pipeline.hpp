@@ -26,12 +26,14 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "pipeline_diagnostics.hpp"
@@ -44,19 +46,25 @@ using EventBatchSink = std::function<void(const Event* events, std::size_t count
 template <class Event, class Result>
 Result run_pipelined(const std::function<Result(const EventBatchSink<Event>&)>& produce,
                      const EventBatchSink<Event>& consume) {
+  static_assert(std::is_trivially_copyable_v<Event>, "batches are refilled with memcpy");
   constexpr std::size_t kInFlight = 4;
   PipelineDiagnostics diagnostics;  // destroyed last: after the producer is joined
   struct Cancelled {};
   std::mutex m;
   std::condition_variable changed;
-  std::deque<std::vector<Event>> full;
-  std::vector<std::vector<Event>> spare;
+  // A buffer keeps its size when recycled (only `n` changes), so refilling it is one bulk copy.
+  struct Batch {
+    std::vector<Event> events;
+    std::size_t n = 0;
+  };
+  std::deque<Batch> full;
+  std::vector<Batch> spare;
   bool done = false, cancelled = false;
   Result result{};
   std::exception_ptr producer_error;
 
   auto hand_over = [&](const Event* events, std::size_t n) {
-    std::vector<Event> batch;
+    Batch batch;
     {
       std::lock_guard<std::mutex> lock(m);
       if (!spare.empty()) {
@@ -64,7 +72,11 @@ Result run_pipelined(const std::function<Result(const EventBatchSink<Event>&)>& 
         spare.pop_back();
       }
     }
-    batch.assign(events, events + n);  // outside the lock: the consumer keeps going meanwhile
+    // Outside the lock: the consumer keeps going meanwhile. One memcpy: an element-wise assign
+    // was ~13 instructions per event on the producer.
+    if (batch.events.size() < n) batch.events.resize(n);
+    std::memcpy(static_cast<void*>(batch.events.data()), events, n * sizeof(Event));
+    batch.n = n;
     std::unique_lock<std::mutex> lock(m);
     const auto waiting = diagnostics.wait_begins();
     changed.wait(lock, [&] { return full.size() < kInFlight || cancelled; });
@@ -91,7 +103,7 @@ Result run_pipelined(const std::function<Result(const EventBatchSink<Event>&)>& 
   });
   try {
     for (;;) {
-      std::vector<Event> batch;
+      Batch batch;
       {
         std::unique_lock<std::mutex> lock(m);
         const auto waiting = diagnostics.wait_begins();
@@ -102,8 +114,7 @@ Result run_pipelined(const std::function<Result(const EventBatchSink<Event>&)>& 
         full.pop_front();
         changed.notify_all();
       }
-      consume(batch.data(), batch.size());
-      batch.clear();
+      consume(batch.events.data(), batch.n);
       std::lock_guard<std::mutex> lock(m);
       spare.push_back(std::move(batch));
     }

@@ -4,6 +4,7 @@
 #include "lockgraph/analyzer/flat_map.hpp"
 #include "lockgraph/analyzer/symbolize.hpp"
 
+#include <array>
 #include <deque>
 #include <fstream>
 #include <unordered_map>
@@ -347,6 +348,24 @@ ReplayStats TraceSet::replay(const std::function<void(const Event&)>& fn) {
   // with kWaitedFor set while a thread waits for it, so only then a release looks in `waiting`.
   constexpr std::uint64_t kWaitedFor = std::uint64_t(1) << 63;
   FlatMap<Key, std::uint64_t, KeyHash> next_seq;
+  // In front of next_seq: a lock's acquisition and release come from one thread in a row, and
+  // most of a trace's sequence numbers are locks'. An entry holds while the map has not grown.
+  struct SeqCacheEntry {
+    std::uint32_t process = 0;
+    std::uint64_t object = 0;
+    std::uint64_t* slot = nullptr;
+    std::size_t capacity = 0;
+  };
+  std::array<SeqCacheEntry, 256> seq_cache{};
+  auto seq_slot_of = [&](const Key& k) -> std::uint64_t& {
+    SeqCacheEntry& c = seq_cache[(k.a ^ (k.a >> 8) ^ k.process) & 255];
+    if (c.slot != nullptr && c.capacity == next_seq.capacity() && c.object == k.a && c.process == k.process) {
+      return *c.slot;
+    }
+    std::uint64_t& slot = next_seq.find_or_insert(k);
+    c = SeqCacheEntry{k.process, k.a, &slot, next_seq.capacity()};
+    return slot;
+  };
   std::unordered_set<Key, KeyHash> produced;
   std::unordered_map<Key, std::vector<std::size_t>, KeyHash> waiting;
   std::deque<std::size_t> ready;
@@ -379,7 +398,7 @@ ReplayStats TraceSet::replay(const std::function<void(const Event&)>& fn) {
         std::uint64_t* seq_slot = nullptr;  // stays valid: nothing inserts into next_seq until it is used
         if (has_need) {
           if (need.type == KeyType::kSeq) {
-            seq_slot = &next_seq.find_or_insert(need);
+            seq_slot = &seq_slot_of(need);
             std::uint64_t expect = std::max<std::uint64_t>(1, *seq_slot & ~kWaitedFor);
             if (th.ev.seq > expect) {
               *seq_slot |= kWaitedFor;

@@ -2,8 +2,8 @@
 // analyzer's per-address shadow state, where std::unordered_map's node per entry and pointer
 // chase per lookup dominated the profile.
 //
-// Contract: find_or_insert() returns a reference valid until the next insertion; there is no
-// erase. Keys are compared with ==; `Hash` must spread the low bits.
+// Contract: find_or_insert() returns a reference valid until the next insertion that grows the
+// table (capacity() changes); there is no erase. Keys are compared with ==; `Hash` must spread the low bits.
 // Cost: one probe sequence per lookup in a contiguous array; grows at 50% load.
 #pragma once
 
@@ -58,6 +58,8 @@ class FlatMap {
   }
 
   std::size_t size() const noexcept { return size_; }
+  // Slots in the table: references stay valid while it is unchanged (growth moves every entry).
+  std::size_t capacity() const noexcept { return slots_.size(); }
 
  private:
   // The flag beside the key, before the value: a lookup that finds its key at home reads one
