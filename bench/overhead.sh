@@ -72,7 +72,8 @@ g++ "$tmp/suite_inst.o" $($lg config --compiler g++ --ldflags) -o "$tmp/suite_in
 clang++-14 -std=c++20 -O2 -g -fsanitize=thread $suite_inc "$suite_src" -o "$tmp/suite_tsan"
 read -r -a scenarios <<<"$("$tmp/suite_plain" 2>&1 | sed 's/.*one of://')"
 every_scenario() {  # runs "$@ SCENARIO" for each scenario; their verdicts are the test suite's business
-  for s in "${scenarios[@]}"; do "$@" "$s" >/dev/null 2>&1 || true; done
+  local scenario  # (best_of_3's own locals are visible here: bash scopes dynamically)
+  for scenario in "${scenarios[@]}"; do "$@" "$scenario" >/dev/null 2>&1 || true; done
 }
 suite_plain=$(best_of_3 every_scenario "$tmp/suite_plain")
 suite_preload=$(best_of_3 every_scenario traced "$tmp/suite_plain")
