@@ -32,5 +32,4 @@ std::unique_ptr<Detector> make_lockset_detector();
 std::unique_ptr<Detector> make_misuse_detector();
 std::unique_ptr<Detector> make_actual_deadlock_detector();
 
-
 }  // namespace lockgraph::analysis

@@ -3,7 +3,8 @@
 // chase per lookup dominated the profile.
 //
 // Contract: find_or_insert() returns a reference valid until the next insertion that grows the
-// table (capacity() changes); there is no erase. Keys are compared with ==; `Hash` must spread the low bits.
+// table (capacity() changes); there is no erase. Keys are compared with ==; `Hash` must spread
+// the low bits.
 // Cost: one probe sequence per lookup in a contiguous array; grows at 50% load.
 #pragma once
 
